@@ -1,0 +1,31 @@
+# Finds frugal's dependencies. Used by frugal's own build and by the installed frugalConfig.cmake,
+# so a consumer gets exactly the same targets.
+include(CMakeFindDependencyMacro)
+
+find_dependency(Eigen3 3.4 NO_MODULE)
+# Debian's xsimd 8 target links the xtl target without finding it; find xtl first if present.
+find_package(xtl QUIET)
+find_dependency(xsimd 8)
+find_dependency(ZLIB)
+find_dependency(Kokkos 3.4)
+
+# Debian 12's Trilinos-built KokkosConfig.cmake computes its import prefix one level too high and
+# points Kokkos::kokkos at a non-existent include directory. Repair the target from the variables
+# the same file sets correctly, rather than detecting Kokkos again.
+if(TARGET Kokkos::kokkos)
+  get_target_property(_frugal_kokkos_inc Kokkos::kokkos INTERFACE_INCLUDE_DIRECTORIES)
+  set(_frugal_kokkos_broken FALSE)
+  foreach(_dir IN LISTS _frugal_kokkos_inc)
+    if(NOT EXISTS "${_dir}")
+      set(_frugal_kokkos_broken TRUE)
+    endif()
+  endforeach()
+  if(_frugal_kokkos_broken AND DEFINED Kokkos_INCLUDE_DIRS)
+    set_property(TARGET Kokkos::kokkos PROPERTY INTERFACE_INCLUDE_DIRECTORIES "${Kokkos_INCLUDE_DIRS}")
+    if(DEFINED Kokkos_LIBRARY_DIRS)
+      set_property(TARGET Kokkos::kokkos PROPERTY INTERFACE_LINK_DIRECTORIES "${Kokkos_LIBRARY_DIRS}")
+    endif()
+  endif()
+  unset(_frugal_kokkos_inc)
+  unset(_frugal_kokkos_broken)
+endif()

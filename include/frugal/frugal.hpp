@@ -1,0 +1,8 @@
+#pragma once
+/// \file
+/// Umbrella header: every frugal module.
+
+#include "core.hpp"
+#include "io.hpp"
+#include "nn.hpp"
+#include "version.hpp"

@@ -1,0 +1,6 @@
+#pragma once
+/// \file
+/// frugal/io: dataset readers.
+
+#include "io/idx.hpp"
+#include "io/mnist.hpp"

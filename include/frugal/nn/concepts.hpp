@@ -1,0 +1,60 @@
+#pragma once
+/// \file
+/// The seams of the nn substrate, as concepts, so a wrong policy fails at compile time with a
+/// readable message instead of deep inside a template.
+
+#include <concepts>
+#include <string>
+
+#include "../core/rng.hpp"
+#include "parameter.hpp"
+#include "tensor.hpp"
+
+namespace frugal::nn {
+
+/// How a Linear or Conv2d layer stores its weight W (out_features x in_features) and multiplies
+/// with it. The layer owns activations, bias and gradients of activations; the policy owns the
+/// weight storage and the two products. Batches are column-major: x is in x n, y is out x n.
+///
+/// - `forward(x, y)`: y = W x
+/// - `backward(x, dy, dx)`: accumulates dW += dy xᵀ into its parameters' gradients and, when `dx`
+///   is non-null, writes dx = Wᵀ dy
+/// - `register_parameters(registry, prefix)`: exposes its *true* trainable tensors (a BCR policy
+///   exposes compact blocks, a circulant policy its defining vectors)
+/// - `reset_parameters(rng, bound)`: draws the weight uniformly from [-bound, bound]
+template <class P>
+concept WeightPolicy = requires(P& p, const P& cp, const_column_map<typename P::scalar_type> x,
+                                column_map<typename P::scalar_type> y, column_map<typename P::scalar_type>* dx,
+                                parameter_registry<typename P::scalar_type>& registry, const std::string& prefix,
+                                rng& gen, typename P::scalar_type bound) {
+  requires Scalar<typename P::scalar_type>;
+  { cp.out_features() } -> std::convertible_to<index_t>;
+  { cp.in_features() } -> std::convertible_to<index_t>;
+  cp.forward(x, y);
+  p.backward(x, x, dx);
+  p.register_parameters(registry, prefix);
+  p.reset_parameters(gen, bound);
+};
+
+/// A layer of a `sequential` model. `forward` returns a reference to the layer's own output
+/// buffer (valid until the next forward); `backward(dy, need_input_grad)` returns the gradient
+/// with respect to the last forward's input (empty when `need_input_grad` is false) and
+/// accumulates parameter gradients.
+template <class L>
+concept Layer = requires(L& l, const tensor<typename L::scalar_type>& t, bool flag,
+                         parameter_registry<typename L::scalar_type>& registry, const std::string& prefix, rng& gen) {
+  requires Scalar<typename L::scalar_type>;
+  { l.forward(t) } -> std::same_as<const tensor<typename L::scalar_type>&>;
+  { l.backward(t, flag) } -> std::same_as<const tensor<typename L::scalar_type>&>;
+  l.register_parameters(registry, prefix);
+  l.reset_parameters(gen);
+};
+
+/// An optimizer updates every parameter of a registry from its gradient.
+template <class O>
+concept Optimizer = requires(O& o, const parameter_registry<typename O::scalar_type>& registry) {
+  requires Scalar<typename O::scalar_type>;
+  o.step(registry);
+};
+
+}  // namespace frugal::nn

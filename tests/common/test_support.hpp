@@ -1,0 +1,31 @@
+#pragma once
+// Helpers shared by frugal's tests.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace frugal::test {
+
+/// ../shared/data next to the source tree, or empty when absent (a user's fresh clone).
+inline std::filesystem::path shared_data_dir() {
+  const std::filesystem::path dir = FRUGAL_SHARED_DATA_DIR;
+  return std::filesystem::is_directory(dir) ? dir : std::filesystem::path{};
+}
+
+/// Debian's dataset-fashion-mnist location, or empty when the package is not installed.
+inline std::filesystem::path fashion_mnist_dir() {
+  const std::filesystem::path dir = "/usr/share/datasets/fashion-mnist";
+  return std::filesystem::exists(dir / "t10k-images-idx3-ubyte.gz") ? dir : std::filesystem::path{};
+}
+
+/// A fresh scratch directory under the build tree's temp folder.
+inline std::filesystem::path scratch_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("frugal-test-" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace frugal::test
