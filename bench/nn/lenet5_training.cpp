@@ -39,7 +39,8 @@ double eigen_sgemm_gflops(int reps) {
 /// Runs the PyTorch baseline script; returns images/s or a negative value when unavailable.
 /// Debian's python3-torch lives under /usr/bin/python3, which may not be the first python3 on PATH.
 double torch_images_per_second(int batch, int steps, int reps, std::string& version) {
-  const char* python = std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0 ? "/usr/bin/python3" : "python3";
+  const char* python =
+      std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0 ? "/usr/bin/python3" : "python3";
   const std::string cmd = std::string("OMP_NUM_THREADS=1 ") + python + " '" + FRUGAL_TORCH_BASELINE + "' --batch " +
                           std::to_string(batch) + " --steps " + std::to_string(steps) + " --reps " +
                           std::to_string(reps) + " 2>/dev/null";
@@ -96,11 +97,13 @@ int main(int argc, char** argv) {
   std::string torch_version;
   const double torch_rate = torch_images_per_second(batch, steps, reps, torch_version);
 
-  std::printf("LeNet-5 training throughput, batch %d, Adam, single thread, median of %d x %d steps\n", batch, reps, steps);
+  std::printf("LeNet-5 training throughput, batch %d, Adam, single thread, median of %d x %d steps\n", batch, reps,
+              steps);
   std::printf("%-28s %12s %10s %12s\n", "implementation", "images/s", "GFLOP/s", "vs PyTorch");
   const auto gflops = [&](double rate) { return rate * flops_per_image / 1e9; };
   if (torch_rate > 0) {
-    std::printf("%-28s %12.0f %10.2f %12.2f\n", ("PyTorch " + torch_version).c_str(), torch_rate, gflops(torch_rate), 1.0);
+    std::printf("%-28s %12.0f %10.2f %12.2f\n", ("PyTorch " + torch_version).c_str(), torch_rate, gflops(torch_rate),
+                1.0);
     std::printf("%-28s %12.0f %10.2f %12.2f\n", "frugal", frugal_rate, gflops(frugal_rate), frugal_rate / torch_rate);
   } else {
     std::printf("%-28s %12s %10s %12s\n", "PyTorch", "skipped", "-", "-");

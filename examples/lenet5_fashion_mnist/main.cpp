@@ -2,8 +2,8 @@
 // accuracy and images/s, saves a checkpoint, reloads it into a fresh model and re-evaluates.
 #include <frugal/frugal.hpp>
 
-#include <CLI/CLI.hpp>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -26,7 +26,8 @@ class progress_bar {
     bar.resize(width, '.');
     std::fprintf(stderr, "\r%.*s [%s] %3d%%", static_cast<int>(e.phase.size()), e.phase.data(), bar.c_str(),
                  static_cast<int>(100 * e.done / e.total));
-    for (const auto& m : e.metrics) std::fprintf(stderr, "  %.*s %.4f", static_cast<int>(m.name.size()), m.name.data(), m.value);
+    for (const auto& m : e.metrics)
+      std::fprintf(stderr, "  %.*s %.4f", static_cast<int>(m.name.size()), m.name.data(), m.value);
     if (e.done == e.total) std::fputs("\r\033[K", stderr);
     std::fflush(stderr);
   }
@@ -57,7 +58,8 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", epochs, "Training epochs")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--batch", batch, "Mini-batch size")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--lr", learning_rate, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--seed", seed, "Seed for initialisation and shuffling (runs are reproducible)")->capture_default_str();
+  app.add_option("--seed", seed, "Seed for initialisation and shuffling (runs are reproducible)")
+      ->capture_default_str();
   app.add_option("--limit", limit, "Train on only the first N training images (0: all); for quick trials")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -76,8 +78,9 @@ int main(int argc, char** argv) {
                 static_cast<long long>(test.count), static_cast<long long>(train.rows),
                 static_cast<long long>(train.cols));
     const std::array<frugal::index_t, 3> shape = {train.rows, train.cols, 1};
-    const nn::dataset_view train_view{std::span(train.pixels).first(static_cast<std::size_t>(n_train * train.rows * train.cols)),
-                                      std::span(train.labels).first(static_cast<std::size_t>(n_train)), shape};
+    const nn::dataset_view train_view{
+        std::span(train.pixels).first(static_cast<std::size_t>(n_train * train.rows * train.cols)),
+        std::span(train.labels).first(static_cast<std::size_t>(n_train)), shape};
     const nn::dataset_view test_view{test.pixels, test.labels, shape};
 
     auto model = nn::make_lenet5<float>(seed);
@@ -87,7 +90,8 @@ int main(int argc, char** argv) {
     std::printf("LeNet-5, %lld parameters, Adam lr %g, batch %lld, seed %llu, single thread\n",
                 static_cast<long long>(model.parameters().element_count()), learning_rate,
                 static_cast<long long>(batch), static_cast<unsigned long long>(seed));
-    std::printf("%5s  %10s  %9s  %9s  %10s  %8s\n", "epoch", "train loss", "train acc", "test acc", "images/s", "time s");
+    std::printf("%5s  %10s  %9s  %9s  %10s  %8s\n", "epoch", "train loss", "train acc", "test acc", "images/s",
+                "time s");
     nn::epoch_stats eval;
     double train_seconds = 0;
     for (int epoch = 1; epoch <= epochs; ++epoch) {

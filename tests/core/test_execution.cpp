@@ -16,7 +16,8 @@ TEST_CASE_TEMPLATE("parallel_for and parallel_sum match a serial loop on random 
                    Kokkos::DefaultHostExecutionSpace) {
   frugal::rng g(11);
   for (frugal::index_t n : {0, 1, 7, 1000, 4097}) {
-    std::vector<double> x(static_cast<std::size_t>(n)), y(static_cast<std::size_t>(n)), ref(static_cast<std::size_t>(n));
+    std::vector<double> x(static_cast<std::size_t>(n)), y(static_cast<std::size_t>(n)),
+        ref(static_cast<std::size_t>(n));
     for (auto& v : x) v = g.normal();
     double ref_sum = 0;
     for (frugal::index_t i = 0; i < n; ++i) {
@@ -27,7 +28,8 @@ TEST_CASE_TEMPLATE("parallel_for and parallel_sum match a serial loop on random 
     double* py = y.data();
     frugal::parallel_for("test", Exec{}, n, [=](frugal::index_t i) { py[i] = 2 * px[i] + 1; });
     CHECK(y == ref);
-    const double s = frugal::parallel_sum<double>("test", Exec{}, n, [=](frugal::index_t i, double& acc) { acc += px[i]; });
+    const double s =
+        frugal::parallel_sum<double>("test", Exec{}, n, [=](frugal::index_t i, double& acc) { acc += px[i]; });
     CHECK(s == doctest::Approx(ref_sum).epsilon(1e-12));
   }
 }

@@ -13,7 +13,8 @@
 
 namespace {
 
-std::vector<std::byte> idx_image(std::uint8_t type, const std::vector<std::uint32_t>& dims, const std::vector<std::byte>& data) {
+std::vector<std::byte> idx_image(std::uint8_t type, const std::vector<std::uint32_t>& dims,
+                                 const std::vector<std::byte>& data) {
   std::vector<std::byte> out = {std::byte{0}, std::byte{0}, std::byte{type}, std::byte(dims.size())};
   for (auto d : dims)
     for (int s = 24; s >= 0; s -= 8) out.push_back(std::byte((d >> s) & 0xFF));
@@ -119,9 +120,15 @@ TEST_CASE("fuzz: random corruptions of an IDX file either parse or throw format_
     const int edits = 1 + static_cast<int>(gen.uniform_int(4));
     for (int e = 0; e < edits; ++e) {
       switch (gen.uniform_int(3)) {
-        case 0: bad[gen.uniform_int(bad.size())] = std::byte(gen.uniform_int(256)); break;
-        case 1: bad.resize(gen.uniform_int(bad.size() + 1)); break;
-        default: bad.push_back(std::byte(gen.uniform_int(256))); break;
+        case 0:
+          bad[gen.uniform_int(bad.size())] = std::byte(gen.uniform_int(256));
+          break;
+        case 1:
+          bad.resize(gen.uniform_int(bad.size() + 1));
+          break;
+        default:
+          bad.push_back(std::byte(gen.uniform_int(256)));
+          break;
       }
       if (bad.empty()) break;
     }

@@ -115,7 +115,8 @@ TEST_CASE("conv2d: geometry errors") {
   tensor<double> small({1, 3, 3, 2});
   CHECK_THROWS_WITH_AS(layer.forward(small), doctest::Contains("smaller than the kernel"), frugal::invalid_argument);
   tensor<double> wrong_c({1, 8, 8, 3});
-  CHECK_THROWS_WITH_AS(layer.forward(wrong_c), doctest::Contains("input channels mismatch: 3 vs 2"), frugal::shape_error);
+  CHECK_THROWS_WITH_AS(layer.forward(wrong_c), doctest::Contains("input channels mismatch: 3 vs 2"),
+                       frugal::shape_error);
 }
 
 TEST_CASE_TEMPLATE("max_pool2d: forward matches a direct max, gradients match finite differences", Exec, Kokkos::Serial,

@@ -75,7 +75,8 @@ TEST_CASE("adam: two steps match the bias-corrected formula computed by hand") {
   opt.step(m.registry);
   const double m2 = b1 * 0.2 + (1 - b1) * -1.0, v2 = b2 * 0.004 + (1 - b2) * 1.0;
   const double mhat = m2 / (1 - b1 * b1), vhat = v2 / (1 - b2 * b2);
-  CHECK(m.p.value(0, 0) == doctest::Approx(1.0 - lr * 2 / (2 + eps) - lr * mhat / (std::sqrt(vhat) + eps)).epsilon(1e-12));
+  CHECK(m.p.value(0, 0) ==
+        doctest::Approx(1.0 - lr * 2 / (2 + eps) - lr * mhat / (std::sqrt(vhat) + eps)).epsilon(1e-12));
   CHECK(opt.step_count() == 2);
 }
 

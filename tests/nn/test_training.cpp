@@ -21,7 +21,8 @@ TEST_CASE("LeNet-5 learns a synthetic two-pattern task (no dataset needed)") {
     for (index_t y = 0; y < 28; ++y)
       for (index_t x = 0; x < 28; ++x) {
         const bool bar = label == 0 ? (y == at || y == at + 1) : (x == at || x == at + 1);
-        images[static_cast<std::size_t>((i * 28 + y) * 28 + x)] = static_cast<float>(0.3 * gen.uniform() + (bar ? 0.7 : 0.0));
+        images[static_cast<std::size_t>((i * 28 + y) * 28 + x)] =
+            static_cast<float>(0.3 * gen.uniform() + (bar ? 0.7 : 0.0));
       }
   }
   const nn::dataset_view data{images, labels, {28, 28, 1}};

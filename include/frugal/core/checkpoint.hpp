@@ -56,27 +56,44 @@ inline constexpr std::size_t checkpoint_header_size = 32;
 
 template <class T>
 constexpr checkpoint_type checkpoint_type_of() {
-  if constexpr (std::is_same_v<T, std::uint8_t>) return checkpoint_type::u8;
-  else if constexpr (std::is_same_v<T, std::int32_t>) return checkpoint_type::i32;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return checkpoint_type::i64;
-  else if constexpr (std::is_same_v<T, std::uint64_t>) return checkpoint_type::u64;
-  else if constexpr (std::is_same_v<T, std::uint32_t>) return checkpoint_type::u32;
-  else if constexpr (std::is_same_v<T, float>) return checkpoint_type::f32;
-  else if constexpr (std::is_same_v<T, double>) return checkpoint_type::f64;
-  else if constexpr (std::is_same_v<T, std::byte> || std::is_same_v<T, char>) return checkpoint_type::bytes;
-  else static_assert(sizeof(T) == 0, "frugal::checkpoint: unsupported element type");
+  if constexpr (std::is_same_v<T, std::uint8_t>)
+    return checkpoint_type::u8;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return checkpoint_type::i32;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return checkpoint_type::i64;
+  else if constexpr (std::is_same_v<T, std::uint64_t>)
+    return checkpoint_type::u64;
+  else if constexpr (std::is_same_v<T, std::uint32_t>)
+    return checkpoint_type::u32;
+  else if constexpr (std::is_same_v<T, float>)
+    return checkpoint_type::f32;
+  else if constexpr (std::is_same_v<T, double>)
+    return checkpoint_type::f64;
+  else if constexpr (std::is_same_v<T, std::byte> || std::is_same_v<T, char>)
+    return checkpoint_type::bytes;
+  else
+    static_assert(sizeof(T) == 0, "frugal::checkpoint: unsupported element type");
 }
 
 inline const char* checkpoint_type_name(checkpoint_type t) {
   switch (t) {
-    case checkpoint_type::bytes: return "bytes";
-    case checkpoint_type::u8: return "u8";
-    case checkpoint_type::i32: return "i32";
-    case checkpoint_type::i64: return "i64";
-    case checkpoint_type::u64: return "u64";
-    case checkpoint_type::u32: return "u32";
-    case checkpoint_type::f32: return "f32";
-    case checkpoint_type::f64: return "f64";
+    case checkpoint_type::bytes:
+      return "bytes";
+    case checkpoint_type::u8:
+      return "u8";
+    case checkpoint_type::i32:
+      return "i32";
+    case checkpoint_type::i64:
+      return "i64";
+    case checkpoint_type::u64:
+      return "u64";
+    case checkpoint_type::u32:
+      return "u32";
+    case checkpoint_type::f32:
+      return "f32";
+    case checkpoint_type::f64:
+      return "f64";
   }
   return "unknown";
 }
@@ -109,8 +126,7 @@ class checkpoint_writer {
   template <class T>
   void put(std::string_view name, std::span<const T> values) {
     check(!name.empty(), "frugal::checkpoint_writer::put: record name is empty");
-    check(m_names.emplace(name).second, "frugal::checkpoint_writer::put: duplicate record name '",
-          name, "'");
+    check(m_names.emplace(name).second, "frugal::checkpoint_writer::put: duplicate record name '", name, "'");
     detail::append_pod(m_payload, static_cast<std::uint32_t>(name.size()));
     const auto* np = reinterpret_cast<const std::byte*>(name.data());
     m_payload.insert(m_payload.end(), np, np + name.size());
@@ -123,10 +139,8 @@ class checkpoint_writer {
 
   /// Adds one scalar value.
   template <class T>
-    requires std::is_arithmetic_v<T>
-  void put_value(std::string_view name, T value) {
-    put<T>(name, std::span<const T>(&value, 1));
-  }
+  requires std::is_arithmetic_v<T>
+  void put_value(std::string_view name, T value) { put<T>(name, std::span<const T>(&value, 1)); }
 
   /// Adds a text record.
   void put_string(std::string_view name, std::string_view text) {
@@ -209,7 +223,8 @@ class checkpoint_reader {
   }
 
   /// Parses an in-memory image (as from `checkpoint_writer::serialize`); `name` is used in errors.
-  checkpoint_reader(std::vector<std::byte> image, std::string name) : m_file(std::move(name)), m_image(std::move(image)) {
+  checkpoint_reader(std::vector<std::byte> image, std::string name)
+      : m_file(std::move(name)), m_image(std::move(image)) {
     parse();
   }
 
@@ -319,7 +334,8 @@ class checkpoint_reader {
       const auto tag = detail::read_pod<std::uint32_t>(m_image.data() + pos);
       const auto n = detail::read_pod<std::uint64_t>(m_image.data() + pos + 4);
       pos += 12;
-      if (tag > static_cast<std::uint32_t>(checkpoint_type::u32)) fail(pos - 12, detail::concat("unknown type tag ", tag));
+      if (tag > static_cast<std::uint32_t>(checkpoint_type::u32))
+        fail(pos - 12, detail::concat("unknown type tag ", tag));
       const auto type = static_cast<checkpoint_type>(tag);
       const std::uint64_t width = element_size(type);
       if (n > (size - pos) / width) fail(pos, detail::concat("record '", name, "' overruns the payload"));
@@ -332,11 +348,14 @@ class checkpoint_reader {
   static std::uint64_t element_size(checkpoint_type t) {
     switch (t) {
       case checkpoint_type::bytes:
-      case checkpoint_type::u8: return 1;
+      case checkpoint_type::u8:
+        return 1;
       case checkpoint_type::i32:
       case checkpoint_type::u32:
-      case checkpoint_type::f32: return 4;
-      default: return 8;
+      case checkpoint_type::f32:
+        return 4;
+      default:
+        return 8;
     }
   }
 
@@ -358,10 +377,10 @@ class checkpoint_reader {
   void check_type(const record& r) const {
     constexpr auto want = detail::checkpoint_type_of<T>();
     if (r.type != want)
-      throw format_error(detail::concat("frugal::checkpoint_reader: record '", r.name, "' in '", m_file, "' holds ",
-                                        detail::checkpoint_type_name(r.type), ", requested ",
-                                        detail::checkpoint_type_name(want)),
-                         m_file, r.data_offset);
+      throw format_error(
+          detail::concat("frugal::checkpoint_reader: record '", r.name, "' in '", m_file, "' holds ",
+                         detail::checkpoint_type_name(r.type), ", requested ", detail::checkpoint_type_name(want)),
+          m_file, r.data_offset);
   }
 
   std::string m_file;

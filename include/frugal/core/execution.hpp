@@ -24,8 +24,8 @@ concept ExecutionSpace = Kokkos::is_execution_space<E>::value;
 
 /// An execution space whose kernels may dereference host pointers (Eigen matrices, std::vector).
 template <class E>
-concept HostExecutionSpace =
-    ExecutionSpace<E> && static_cast<bool>(Kokkos::SpaceAccessibility<E, Kokkos::HostSpace>::accessible);
+concept HostExecutionSpace = ExecutionSpace<E> &&
+    static_cast<bool>(Kokkos::SpaceAccessibility<E, Kokkos::HostSpace>::accessible);
 
 /// A Kokkos::View.
 template <class V>
@@ -60,7 +60,7 @@ template <class T, ExecutionSpace Exec, class F>
 
 /// Convenience: run on the execution space of `view`, derived from its type.
 template <View V, class F>
-inline void parallel_for(const std::string& label, const V& view, index_t n, const F& f) {
+inline void parallel_for(const std::string& label, const V& /*view*/, index_t n, const F& f) {
   parallel_for(label, execution_space_of_t<V>{}, n, f);
 }
 

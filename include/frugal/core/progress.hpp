@@ -19,10 +19,10 @@ struct metric {
 /// What a long-running routine reports: which phase, how far along, and current figures.
 /// The views are valid only during the callback.
 struct progress_event {
-  std::string_view phase;          ///< e.g. "train epoch 3", "admm iteration 2"
-  std::int64_t done = 0;           ///< units completed in this phase
-  std::int64_t total = 0;          ///< units in this phase, or 0 when unknown
-  std::span<const metric> metrics; ///< running figures, may be empty
+  std::string_view phase;           ///< e.g. "train epoch 3", "admm iteration 2"
+  std::int64_t done = 0;            ///< units completed in this phase
+  std::int64_t total = 0;           ///< units in this phase, or 0 when unknown
+  std::span<const metric> metrics;  ///< running figures, may be empty
 };
 
 /// Receives progress events. An empty callback means "report nothing".

@@ -34,7 +34,7 @@ enum class idx_type : std::uint8_t { u8 = 0x08, i8 = 0x09, i16 = 0x0B, i32 = 0x0
 template <class T>
 struct idx_array {
   idx_type stored_type = idx_type::u8;  ///< element type in the file
-  std::vector<index_t> dims;              ///< extents, outermost first
+  std::vector<index_t> dims;            ///< extents, outermost first
   std::vector<T> values;                ///< product(dims) elements
 };
 
@@ -43,11 +43,15 @@ namespace detail {
 inline std::size_t idx_element_size(idx_type t) {
   switch (t) {
     case idx_type::u8:
-    case idx_type::i8: return 1;
-    case idx_type::i16: return 2;
+    case idx_type::i8:
+      return 1;
+    case idx_type::i16:
+      return 2;
     case idx_type::i32:
-    case idx_type::f32: return 4;
-    case idx_type::f64: return 8;
+    case idx_type::f32:
+      return 4;
+    case idx_type::f64:
+      return 8;
   }
   return 0;
 }
@@ -88,7 +92,8 @@ template <class T>
     throw format_error(frugal::detail::concat("frugal::io::read_idx: '", name, "' at byte ", offset, ": ", what), name,
                        offset);
   };
-  if (bytes.size() < 4) fail(bytes.size(), frugal::detail::concat("truncated: ", bytes.size(), " bytes, the header needs 4"));
+  if (bytes.size() < 4)
+    fail(bytes.size(), frugal::detail::concat("truncated: ", bytes.size(), " bytes, the header needs 4"));
   if (bytes[0] != std::byte{0} || bytes[1] != std::byte{0})
     fail(0, frugal::detail::concat("bad magic: expected two zero bytes, found 0x", std::hex,
                                    static_cast<unsigned>(bytes[0]), " 0x", static_cast<unsigned>(bytes[1])));
@@ -100,8 +105,8 @@ template <class T>
   if (rank == 0) fail(3, "zero dimensions");
   const std::size_t header = 4 + 4 * rank;
   if (bytes.size() < header)
-    fail(bytes.size(), frugal::detail::concat("truncated header: ", rank, " dimensions need ", header, " bytes, file has ",
-                                              bytes.size()));
+    fail(bytes.size(), frugal::detail::concat("truncated header: ", rank, " dimensions need ", header,
+                                              " bytes, file has ", bytes.size()));
   idx_array<T> out;
   out.stored_type = type;
   std::uint64_t count = 1;
@@ -120,12 +125,24 @@ template <class T>
   if (have > need) fail(header + need, frugal::detail::concat(have - need, " unexpected bytes after the data"));
   const std::byte* p = bytes.data() + header;
   switch (type) {
-    case idx_type::u8: detail::convert_idx<T, std::uint8_t>(p, count, out.values); break;
-    case idx_type::i8: detail::convert_idx<T, std::int8_t>(p, count, out.values); break;
-    case idx_type::i16: detail::convert_idx<T, std::int16_t>(p, count, out.values); break;
-    case idx_type::i32: detail::convert_idx<T, std::int32_t>(p, count, out.values); break;
-    case idx_type::f32: detail::convert_idx<T, float>(p, count, out.values); break;
-    case idx_type::f64: detail::convert_idx<T, double>(p, count, out.values); break;
+    case idx_type::u8:
+      detail::convert_idx<T, std::uint8_t>(p, count, out.values);
+      break;
+    case idx_type::i8:
+      detail::convert_idx<T, std::int8_t>(p, count, out.values);
+      break;
+    case idx_type::i16:
+      detail::convert_idx<T, std::int16_t>(p, count, out.values);
+      break;
+    case idx_type::i32:
+      detail::convert_idx<T, std::int32_t>(p, count, out.values);
+      break;
+    case idx_type::f32:
+      detail::convert_idx<T, float>(p, count, out.values);
+      break;
+    case idx_type::f64:
+      detail::convert_idx<T, double>(p, count, out.values);
+      break;
   }
   return out;
 }

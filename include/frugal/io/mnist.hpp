@@ -17,9 +17,9 @@ enum class mnist_split { train, test };
 
 /// Images and labels of one split. Pixels are scaled to [0, 1], row-major per image.
 struct labeled_images {
-  index_t count = 0;                   ///< number of images
-  index_t rows = 0;                    ///< image height
-  index_t cols = 0;                    ///< image width
+  index_t count = 0;                 ///< number of images
+  index_t rows = 0;                  ///< image height
+  index_t cols = 0;                  ///< image width
   std::vector<float> pixels;         ///< count * rows * cols values in [0, 1]
   std::vector<std::int32_t> labels;  ///< count labels in [0, classes)
 };
@@ -31,15 +31,14 @@ struct labeled_images {
   if (std::filesystem::is_regular_file(gz)) return gz;
   const auto plain = dir / stem;
   if (std::filesystem::is_regular_file(plain)) return plain;
-  throw io_error(frugal::detail::concat("frugal::io::load_mnist: neither '", gz.string(), "' nor '", plain.string(),
-                                        "' exists"));
+  throw io_error(
+      frugal::detail::concat("frugal::io::load_mnist: neither '", gz.string(), "' nor '", plain.string(), "' exists"));
 }
 
 /// Loads one split of an MNIST-format dataset from `dir`.
 /// Throws `format_error` when a file is malformed, when the images are not rank 3 or the labels
 /// not rank 1, when the two counts disagree, or when a label is outside [0, classes).
-[[nodiscard]] inline labeled_images load_mnist(const std::filesystem::path& dir, mnist_split split,
-                                               int classes = 10) {
+[[nodiscard]] inline labeled_images load_mnist(const std::filesystem::path& dir, mnist_split split, int classes = 10) {
   const std::string prefix = split == mnist_split::train ? "train" : "t10k";
   const auto image_path = find_idx_file(dir, prefix + "-images-idx3-ubyte");
   const auto label_path = find_idx_file(dir, prefix + "-labels-idx1-ubyte");
@@ -60,8 +59,8 @@ struct labeled_images {
                        label_path.string(), 4);
   for (std::size_t i = 0; i < labels.values.size(); ++i)
     if (labels.values[i] < 0 || labels.values[i] >= classes)
-      throw format_error(frugal::detail::concat("frugal::io::load_mnist: '", label_path.string(), "' label ", i,
-                                                " is ", labels.values[i], ", outside [0, ", classes, ")"),
+      throw format_error(frugal::detail::concat("frugal::io::load_mnist: '", label_path.string(), "' label ", i, " is ",
+                                                labels.values[i], ", outside [0, ", classes, ")"),
                          label_path.string(), 8 + i);
   labeled_images out;
   out.count = images.dims[0];

@@ -16,7 +16,7 @@ namespace frugal::nn {
 struct conv2d_options {
   index_t in_channels = 1;
   index_t out_channels = 1;
-  index_t kernel = 3;   ///< kernel height and width
+  index_t kernel = 3;  ///< kernel height and width
   index_t stride = 1;
   index_t padding = 0;  ///< zero padding on every side
 };
@@ -36,8 +36,8 @@ inline index_t window_output_extent(const char* where, index_t input, index_t ke
 /// window values in (ky, kx, channel) order, zeros where the window leaves the image.
 /// Parallel over images on `exec`; every row segment inside the image is one contiguous copy.
 template <class S, HostExecutionSpace Exec>
-void im2col(const Exec& exec, const S* x, index_t n, index_t h, index_t w, index_t c, index_t k, index_t stride, index_t pad,
-            index_t oh, index_t ow, S* cols) {
+void im2col(const Exec& exec, const S* x, index_t n, index_t h, index_t w, index_t c, index_t k, index_t stride,
+            index_t pad, index_t oh, index_t ow, S* cols) {
   const index_t K = k * k * c;
   parallel_for("frugal::nn::im2col", exec, n, [=](index_t img) {
     const S* xi = x + img * h * w * c;
@@ -70,8 +70,8 @@ void im2col(const Exec& exec, const S* x, index_t n, index_t h, index_t w, index
 /// Adjoint of im2col: scatters patch-matrix gradients back onto an NHWC gradient `dx`, which it
 /// overwrites. Parallel over images (patches of different images never overlap).
 template <class S, HostExecutionSpace Exec>
-void col2im(const Exec& exec, const S* cols, index_t n, index_t h, index_t w, index_t c, index_t k, index_t stride, index_t pad,
-            index_t oh, index_t ow, S* dx) {
+void col2im(const Exec& exec, const S* cols, index_t n, index_t h, index_t w, index_t c, index_t k, index_t stride,
+            index_t pad, index_t oh, index_t ow, S* dx) {
   const index_t K = k * k * c;
   parallel_for("frugal::nn::col2im", exec, n, [=](index_t img) {
     S* di = dx + img * h * w * c;
@@ -102,25 +102,27 @@ void col2im(const Exec& exec, const S* cols, index_t n, index_t h, index_t w, in
 /// (ky, kx, channel) column order, stored and multiplied by `Policy`.
 /// Parameters: the policy's (`weight` for dense) and `bias` (1 x out_channels).
 template <Scalar S, WeightPolicy Policy = dense_weight<S>, HostExecutionSpace Exec = default_host_space>
-  requires std::is_same_v<typename Policy::scalar_type, S>
+requires std::is_same_v<typename Policy::scalar_type, S>
 class conv2d {
  public:
   using scalar_type = S;
   using policy_type = Policy;
 
   /// A layer with a policy built as `Policy(out_channels, kernel·kernel·in_channels)`.
-  explicit conv2d(const conv2d_options& options, Exec exec = Exec{})
-    requires std::is_constructible_v<Policy, index_t, index_t>
-      : conv2d(options, Policy(options.out_channels, options.kernel * options.kernel * options.in_channels),
+  explicit conv2d(const conv2d_options& options,
+                  Exec exec = Exec{}) requires std::is_constructible_v<Policy, index_t, index_t>
+      : conv2d(options, Policy(options.out_channels, options.kernel* options.kernel* options.in_channels),
                std::move(exec)) {}
 
   /// A layer around an existing policy whose shape must be out_channels x kernel²·in_channels.
   conv2d(const conv2d_options& options, Policy policy, Exec exec = Exec{})
       : m_options(options), m_policy(std::move(policy)), m_exec(std::move(exec)) {
-    check(options.in_channels > 0 && options.out_channels > 0, "frugal::nn::conv2d: in_channels = ",
-          options.in_channels, " and out_channels = ", options.out_channels, " must be positive");
-    check(options.kernel > 0 && options.stride > 0 && options.padding >= 0, "frugal::nn::conv2d: kernel = ",
-          options.kernel, ", stride = ", options.stride, ", padding = ", options.padding);
+    check(options.in_channels > 0 && options.out_channels > 0,
+          "frugal::nn::conv2d: in_channels = ", options.in_channels, " and out_channels = ", options.out_channels,
+          " must be positive");
+    check(options.kernel > 0 && options.stride > 0 && options.padding >= 0,
+          "frugal::nn::conv2d: kernel = ", options.kernel, ", stride = ", options.stride,
+          ", padding = ", options.padding);
     check_extent("frugal::nn::conv2d", "policy out_features vs out_channels", m_policy.out_features(),
                  options.out_channels);
     check_extent("frugal::nn::conv2d", "policy in_features vs kernel^2 * in_channels", m_policy.in_features(),
@@ -182,7 +184,8 @@ class conv2d {
   void reset_parameters(rng& gen) {
     const S bound = S(1) / std::sqrt(static_cast<S>(patch_size()));
     m_policy.reset_parameters(gen, bound);
-    for (index_t i = 0; i < m_bias.value.size(); ++i) m_bias.value.data()[i] = static_cast<S>(gen.uniform(-bound, bound));
+    for (index_t i = 0; i < m_bias.value.size(); ++i)
+      m_bias.value.data()[i] = static_cast<S>(gen.uniform(-bound, bound));
   }
 
   [[nodiscard]] Policy& policy() noexcept { return m_policy; }
@@ -190,7 +193,9 @@ class conv2d {
   [[nodiscard]] parameter<S>& bias() noexcept { return m_bias; }
 
  private:
-  [[nodiscard]] index_t patch_size() const noexcept { return m_options.kernel * m_options.kernel * m_options.in_channels; }
+  [[nodiscard]] index_t patch_size() const noexcept {
+    return m_options.kernel * m_options.kernel * m_options.in_channels;
+  }
 
   conv2d_options m_options;
   Policy m_policy;

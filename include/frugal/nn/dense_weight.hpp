@@ -40,7 +40,8 @@ class dense_weight {
   }
 
   void reset_parameters(rng& gen, S bound) {
-    for (index_t i = 0; i < m_weight.value.size(); ++i) m_weight.value.data()[i] = static_cast<S>(gen.uniform(-bound, bound));
+    for (index_t i = 0; i < m_weight.value.size(); ++i)
+      m_weight.value.data()[i] = static_cast<S>(gen.uniform(-bound, bound));
     m_weight.apply_mask();
   }
 

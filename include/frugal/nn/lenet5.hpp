@@ -25,11 +25,14 @@ using lenet5 = sequential<conv2d<S, ConvPolicy, Exec>, relu<S, Exec>, max_pool2d
 
 /// A dense LeNet-5 initialised from `seed` (PyTorch's default initialisation rule).
 template <Scalar S, HostExecutionSpace Exec = default_host_space>
-[[nodiscard]] lenet5<S, dense_weight<S>, dense_weight<S>, Exec> make_lenet5(std::uint64_t seed, const Exec& exec = Exec{}) {
+[[nodiscard]] lenet5<S, dense_weight<S>, dense_weight<S>, Exec> make_lenet5(std::uint64_t seed,
+                                                                            const Exec& exec = Exec{}) {
   lenet5<S, dense_weight<S>, dense_weight<S>, Exec> model(
-      conv2d<S, dense_weight<S>, Exec>({.in_channels = 1, .out_channels = 6, .kernel = 5, .stride = 1, .padding = 2}, exec),
+      conv2d<S, dense_weight<S>, Exec>({.in_channels = 1, .out_channels = 6, .kernel = 5, .stride = 1, .padding = 2},
+                                       exec),
       relu<S, Exec>(exec), max_pool2d<S, Exec>(2, 2, exec),
-      conv2d<S, dense_weight<S>, Exec>({.in_channels = 6, .out_channels = 16, .kernel = 5, .stride = 1, .padding = 0}, exec),
+      conv2d<S, dense_weight<S>, Exec>({.in_channels = 6, .out_channels = 16, .kernel = 5, .stride = 1, .padding = 0},
+                                       exec),
       relu<S, Exec>(exec), max_pool2d<S, Exec>(2, 2, exec), flatten<S>(), linear<S>(400, 120), relu<S, Exec>(exec),
       linear<S>(120, 84), relu<S, Exec>(exec), linear<S>(84, 10));
   rng gen(seed);

@@ -17,15 +17,14 @@ namespace frugal::nn {
 /// \tparam Policy how the weight is stored and multiplied (`dense_weight` by default)
 /// Parameters: the policy's (`weight` for dense) and `bias` (1 x out_features).
 template <Scalar S, WeightPolicy Policy = dense_weight<S>>
-  requires std::is_same_v<typename Policy::scalar_type, S>
+requires std::is_same_v<typename Policy::scalar_type, S>
 class linear {
  public:
   using scalar_type = S;
   using policy_type = Policy;
 
   /// A layer with a policy built as `Policy(out_features, in_features)`.
-  linear(index_t in_features, index_t out_features)
-    requires std::is_constructible_v<Policy, index_t, index_t>
+  linear(index_t in_features, index_t out_features) requires std::is_constructible_v<Policy, index_t, index_t>
       : linear(Policy(out_features, in_features)) {}
 
   /// A layer around an existing policy (a sparse or circulant weight with its own options).
@@ -73,7 +72,8 @@ class linear {
   void reset_parameters(rng& gen) {
     const S bound = S(1) / std::sqrt(static_cast<S>(in_features()));
     m_policy.reset_parameters(gen, bound);
-    for (index_t i = 0; i < m_bias.value.size(); ++i) m_bias.value.data()[i] = static_cast<S>(gen.uniform(-bound, bound));
+    for (index_t i = 0; i < m_bias.value.size(); ++i)
+      m_bias.value.data()[i] = static_cast<S>(gen.uniform(-bound, bound));
   }
 
   [[nodiscard]] Policy& policy() noexcept { return m_policy; }

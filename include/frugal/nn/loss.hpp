@@ -2,11 +2,11 @@
 /// \file
 /// Losses: softmax cross-entropy for classification, binary cross-entropy on logits.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
 #include <vector>
-#include <algorithm>
 
 #include "../core/error.hpp"
 #include "tensor.hpp"
@@ -26,7 +26,8 @@ class softmax_cross_entropy {
     check(logits.rank() == 2, "frugal::nn::softmax_cross_entropy::forward: logits shape ", logits.shape_string(),
           " must be (n, classes)");
     const index_t n = logits.extent(0), c = logits.extent(1);
-    check_extent("frugal::nn::softmax_cross_entropy::forward", "labels vs batch", static_cast<index_t>(labels.size()), n);
+    check_extent("frugal::nn::softmax_cross_entropy::forward", "labels vs batch", static_cast<index_t>(labels.size()),
+                 n);
     m_labels.assign(labels.begin(), labels.end());
     m_grad.resize({n, c});
     auto z = logits.rows_view();
@@ -34,7 +35,8 @@ class softmax_cross_entropy {
     double total = 0;
     for (index_t i = 0; i < n; ++i) {
       const std::int32_t y = labels[static_cast<std::size_t>(i)];
-      check(y >= 0 && y < c, "frugal::nn::softmax_cross_entropy::forward: label ", i, " is ", y, ", outside [0, ", c, ")");
+      check(y >= 0 && y < c, "frugal::nn::softmax_cross_entropy::forward: label ", i, " is ", y, ", outside [0, ", c,
+            ")");
       const S shift = z.row(i).maxCoeff();
       p.row(i) = (z.row(i).array() - shift).exp();
       const S sum = p.row(i).sum();

@@ -26,7 +26,8 @@ void mask_gradient(parameter<S>& p) {
 }
 
 template <class S>
-matrix<S>& state_for(std::map<std::string, matrix<S>, std::less<>>& states, const std::string& name, index_t rows, index_t cols) {
+matrix<S>& state_for(std::map<std::string, matrix<S>, std::less<>>& states, const std::string& name, index_t rows,
+                     index_t cols) {
   auto it = states.find(name);
   if (it == states.end()) it = states.emplace(name, matrix<S>::Zero(rows, cols)).first;
   check(it->second.rows() == rows && it->second.cols() == cols, "frugal::nn optimizer: state of parameter '", name,
@@ -54,8 +55,9 @@ void load_states(const checkpoint_reader& in, std::string_view prefix, std::stri
     if (key.rfind(head, 0) != 0 || key.ends_with("#shape")) continue;
     const auto shape = in.get<std::int64_t>(key + "#shape");
     if (shape.size() != 2 || shape[0] < 0 || shape[1] < 0)
-      throw format_error(frugal::detail::concat("frugal::nn optimizer: bad shape record for '", key, "' in '", in.file(), "'"),
-                         in.file(), 0);
+      throw format_error(
+          frugal::detail::concat("frugal::nn optimizer: bad shape record for '", key, "' in '", in.file(), "'"),
+          in.file(), 0);
     matrix<S> m(shape[0], shape[1]);
     in.get_into<S>(key, std::span<S>(m.data(), static_cast<std::size_t>(m.size())));
     states.emplace(key.substr(head.size()), std::move(m));
@@ -96,10 +98,14 @@ class sgd {
       if (m_options.momentum != S(0)) {
         const bool fresh = m_buffers.find(name) == m_buffers.end();
         auto& b = detail::state_for(m_buffers, name, g.rows(), g.cols());
-        if (fresh) b = g;
-        else b = m_options.momentum * b + (S(1) - m_options.dampening) * g;
-        if (m_options.nesterov) g += m_options.momentum * b;
-        else g = b;
+        if (fresh)
+          b = g;
+        else
+          b = m_options.momentum * b + (S(1) - m_options.dampening) * g;
+        if (m_options.nesterov)
+          g += m_options.momentum * b;
+        else
+          g = b;
       }
       p->value -= m_options.learning_rate * g;
       p->apply_mask();
@@ -217,7 +223,8 @@ class rowwise_adagrad {
   }
 
   /// The rule for one row: updates `row` in place from `grad` and the row's accumulator.
-  static void update_row(std::span<S> row, std::span<const S> grad, S& accumulator, const rowwise_adagrad_options<S>& o) {
+  static void update_row(std::span<S> row, std::span<const S> grad, S& accumulator,
+                         const rowwise_adagrad_options<S>& o) {
     S sum = 0;
     const std::size_t d = row.size();
     for (std::size_t j = 0; j < d; ++j) {

@@ -79,7 +79,8 @@ class parameter_registry {
     if (auto* p = find(name)) return *p;
     std::string known;
     for (const auto& e : m_entries) known += (known.empty() ? "" : ", ") + e.name;
-    throw invalid_argument(frugal::detail::concat("frugal::nn::parameter_registry::at: no parameter '", name, "' (have: ", known, ")"));
+    throw invalid_argument(
+        frugal::detail::concat("frugal::nn::parameter_registry::at: no parameter '", name, "' (have: ", known, ")"));
   }
 
   [[nodiscard]] std::size_t size() const noexcept { return m_entries.size(); }

@@ -21,7 +21,8 @@ class relu {
     m_output.resize_like(x);
     const S* in = x.data();
     S* out = m_output.data();
-    parallel_for("frugal::nn::relu::forward", m_exec, x.size(), [=](index_t i) { out[i] = in[i] > S(0) ? in[i] : S(0); });
+    parallel_for("frugal::nn::relu::forward", m_exec, x.size(),
+                 [=](index_t i) { out[i] = in[i] > S(0) ? in[i] : S(0); });
     return m_output;
   }
 
@@ -35,7 +36,8 @@ class relu {
     const S* y = m_output.data();
     const S* g = dy.data();
     S* dx = m_input_grad.data();
-    parallel_for("frugal::nn::relu::backward", m_exec, dy.size(), [=](index_t i) { dx[i] = y[i] > S(0) ? g[i] : S(0); });
+    parallel_for("frugal::nn::relu::backward", m_exec, dy.size(),
+                 [=](index_t i) { dx[i] = y[i] > S(0) ? g[i] : S(0); });
     return m_input_grad;
   }
 

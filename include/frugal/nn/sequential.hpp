@@ -13,8 +13,7 @@ namespace frugal::nn {
 /// Chains layers; forward runs them in order, backward in reverse. Parameters are named
 /// "<position>.<local name>" ("0.weight", "0.bias", "3.weight", ...), like PyTorch's Sequential.
 template <Layer... Layers>
-  requires(sizeof...(Layers) > 0)
-class sequential {
+requires(sizeof...(Layers) > 0) class sequential {
  public:
   using scalar_type = typename std::tuple_element_t<0, std::tuple<Layers...>>::scalar_type;
   static_assert((std::is_same_v<typename Layers::scalar_type, scalar_type> && ...),
@@ -60,8 +59,10 @@ class sequential {
   template <std::size_t I>
   const tensor<scalar_type>& forward_from(const tensor<scalar_type>& x) {
     const auto& y = std::get<I>(m_layers).forward(x);
-    if constexpr (I + 1 < sizeof...(Layers)) return forward_from<I + 1>(y);
-    else return y;
+    if constexpr (I + 1 < sizeof...(Layers))
+      return forward_from<I + 1>(y);
+    else
+      return y;
   }
 
   template <std::size_t I>

@@ -23,7 +23,8 @@ void save_parameters(checkpoint_writer& out, const parameter_registry<S>& regist
     out.put<S>(key, std::span<const S>(p->value.data(), static_cast<std::size_t>(p->value.size())));
     const std::int64_t shape[2] = {p->value.rows(), p->value.cols()};
     out.put<std::int64_t>(key + "#shape", shape);
-    if (p->mask) out.put<S>(key + "#mask", std::span<const S>(p->mask->data(), static_cast<std::size_t>(p->mask->size())));
+    if (p->mask)
+      out.put<S>(key + "#mask", std::span<const S>(p->mask->data(), static_cast<std::size_t>(p->mask->size())));
   }
 }
 
@@ -31,19 +32,21 @@ void save_parameters(checkpoint_writer& out, const parameter_registry<S>& regist
 /// missing or its stored shape differs; a stored mask is installed, and a parameter saved
 /// without one loses any mask it had.
 template <Scalar S>
-void load_parameters(const checkpoint_reader& in, const parameter_registry<S>& registry, std::string_view prefix = "param") {
+void load_parameters(const checkpoint_reader& in, const parameter_registry<S>& registry,
+                     std::string_view prefix = "param") {
   for (const auto& [name, p] : registry) {
     const std::string key = std::string(prefix) + "/" + name;
     if (!in.contains(key))
-      throw format_error(frugal::detail::concat("frugal::nn::load_parameters: '", in.file(), "' has no parameter '", name, "'"),
-                         in.file(), 0);
+      throw format_error(
+          frugal::detail::concat("frugal::nn::load_parameters: '", in.file(), "' has no parameter '", name, "'"),
+          in.file(), 0);
     const auto shape = in.get<std::int64_t>(key + "#shape");
     if (shape.size() != 2 || shape[0] != p->value.rows() || shape[1] != p->value.cols())
-      throw format_error(frugal::detail::concat("frugal::nn::load_parameters: parameter '", name, "' in '", in.file(),
-                                        "' has shape ", shape.size() == 2 ? shape[0] : -1, "x",
-                                        shape.size() == 2 ? shape[1] : -1, ", the model expects ", p->value.rows(), "x",
-                                        p->value.cols()),
-                         in.file(), 0);
+      throw format_error(
+          frugal::detail::concat("frugal::nn::load_parameters: parameter '", name, "' in '", in.file(), "' has shape ",
+                                 shape.size() == 2 ? shape[0] : -1, "x", shape.size() == 2 ? shape[1] : -1,
+                                 ", the model expects ", p->value.rows(), "x", p->value.cols()),
+          in.file(), 0);
     in.get_into<S>(key, std::span<S>(p->value.data(), static_cast<std::size_t>(p->value.size())));
     if (in.contains(key + "#mask")) {
       matrix<S> m(p->value.rows(), p->value.cols());

@@ -49,7 +49,10 @@ class tensor {
   tensor() = default;
 
   /// A zero-filled tensor of the given extents.
-  tensor(std::initializer_list<index_t> extents) { resize(std::span<const index_t>(extents.begin(), extents.size())); m_data.setZero(); }
+  tensor(std::initializer_list<index_t> extents) {
+    resize(std::span<const index_t>(extents.begin(), extents.size()));
+    m_data.setZero();
+  }
 
   /// Sets the extents; reallocates only when the element count changes. Contents are unspecified
   /// after a reallocation.
@@ -65,14 +68,18 @@ class tensor {
     std::copy(extents.begin(), extents.end(), m_extents.begin());
     if (n != m_data.size()) m_data.resize(n);
   }
-  void resize(std::initializer_list<index_t> extents) { resize(std::span<const index_t>(extents.begin(), extents.size())); }
+  void resize(std::initializer_list<index_t> extents) {
+    resize(std::span<const index_t>(extents.begin(), extents.size()));
+  }
 
   /// Same extents as `other`.
   void resize_like(const tensor& other) { resize(other.extents()); }
 
   [[nodiscard]] int rank() const noexcept { return m_rank; }
   [[nodiscard]] index_t extent(int i) const noexcept { return m_extents[static_cast<std::size_t>(i)]; }
-  [[nodiscard]] std::span<const index_t> extents() const noexcept { return {m_extents.data(), static_cast<std::size_t>(m_rank)}; }
+  [[nodiscard]] std::span<const index_t> extents() const noexcept {
+    return {m_extents.data(), static_cast<std::size_t>(m_rank)};
+  }
   [[nodiscard]] index_t size() const noexcept { return m_data.size(); }
 
   [[nodiscard]] S* data() noexcept { return m_data.data(); }
@@ -85,7 +92,9 @@ class tensor {
   [[nodiscard]] auto flat() const noexcept { return m_data.array(); }
 
   /// The tensor seen as (extent(0), size / extent(0)) row-major: one sample per row.
-  [[nodiscard]] Eigen::Map<matrix<S>> rows_view() noexcept { return {data(), m_extents[0], m_extents[0] ? size() / m_extents[0] : 0}; }
+  [[nodiscard]] Eigen::Map<matrix<S>> rows_view() noexcept {
+    return {data(), m_extents[0], m_extents[0] ? size() / m_extents[0] : 0};
+  }
   [[nodiscard]] Eigen::Map<const matrix<S>> rows_view() const noexcept {
     return {data(), m_extents[0], m_extents[0] ? size() / m_extents[0] : 0};
   }

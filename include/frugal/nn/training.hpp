@@ -40,10 +40,10 @@ struct dataset_view {
 
 /// Loss, accuracy and speed of one pass.
 struct epoch_stats {
-  double loss = 0;        ///< mean loss per sample
-  double accuracy = 0;    ///< fraction classified correctly
-  index_t samples = 0;      ///< samples seen
-  double seconds = 0;     ///< wall time of the pass
+  double loss = 0;      ///< mean loss per sample
+  double accuracy = 0;  ///< fraction classified correctly
+  index_t samples = 0;  ///< samples seen
+  double seconds = 0;   ///< wall time of the pass
   [[nodiscard]] double samples_per_second() const noexcept { return seconds > 0 ? samples / seconds : 0; }
 };
 
