@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <numbers>
 
 #include "config.hpp"
 
@@ -64,7 +63,8 @@ class rng {
     double u1 = uniform();
     while (u1 <= 0.0) u1 = uniform();
     const double u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+    constexpr double two_pi = 6.283185307179586476925286766559;
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(two_pi * u2);
   }
 
   /// Normal draw with the given mean and standard deviation.
