@@ -2,6 +2,7 @@
 /// \file
 /// Umbrella header: every frugal module.
 
+#include "admm.hpp"
 #include "core.hpp"
 #include "io.hpp"
 #include "nn.hpp"

@@ -43,8 +43,10 @@ struct parameter {
   /// Multiplies value (and gradient) by the mask, if any.
   void apply_mask() {
     if (!mask) return;
-    value.array() *= mask->array();
-    grad.array() *= mask->array();
+    // select, not multiply: a pruned entry becomes +0, never -0, so masked values are bit-exact zeros.
+    const auto keep = mask->array() != S(0);
+    value = keep.select(value, S(0));
+    grad = keep.select(grad, S(0));
   }
 
   [[nodiscard]] index_t size() const noexcept { return value.size(); }

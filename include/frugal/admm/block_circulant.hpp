@@ -1,0 +1,59 @@
+#pragma once
+/// \file
+/// Projection onto block-circulant matrices (CirCNN, E-RNN): every k x k block is circulant,
+/// W_blk(i, j) = v[(i − j) mod k], defined by one length-k vector v (the block's first column).
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "concepts.hpp"
+
+namespace frugal::admm {
+
+/// Block-circulant structure with block size k. The set is a linear subspace, so the Euclidean
+/// projection is exact and closed-form: each entry becomes the mean of its circulant diagonal
+/// ((i − j) mod k) within its block. Edge blocks smaller than k (when k does not divide the
+/// shape) are circulant blocks cut off at the edge: their diagonals average over the entries
+/// present. O(size).
+struct block_circulant {
+  index_t block_size = 8;
+
+  template <nn::Scalar S>
+  [[nodiscard]] matrix<S> project(const matrix<S>& w) const {
+    check(block_size > 0, "frugal::admm::block_circulant: block_size = ", block_size, " must be positive");
+    const index_t k = block_size;
+    matrix<S> z(w.rows(), w.cols());
+    std::vector<double> sum(static_cast<std::size_t>(k));
+    std::vector<index_t> count(static_cast<std::size_t>(k));
+    for (index_t r0 = 0; r0 < w.rows(); r0 += k)
+      for (index_t c0 = 0; c0 < w.cols(); c0 += k) {
+        const index_t h = std::min(k, w.rows() - r0), wd = std::min(k, w.cols() - c0);
+        std::fill(sum.begin(), sum.end(), 0.0);
+        std::fill(count.begin(), count.end(), 0);
+        for (index_t i = 0; i < h; ++i)
+          for (index_t j = 0; j < wd; ++j) {
+            const auto d = static_cast<std::size_t>(((i - j) % k + k) % k);
+            sum[d] += static_cast<double>(w(r0 + i, c0 + j));
+            ++count[d];
+          }
+        for (index_t i = 0; i < h; ++i)
+          for (index_t j = 0; j < wd; ++j) {
+            const auto d = static_cast<std::size_t>(((i - j) % k + k) % k);
+            z(r0 + i, c0 + j) = static_cast<S>(sum[d] / static_cast<double>(count[d]));
+          }
+      }
+    return z;
+  }
+
+  [[nodiscard]] std::string describe() const {
+    std::ostringstream out;
+    out << "block-circulant, k = " << block_size;
+    return out.str();
+  }
+};
+
+static_assert(Projection<block_circulant, float>);
+
+}  // namespace frugal::admm

@@ -1,0 +1,234 @@
+#include <doctest/doctest.h>
+
+#include <frugal/admm.hpp>
+#include <frugal/nn.hpp>
+
+#include <cstring>
+
+#include "test_support.hpp"
+
+namespace admm = frugal::admm;
+namespace nn = frugal::nn;
+using frugal::index_t;
+
+namespace {
+bool bit_equal(const nn::matrix<float>& a, const nn::matrix<float>& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), static_cast<std::size_t>(a.size()) * sizeof(float)) == 0;
+}
+
+/// Random-input training steps of LeNet-5 with `opt` (any optimizer).
+template <class Opt>
+void train_steps(nn::lenet5<float>& model, Opt& opt, int steps, std::uint64_t seed) {
+  frugal::rng gen(seed);
+  auto registry = model.parameters();
+  nn::softmax_cross_entropy<float> loss;
+  nn::tensor<float> x({8, 28, 28, 1});
+  std::vector<std::int32_t> y(8);
+  for (int s = 0; s < steps; ++s) {
+    for (index_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(gen.uniform());
+    for (auto& v : y) v = static_cast<std::int32_t>(gen.uniform_int(10));
+    registry.zero_grad();
+    loss.forward(model.forward(x), y);
+    model.backward(loss.backward());
+    opt.step(registry);
+  }
+}
+}  // namespace
+
+TEST_CASE("ADMM on a separable quadratic converges to the projection of the unconstrained optimum") {
+  // min ‖w − t‖² s.t. at most 3 non-zeros: the answer is t's 3 largest-magnitude entries.
+  nn::parameter<double> w;
+  w.resize(1, 8);
+  nn::matrix<double> t(1, 8);
+  t << 0.3, -2.0, 0.1, 1.5, -0.2, 0.05, 1.0, -0.4;
+  nn::parameter_registry<double> registry;
+  registry.add("w", w);
+  admm::admm_state<double> state({.rho = 0.05, .rho_multiplier = 1.5, .rho_max = 10, .iterations = 30});
+  state.add("w", admm::irregular_sparsity{.keep_fraction = 3.0 / 8});
+  std::vector<frugal::progress_event> events;
+  const auto history = admm::run_admm(
+      state, registry, [] { return nn::sgd<double>({.learning_rate = 0.05}); },
+      [&](auto& opt) {
+        for (int s = 0; s < 50; ++s) {
+          w.grad = 2 * (w.value - t);
+          opt.step(registry);
+        }
+      },
+      [&](const frugal::progress_event& e) {
+        events.push_back(e);
+        CHECK(e.metrics.size() == 4);
+      });
+  CHECK(events.size() == 30);
+  CHECK(history.back().primal < 1e-3);
+  CHECK(history.back().primal < history.front().primal);
+  state.harden(registry);
+  nn::matrix<double> expected(1, 8);
+  expected << 0, -2.0, 0, 1.5, 0, 0, 1.0, 0;
+  CHECK((w.value - expected).norm() < 0.05);
+  REQUIRE(w.mask.has_value());
+  CHECK(*w.mask == (expected.array() != 0).cast<double>().matrix());
+}
+
+TEST_CASE("admm_state refuses bad options and unknown parameters") {
+  CHECK_THROWS_AS(admm::admm_state<float>({.rho = -1}), frugal::invalid_argument);
+  CHECK_THROWS_AS(admm::admm_state<float>({.rho_multiplier = 0.5}), frugal::invalid_argument);
+  admm::admm_state<float> state;
+  state.add("nope", admm::irregular_sparsity{});
+  CHECK_THROWS_AS(state.add("nope", admm::filter_sparsity{}), frugal::invalid_argument);
+  nn::parameter_registry<float> empty;
+  CHECK_THROWS_AS(state.initialize(empty), frugal::invalid_argument);
+}
+
+TEST_CASE("after ADMM hardening, masked weights stay exactly zero through retraining and checkpoints") {
+  const auto dir = frugal::test::scratch_dir("admm-masks");
+  auto model = nn::make_lenet5<float>(1);
+  auto registry = model.parameters();
+  admm::admm_state<float> state({.iterations = 2});
+  state.add("7.weight", admm::irregular_sparsity{.keep_fraction = 0.05});
+  state.add("3.weight",
+            admm::bcr_sparsity{.block_rows = 4, .block_cols = 10, .row_keep_fraction = 0.5, .col_keep_fraction = 0.5});
+  state.add("0.weight", admm::filter_sparsity{.keep_fraction = 0.5});
+  admm::run_admm(
+      state, registry, [] { return nn::adam<float>(); }, [&](auto& opt) { train_steps(model, opt, 3, 2); });
+  state.harden(registry);
+  const auto zero_where_masked = [&](const nn::parameter_registry<float>& reg) {
+    for (const char* name : {"7.weight", "3.weight", "0.weight"}) {
+      const auto& p = reg.at(name);
+      REQUIRE(p.mask.has_value());
+      for (index_t i = 0; i < p.value.size(); ++i)
+        if (p.mask->data()[i] == 0) REQUIRE(p.value.data()[i] == 0.0f);
+    }
+  };
+  zero_where_masked(registry);
+  CHECK(registry.at("7.weight").mask->sum() == 2400);
+  for (auto opt_kind = 0; opt_kind < 2; ++opt_kind) {
+    if (opt_kind == 0) {
+      nn::adam<float> opt({.weight_decay = 1e-2f});
+      train_steps(model, opt, 5, 3);
+    } else {
+      nn::sgd<float> opt({.learning_rate = 0.1f, .momentum = 0.9f, .weight_decay = 1e-2f});
+      train_steps(model, opt, 5, 4);
+    }
+    zero_where_masked(registry);
+  }
+  nn::save_parameters(dir / "pruned.ck", registry);
+  auto other = nn::make_lenet5<float>(9);
+  auto other_registry = other.parameters();
+  nn::load_parameters(dir / "pruned.ck", other_registry);
+  zero_where_masked(other_registry);
+  nn::adam<float> opt;
+  train_steps(other, opt, 3, 5);
+  zero_where_masked(other_registry);
+}
+
+TEST_CASE("the compact model format reloads bit-identical values and masks, quantized or not") {
+  const auto dir = frugal::test::scratch_dir("admm-compressed");
+  auto model = nn::make_lenet5<float>(3);
+  auto registry = model.parameters();
+  admm::admm_state<float> state({.iterations = 1});
+  state.add("7.weight", admm::prune_then_quantize<admm::irregular_sparsity, admm::uniform_quantization>{
+                            {.keep_fraction = 0.03}, {.bits = 3}});
+  state.add("9.weight",
+            admm::prune_then_quantize<admm::filter_sparsity, admm::ternary_quantization>{{.keep_fraction = 0.5}, {}});
+  state.add("3.weight", admm::irregular_sparsity{.keep_fraction = 0.2});
+  state.initialize(registry);
+  state.harden(registry);
+  CHECK(state.quantized().size() == 2);
+  frugal::checkpoint_writer out;
+  admm::save_compressed(out, registry, state.quantized());
+  out.write(dir / "model.fcm");
+  const auto compact = std::filesystem::file_size(dir / "model.fcm");
+  nn::save_parameters(dir / "dense.ck", registry);
+  MESSAGE("compact " << compact << " bytes, dense checkpoint " << std::filesystem::file_size(dir / "dense.ck"));
+  CHECK(compact * 2 < std::filesystem::file_size(dir / "dense.ck"));
+
+  auto other = nn::make_lenet5<float>(4);
+  auto other_registry = other.parameters();
+  admm::load_compressed(frugal::checkpoint_reader(dir / "model.fcm"), other_registry);
+  for (std::size_t i = 0; i < registry.size(); ++i) {
+    INFO(registry[i].name);
+    CHECK(bit_equal(registry[i].param->value, other_registry[i].param->value));
+    CHECK(registry[i].param->mask.has_value() == other_registry[i].param->mask.has_value());
+    if (registry[i].param->mask) CHECK(bit_equal(*registry[i].param->mask, *other_registry[i].param->mask));
+  }
+  // Corruption is caught by the container.
+  std::filesystem::resize_file(dir / "model.fcm", compact - 3);
+  CHECK_THROWS_AS(admm::load_compressed(frugal::checkpoint_reader(dir / "model.fcm"), other_registry),
+                  frugal::format_error);
+}
+
+TEST_CASE("gap and bit-packing codecs round-trip, including gaps over 255") {
+  nn::matrix<float> mask = nn::matrix<float>::Zero(1, 1000);
+  for (index_t i : {0, 1, 300, 301, 810, 999}) mask(0, i) = 1;
+  const auto gaps = admm::detail::encode_gaps(mask);
+  const auto pos = admm::detail::decode_gaps(gaps, 1000, "f", "test");
+  CHECK(pos == std::vector<index_t>{0, 1, 300, 301, 810, 999});
+  const std::vector<std::uint8_t> codes = {5, 0, 7, 3, 1, 6, 2};
+  CHECK(admm::detail::unpack_bits(admm::detail::pack_bits(codes, 3), 3, codes.size()) == codes);
+  const std::vector<std::uint8_t> bad = {200, 200};
+  CHECK_THROWS_AS(admm::detail::decode_gaps(bad, 300, "f", "test"), frugal::format_error);
+}
+
+TEST_CASE("storage accounting: CSR relative indexing with padding, structured descriptors") {
+  nn::matrix<double> mask(2, 7);
+  mask << 1, 0, 0, 0, 0, 0, 1,  //
+      0, 0, 1, 0, 0, 0, 0;
+  // b = 2 (span 4): row 0 keeps 0, pads at 4, keeps 6; row 1 keeps 2. 4 entries, pointer width 3 bits.
+  const auto s = admm::account_storage("m", mask, admm::storage_format::csr_relative,
+                                       {.bits_per_value = 4, .relative_index_bits = 2});
+  CHECK(s.nonzeros == 3);
+  CHECK(s.padding == 1);
+  CHECK(s.value_bits == 16);
+  CHECK(s.index_bits == 4 * 2 + 3 * 3);
+  const auto f = admm::account_storage("m", mask, admm::storage_format::filter, {.bits_per_value = 8});
+  CHECK(f.value_bits == 2 * 7 * 8);
+  CHECK(f.descriptor_bits == 2);
+  const auto c =
+      admm::account_storage("m", mask, admm::storage_format::column, {.bits_per_value = 8, .level_table_entries = 7});
+  CHECK(c.value_bits == 3 * 2 * 8);
+  CHECK(c.descriptor_bits == 7 + 7 * 32);
+  const admm::bcr_sparsity bcr{.block_rows = 2, .block_cols = 4, .row_keep_fraction = 0.5, .col_keep_fraction = 0.5};
+  const nn::matrix<double> w = nn::matrix<double>::Random(2, 7);
+  const auto pattern = bcr.select(w);
+  const auto b =
+      admm::account_storage("m", pattern.mask<double>(), admm::storage_format::bcr, {.bits_per_value = 32}, &pattern);
+  CHECK(b.value_bits == 32.0 * pattern.kept());
+  CHECK(b.descriptor_bits == (2 + 4) + (2 + 3));
+  CHECK(admm::summarize({s, f}).dense_bits == 2 * 32 * 14);
+}
+
+TEST_CASE("magnitude pruning keeps the largest weights and never revives pruned ones") {
+  nn::parameter<double> p;
+  p.resize(1, 6);
+  p.value << 0.1, -3, 0.5, 2, -0.05, 1;
+  nn::parameter_registry<double> registry;
+  registry.add("w", p);
+  admm::magnitude_prune(registry, {{"w", 0.5}});
+  CHECK(*p.mask == (nn::matrix<double>(1, 6) << 0, 1, 0, 1, 0, 1).finished());
+  int epochs = 0;
+  admm::iterative_magnitude_prune(registry, {{"w", 1.0 / 6}}, 3, 1, [&] { ++epochs; });
+  CHECK(epochs == 3);
+  CHECK(p.mask->sum() == 1);
+  CHECK((*p.mask)(0, 1) == 1);
+}
+
+TEST_CASE("frozen-code fine-tuning changes only the scale and keeps the codes") {
+  nn::parameter<double> w;
+  w.resize(1, 4);
+  w.value << 1, -1, 2, 0;
+  nn::parameter_registry<double> registry;
+  registry.add("w", w);
+  std::map<std::string, admm::quantized_matrix<double>, std::less<>> quantized;
+  quantized["w"] = admm::uniform_quantization{.bits = 3}.quantize(w.value);
+  const auto codes = quantized["w"].codes;
+  // Target is 1.5x the current weights: the best scale factor is 1.5.
+  const nn::matrix<double> target = 1.5 * w.value;
+  admm::frozen_code_optimizer opt(nn::sgd<double>({.learning_rate = 0.1}), quantized, 0.05);
+  for (int s = 0; s < 300; ++s) {
+    w.grad = 2 * (w.value - target);
+    opt.step(registry);
+  }
+  CHECK(quantized["w"].codes == codes);
+  CHECK((w.value - target).norm() < 1e-2);
+}
