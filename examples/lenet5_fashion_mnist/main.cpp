@@ -9,34 +9,9 @@
 #include <cstdio>
 #include <string>
 
+#include "../common/progress_bar.hpp"
+
 namespace nn = frugal::nn;
-
-namespace {
-
-/// Renders progress events as a one-line bar on a terminal, or nothing when piped.
-class progress_bar {
- public:
-  explicit progress_bar(bool enabled) : m_enabled(enabled) {}
-
-  void operator()(const frugal::progress_event& e) {
-    if (!m_enabled || e.total <= 0) return;
-    if (e.done != e.total && e.done % 20 != 0) return;  // redraw sparingly
-    const int width = 30, filled = static_cast<int>(width * e.done / e.total);
-    std::string bar(static_cast<std::size_t>(filled), '#');
-    bar.resize(width, '.');
-    std::fprintf(stderr, "\r%.*s [%s] %3d%%", static_cast<int>(e.phase.size()), e.phase.data(), bar.c_str(),
-                 static_cast<int>(100 * e.done / e.total));
-    for (const auto& m : e.metrics)
-      std::fprintf(stderr, "  %.*s %.4f", static_cast<int>(m.name.size()), m.name.data(), m.value);
-    if (e.done == e.total) std::fputs("\r\033[K", stderr);
-    std::fflush(stderr);
-  }
-
- private:
-  bool m_enabled;
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -86,7 +61,7 @@ int main(int argc, char** argv) {
     auto model = nn::make_lenet5<float>(seed);
     nn::adam<float> optimizer({.learning_rate = static_cast<float>(learning_rate)});
     frugal::rng shuffle(seed + 1);
-    progress_bar bar(!no_progress && ::isatty(STDERR_FILENO));
+    frugal::examples::progress_bar bar(!no_progress);
     std::printf("LeNet-5, %lld parameters, Adam lr %g, batch %lld, seed %llu, single thread\n",
                 static_cast<long long>(model.parameters().element_count()), learning_rate,
                 static_cast<long long>(batch), static_cast<unsigned long long>(seed));
@@ -96,7 +71,8 @@ int main(int argc, char** argv) {
     double train_seconds = 0;
     for (int epoch = 1; epoch <= epochs; ++epoch) {
       const std::string phase = "epoch " + std::to_string(epoch) + "/" + std::to_string(epochs);
-      const auto stats = nn::train_classifier_epoch(model, optimizer, train_view, batch, shuffle, std::ref(bar), phase);
+      const auto stats =
+          nn::train_classifier_epoch(model, optimizer, train_view, batch, shuffle, bar.callback(), phase);
       eval = nn::evaluate_classifier(model, test_view);
       train_seconds += stats.seconds;
       std::printf("%5d  %10.4f  %9.4f  %9.4f  %10.0f  %8.1f\n", epoch, stats.loss, stats.accuracy, eval.accuracy,

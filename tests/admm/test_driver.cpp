@@ -174,13 +174,25 @@ TEST_CASE("storage accounting: CSR relative indexing with padding, structured de
   nn::matrix<double> mask(2, 7);
   mask << 1, 0, 0, 0, 0, 0, 1,  //
       0, 0, 1, 0, 0, 0, 0;
-  // b = 2 (span 4): row 0 keeps 0, pads at 4, keeps 6; row 1 keeps 2. 4 entries, pointer width 3 bits.
-  const auto s = admm::account_storage("m", mask, admm::storage_format::csr_relative,
-                                       {.bits_per_value = 4, .relative_index_bits = 2});
+  // Row-major positions 0, 6, 9. b = 2 (span 4): keep 0, pad at 4, keep 6, keep 9: 4 entries.
+  const auto s =
+      admm::account_storage("m", mask, admm::storage_format::relative, {.bits_per_value = 4, .relative_index_bits = 2});
   CHECK(s.nonzeros == 3);
   CHECK(s.padding == 1);
   CHECK(s.value_bits == 16);
-  CHECK(s.index_bits == 4 * 2 + 3 * 3);
+  CHECK(s.index_bits == 4 * 2);
+  // relative_index_bits = 0 picks the cheapest width per layer.
+  frugal::rng gen(3);
+  nn::matrix<double> sparse = nn::matrix<double>::Zero(20, 300);
+  for (int k = 0; k < 150; ++k)
+    sparse(static_cast<index_t>(gen.uniform_int(20)), static_cast<index_t>(gen.uniform_int(300))) = 1;
+  const auto best = admm::account_storage("s", sparse, admm::storage_format::relative, {.bits_per_value = 3});
+  for (int b = 1; b <= 16; ++b) {
+    const auto fixed = admm::account_storage("s", sparse, admm::storage_format::relative,
+                                             {.bits_per_value = 3, .relative_index_bits = b});
+    CHECK(best.total_bits() <= fixed.total_bits());
+    if (b == best.relative_index_bits) CHECK(best.total_bits() == fixed.total_bits());
+  }
   const auto f = admm::account_storage("m", mask, admm::storage_format::filter, {.bits_per_value = 8});
   CHECK(f.value_bits == 2 * 7 * 8);
   CHECK(f.descriptor_bits == 2);

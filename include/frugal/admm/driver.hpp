@@ -7,7 +7,8 @@
 ///                                                     ρ (W_l − Z_l + U_l) to each gradient)
 ///   Z_l ← Π_{S_l}(W_l + U_l)                           (Euclidean projection)
 ///   U_l ← U_l + W_l − Z_l                              (scaled dual update)
-///   ρ ← ρ · multiplier                                 (monotonically increasing)
+///   ρ ← ρ · multiplier, U ← U / multiplier             (monotonically increasing ρ; the scaled
+///                                                     dual is rescaled so the true dual is kept)
 /// then hard-projects W_l onto S_l and installs masks so masked retraining keeps the pattern.
 /// Works on any model through the parameter registry.
 
@@ -113,7 +114,8 @@ class admm_state {
     }
   }
 
-  /// Z ← Π(W + U); U ← U + W − Z; ρ ← min(ρ · multiplier, ρ_max). Returns the residuals.
+  /// Z ← Π(W + U); U ← U + W − Z; ρ ← min(ρ · multiplier, ρ_max) with U rescaled by the old
+  /// over the new ρ. Returns the residuals.
   admm_residuals update(const nn::parameter_registry<S>& registry) {
     check(m_initialized, "frugal::admm::admm_state::update: call initialize first");
     admm_residuals r;
@@ -131,7 +133,12 @@ class admm_state {
     r.primal = std::sqrt(primal);
     r.dual = m_rho * std::sqrt(dual);
     r.relative_primal = norm > 0 ? std::sqrt(primal / norm) : 0;
-    m_rho = std::min(m_rho * m_options.rho_multiplier, m_options.rho_max);
+    // U is the dual scaled by 1/ρ: when ρ grows by τ, U shrinks by τ so the unscaled dual is kept
+    // (Boyd et al., §3.4.1).
+    const double next = std::min(m_rho * m_options.rho_multiplier, m_options.rho_max);
+    if (next != m_rho)
+      for (auto& [name, e] : m_entries) e.u *= static_cast<S>(m_rho / next);
+    m_rho = next;
     return r;
   }
 

@@ -1,13 +1,16 @@
 #pragma once
 /// \file
 /// Storage accounting as ADMM-NN-S does it: bits for the kept values, plus the index overhead that
-/// non-structured sparsity needs (CSR with relative indexing and padding), and only small
+/// non-structured sparsity needs (relative indexing with padding), and only small
 /// descriptors for structured patterns. Lets irregular and structured pruning be compared fairly.
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "../core/error.hpp"
@@ -18,20 +21,21 @@ namespace frugal::admm {
 
 /// How a pruned weight matrix is stored.
 enum class storage_format {
-  dense,         ///< every entry, value_bits each
-  csr_relative,  ///< kept entries with b-bit relative column indices, padding entries where a gap
-                 ///< exceeds 2^b, plus row pointers (Han et al.'s relative indexing in CSR)
-  filter,        ///< kept rows stored densely + a row bitmap
-  column,        ///< kept columns stored densely + a column bitmap
-  bcr            ///< each block's kept sub-block stored densely + per-block row and column bitmaps
+  dense,     ///< every entry, value_bits each
+  relative,  ///< kept entries in row-major order, each with a b-bit distance to the previous one,
+             ///< and a padding entry (a stored zero) wherever a distance exceeds 2^b — the
+             ///< relative indexing of Deep Compression (Han et al.) that ADMM-NN-S accounts for
+  filter,    ///< kept rows stored densely + a row bitmap
+  column,    ///< kept columns stored densely + a column bitmap
+  bcr        ///< each block's kept sub-block stored densely + per-block row and column bitmaps
 };
 
 inline const char* to_string(storage_format f) {
   switch (f) {
     case storage_format::dense:
       return "dense";
-    case storage_format::csr_relative:
-      return "CSR-relative";
+    case storage_format::relative:
+      return "relative-index";
     case storage_format::filter:
       return "filter";
     case storage_format::column:
@@ -48,11 +52,12 @@ struct layer_storage {
   storage_format format = storage_format::dense;
   index_t size = 0;      ///< entries of the dense matrix
   index_t nonzeros = 0;  ///< kept entries
-  index_t padding = 0;   ///< CSR padding entries
+  index_t padding = 0;   ///< padding entries (relative format)
   int bits_per_value = 32;
-  double value_bits = 0;       ///< kept values (and padding values)
-  double index_bits = 0;       ///< relative indices and row pointers
-  double descriptor_bits = 0;  ///< bitmaps and quantization level tables
+  int relative_index_bits = 0;  ///< index width used (relative format only)
+  double value_bits = 0;        ///< kept values (and padding values)
+  double index_bits = 0;        ///< relative indices
+  double descriptor_bits = 0;   ///< bitmaps and quantization level tables
 
   [[nodiscard]] double total_bits() const noexcept { return value_bits + index_bits + descriptor_bits; }
   [[nodiscard]] double dense_bits() const noexcept { return 32.0 * static_cast<double>(size); }
@@ -62,7 +67,8 @@ struct layer_storage {
 /// Options of `account_storage`.
 struct storage_options {
   int bits_per_value = 32;          ///< 32 for float, the code width for quantized weights
-  int relative_index_bits = 5;      ///< b of CSR relative indexing (ADMM-NN-S and Deep Compression use 4–5)
+  int relative_index_bits = 0;      ///< b of relative indexing; 0 picks the cheapest b in [1, 16] per layer
+                                    ///< (Deep Compression fixed b = 5 for FC and 8 for conv layers)
   index_t level_table_entries = 0;  ///< quantization levels stored with the layer, 32 bits each
 };
 
@@ -71,7 +77,7 @@ struct storage_options {
 template <nn::Scalar S>
 [[nodiscard]] layer_storage account_storage(std::string name, const matrix<S>& mask, storage_format format,
                                             const storage_options& options = {}, const bcr_pattern* pattern = nullptr) {
-  check(options.bits_per_value > 0 && options.relative_index_bits > 0 && options.relative_index_bits < 31,
+  check(options.bits_per_value > 0 && options.relative_index_bits >= 0 && options.relative_index_bits <= 16,
         "frugal::admm::account_storage: bits_per_value = ", options.bits_per_value,
         ", relative_index_bits = ", options.relative_index_bits);
   layer_storage s;
@@ -86,23 +92,37 @@ template <nn::Scalar S>
     case storage_format::dense:
       s.value_bits = vb * static_cast<double>(s.size);
       break;
-    case storage_format::csr_relative: {
-      const index_t span = index_t{1} << options.relative_index_bits;
-      for (index_t r = 0; r < mask.rows(); ++r) {
+    case storage_format::relative: {
+      // The cost for index width b; with relative_index_bits = 0 the cheapest b in [1, 16] is used.
+      auto cost = [&](int b, index_t& padding) {
+        const index_t span = index_t{1} << b;
+        padding = 0;
         index_t prev = -1;
-        for (index_t c = 0; c < mask.cols(); ++c) {
-          if (mask(r, c) == S(0)) continue;
-          while (c - prev > span) {
+        for (index_t i = 0; i < mask.size(); ++i) {
+          if (mask.data()[i] == S(0)) continue;
+          while (i - prev > span) {
             prev += span;
-            ++s.padding;
+            ++padding;
           }
-          prev = c;
+          prev = i;
+        }
+        const double entries = static_cast<double>(s.nonzeros + padding);
+        return std::pair{vb * entries, b * entries};
+      };
+      int best_b = options.relative_index_bits;
+      if (best_b == 0) {
+        double best = std::numeric_limits<double>::infinity();
+        for (int b = 1; b <= 16; ++b) {
+          index_t pad = 0;
+          const auto [values, index] = cost(b, pad);
+          if (values + index < best) {
+            best = values + index;
+            best_b = b;
+          }
         }
       }
-      const double entries = static_cast<double>(s.nonzeros + s.padding);
-      s.value_bits = vb * entries;
-      const double pointer_bits = std::max(1.0, std::ceil(std::log2(entries + 1)));
-      s.index_bits = options.relative_index_bits * entries + pointer_bits * static_cast<double>(mask.rows() + 1);
+      std::tie(s.value_bits, s.index_bits) = cost(best_b, s.padding);
+      s.relative_index_bits = best_b;
       break;
     }
     case storage_format::filter: {

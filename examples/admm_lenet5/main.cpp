@@ -1,0 +1,709 @@
+// ADMM-NN / ADMM-NN-S on LeNet-5 and Fashion-MNIST: dense baseline → ADMM pruning → masked
+// retraining → ADMM quantization, beside iterative magnitude pruning at the same ratios and the
+// same epoch budget; then irregular against filter, column and BCR pruning with storage including
+// index overhead and the forward time of the pruned layers. Writes CSV files, a PNG plot and the
+// compressed model.
+#include <frugal/frugal.hpp>
+
+#include <CLI/CLI.hpp>
+#include <Eigen/Sparse>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <sstream>
+#include <thread>
+#include <variant>
+
+#include "../common/plot.hpp"
+#include "../common/progress_bar.hpp"
+
+namespace nn = frugal::nn;
+namespace admm = frugal::admm;
+using frugal::index_t;
+using model_type = nn::lenet5<float>;
+using weight_matrix = nn::matrix<float>;
+
+namespace {
+
+const std::vector<std::string> weight_names = {"0.weight", "3.weight", "7.weight", "9.weight", "11.weight"};
+const std::map<std::string, std::string> layer_label = {
+    {"0.weight", "conv1"}, {"3.weight", "conv2"}, {"7.weight", "fc1"}, {"9.weight", "fc2"}, {"11.weight", "fc3"}};
+
+struct settings {
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  std::string out_dir = "admm_lenet5_out";
+  bool quick = false;
+  int seeds = 1;
+  int threads = 2;
+  int dense_epochs = 10;
+  int admm_epochs = 8;
+  int retrain_epochs = 4;
+  int quant_epochs = 3;
+  int bits = 3;
+  double rho = 0.01;
+  double rho_multiplier = 1.25;
+  double rho_max = 2.0;
+  double quant_rho = 0.05;
+  std::vector<double> ratios = {20, 50};
+  double structured_ratio = 8;
+  index_t batch = 64;
+  index_t limit = 0;
+  bool progress = true;
+  bool verbose = false;
+  double admm_lr = 0.01;
+  index_t updates_per_epoch = 4;
+  double allocation_exponent = 0.5;
+  double quantize_ratio = 33;  // 0: the first of `ratios`
+};
+
+/// Per-layer kept fractions for a target pruning ratio: kept_l ∝ size_l^exponent (exponent < 1
+/// prunes big layers harder and small, sensitive ones gently), capped at 1, scaled to hit the total.
+std::map<std::string, double> keep_fractions(const nn::parameter_registry<float>& reg, double ratio,
+                                             const std::vector<std::string>& names, double exponent) {
+  double total = 0;
+  for (const auto& n : names) total += static_cast<double>(reg.at(n).value.size());
+  std::map<std::string, double> keep;
+  std::vector<std::string> free_layers = names;
+  double budget = total / ratio;
+  for (int pass = 0; pass < 5; ++pass) {
+    double s = 0;
+    for (const auto& n : free_layers) s += std::pow(static_cast<double>(reg.at(n).value.size()), exponent);
+    const double a = budget / s;
+    std::vector<std::string> still;
+    double capped = 0;
+    for (const auto& n : free_layers) {
+      const double size = static_cast<double>(reg.at(n).value.size());
+      const double k = a * std::pow(size, exponent) / size;
+      if (k >= 1) {
+        keep[n] = 1;
+        capped += size;
+      } else {
+        keep[n] = k;
+        still.push_back(n);
+      }
+    }
+    if (still.size() == free_layers.size()) break;
+    budget -= capped;
+    free_layers = still;
+  }
+  return keep;
+}
+
+enum class scheme { irregular, filter, column, bcr };
+const char* scheme_name(scheme s) {
+  switch (s) {
+    case scheme::irregular:
+      return "irregular";
+    case scheme::filter:
+      return "filter";
+    case scheme::column:
+      return "column";
+    case scheme::bcr:
+      return "BCR";
+  }
+  return "?";
+}
+
+admm::bcr_sparsity bcr_for(const weight_matrix& w, double keep) {
+  const double side = std::sqrt(keep);
+  return {.block_rows = std::min<index_t>(8, w.rows()),
+          .block_cols = std::min<index_t>(16, w.cols()),
+          .row_keep_fraction = side,
+          .col_keep_fraction = side};
+}
+
+/// The constraint set for one layer under a scheme. Filter pruning leaves the classifier's rows
+/// (the classes) alone.
+admm::any_projection<float> projection_for(scheme s, const std::string& name, const weight_matrix& w, double keep) {
+  switch (s) {
+    case scheme::irregular:
+      return admm::irregular_sparsity{.keep_fraction = keep};
+    case scheme::filter:
+      return name == "11.weight" ? admm::any_projection<float>(admm::column_sparsity{.keep_fraction = keep})
+                                 : admm::any_projection<float>(admm::filter_sparsity{.keep_fraction = keep});
+    case scheme::column:
+      return admm::column_sparsity{.keep_fraction = keep};
+    case scheme::bcr:
+      return bcr_for(w, keep);
+  }
+  throw frugal::invalid_argument("unknown scheme");
+}
+
+struct layer_result {
+  std::string name;
+  index_t size = 0, nonzeros = 0;
+  admm::layer_storage storage32, storage_q;  // float values / quantized values
+};
+
+struct run_result {
+  std::string method;
+  scheme kind = scheme::irregular;
+  double target_ratio = 1;
+  double accuracy = 0, accuracy_before_retrain = 0;
+  int epochs = 0;
+  std::vector<layer_result> layers;
+  double forward_ms = 0, dense_forward_ms = 0;
+  // quantized variant (ADMM irregular at the first ratio only)
+  bool quantized = false;
+  double q_accuracy = 0, q_reloaded_accuracy = 0;
+  std::uintmax_t compressed_file_bytes = 0;
+  std::string compressed_file;
+
+  [[nodiscard]] index_t size() const {
+    index_t n = 0;
+    for (const auto& l : layers) n += l.size;
+    return n;
+  }
+  [[nodiscard]] index_t nonzeros() const {
+    index_t n = 0;
+    for (const auto& l : layers) n += l.nonzeros;
+    return n;
+  }
+  [[nodiscard]] double ratio() const { return nonzeros() ? static_cast<double>(size()) / nonzeros() : 0; }
+  [[nodiscard]] double bits32() const {
+    double b = 0;
+    for (const auto& l : layers) b += l.storage32.total_bits();
+    return b;
+  }
+  [[nodiscard]] double bits_q() const {
+    double b = 0;
+    for (const auto& l : layers) b += l.storage_q.total_bits();
+    return b;
+  }
+  [[nodiscard]] double dense_bits() const { return 32.0 * static_cast<double>(size()); }
+};
+
+admm::storage_format format_for(scheme s, const std::string& name) {
+  switch (s) {
+    case scheme::irregular:
+      return admm::storage_format::relative;
+    case scheme::filter:
+      return name == "11.weight" ? admm::storage_format::column : admm::storage_format::filter;
+    case scheme::column:
+      return admm::storage_format::column;
+    case scheme::bcr:
+      return admm::storage_format::bcr;
+  }
+  return admm::storage_format::dense;
+}
+
+/// Median wall time in ms of `f` over `reps` runs.
+double median_ms(const std::function<void()>& f, int reps) {
+  std::vector<double> t;
+  for (int r = 0; r < reps; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+/// Forward time of the pruned weight products for one batch of 64 images (conv layers multiply
+/// their im2col matrices), with the kernel each scheme allows: Eigen CSR (irregular), compact
+/// dense GEMM of kept rows (filter) or kept columns (column), per-block compact GEMMs (BCR).
+/// Returns {pruned ms, dense ms}.
+std::pair<double, double> time_pruned_layers(const nn::parameter_registry<float>& reg, scheme s,
+                                             const std::map<std::string, admm::bcr_pattern>& patterns, int reps) {
+  const std::map<std::string, index_t> columns = {
+      {"0.weight", 64 * 784}, {"3.weight", 64 * 100}, {"7.weight", 64}, {"9.weight", 64}, {"11.weight", 64}};
+  frugal::rng gen(5);
+  double pruned = 0, dense = 0;
+  for (const auto& name : weight_names) {
+    const auto& p = reg.at(name);
+    const weight_matrix& w = p.value;
+    Eigen::MatrixXf x(w.cols(), columns.at(name));
+    for (index_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(gen.uniform());
+    Eigen::MatrixXf y(w.rows(), x.cols());
+    dense += median_ms([&] { y.noalias() = w * x; }, reps);
+    const weight_matrix mask = p.mask ? *p.mask : weight_matrix::Ones(w.rows(), w.cols());
+    const auto fmt = format_for(s, name);
+    if (fmt == admm::storage_format::relative) {
+      Eigen::SparseMatrix<float, Eigen::RowMajor> sp = w.sparseView();
+      pruned += median_ms([&] { y.noalias() = sp * x; }, reps);
+    } else if (fmt == admm::storage_format::filter) {
+      std::vector<index_t> rows;
+      for (index_t r = 0; r < w.rows(); ++r)
+        if (mask.row(r).any()) rows.push_back(r);
+      const weight_matrix wk = w(rows, Eigen::all);
+      Eigen::MatrixXf yk(static_cast<index_t>(rows.size()), x.cols());
+      pruned += median_ms(
+          [&] {
+            yk.noalias() = wk * x;
+            y.setZero();
+            y(rows, Eigen::all) = yk;
+          },
+          reps);
+    } else if (fmt == admm::storage_format::column) {
+      std::vector<index_t> cols;
+      for (index_t c = 0; c < w.cols(); ++c)
+        if (mask.col(c).any()) cols.push_back(c);
+      const weight_matrix wk = w(Eigen::all, cols);
+      Eigen::MatrixXf xk(static_cast<index_t>(cols.size()), x.cols());
+      pruned += median_ms(
+          [&] {
+            xk = x(cols, Eigen::all);
+            y.noalias() = wk * xk;
+          },
+          reps);
+    } else {
+      const auto& pattern = patterns.at(name);
+      std::vector<weight_matrix> blocks;
+      for (const auto& b : pattern.blocks) blocks.push_back(w(b.kept_rows, b.kept_cols));
+      Eigen::MatrixXf xk, yk;
+      pruned += median_ms(
+          [&] {
+            y.setZero();
+            for (std::size_t i = 0; i < blocks.size(); ++i) {
+              const auto& b = pattern.blocks[i];
+              xk = x(b.kept_cols, Eigen::all);
+              yk.noalias() = blocks[i] * xk;
+              y(b.kept_rows, Eigen::all) += yk;
+            }
+          },
+          reps);
+    }
+  }
+  return {pruned, dense};
+}
+
+/// Shared, read-only inputs of every job.
+struct context {
+  settings cfg;
+  nn::dataset_view train, test;
+  frugal::examples::progress_bar* bar = nullptr;
+};
+
+void train_epochs(model_type& model, nn::Optimizer auto& opt, const context& ctx, int epochs, frugal::rng& gen,
+                  const std::string& label) {
+  for (int e = 0; e < epochs; ++e)
+    nn::train_classifier_epoch(model, opt, ctx.train, ctx.cfg.batch, gen, ctx.bar->callback(label));
+}
+
+void fill_layers(run_result& r, const nn::parameter_registry<float>& reg,
+                 const std::map<std::string, admm::bcr_pattern>& patterns, int quant_bits,
+                 const std::map<std::string, admm::quantized_matrix<float>, std::less<>>* quantized) {
+  r.layers.clear();
+  for (const auto& name : weight_names) {
+    const auto& p = reg.at(name);
+    const weight_matrix mask = p.mask ? *p.mask : weight_matrix::Ones(p.value.rows(), p.value.cols());
+    layer_result l;
+    l.name = name;
+    l.size = p.value.size();
+    l.nonzeros = static_cast<index_t>((mask.array() != 0).count());
+    const auto fmt = format_for(r.kind, name);
+    const admm::bcr_pattern* pattern = fmt == admm::storage_format::bcr ? &patterns.at(name) : nullptr;
+    l.storage32 = admm::account_storage(name, mask, fmt, {.bits_per_value = 32}, pattern);
+    index_t levels = index_t{1} << quant_bits;
+    if (quantized && quantized->contains(name)) levels = static_cast<index_t>(quantized->at(name).levels.size());
+    l.storage_q =
+        admm::account_storage(name, mask, fmt, {.bits_per_value = quant_bits, .level_table_entries = levels}, pattern);
+    r.layers.push_back(l);
+  }
+}
+
+/// One ADMM phase on `model`: SGD (momentum 0.9, learning rate reset every iteration); each
+/// iteration trains on the next 1/updates_per_epoch of the training set, so Z and U are updated
+/// several times per epoch. With --verbose, prints every iteration's residuals and test accuracy.
+void admm_phase(const context& ctx, model_type& model, const nn::parameter_registry<float>& reg,
+                admm::admm_state<float>& state, frugal::rng& gen, const std::string& label) {
+  const auto bar_callback = ctx.bar->callback(label);
+  index_t iteration = 0;
+  admm::run_admm(
+      state, reg,
+      [&] { return nn::sgd<float>({.learning_rate = static_cast<float>(ctx.cfg.admm_lr), .momentum = 0.9f}); },
+      [&](auto& opt) {
+        const index_t parts = ctx.cfg.updates_per_epoch, n = ctx.train.size(), k = iteration++ % parts;
+        const index_t first = n * k / parts, last = n * (k + 1) / parts;
+        const nn::dataset_view slice{
+            ctx.train.inputs.subspan(static_cast<std::size_t>(first * 784),
+                                     static_cast<std::size_t>((last - first) * 784)),
+            ctx.train.labels.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(last - first)),
+            {28, 28, 1}};
+        nn::train_classifier_epoch(model, opt, slice, ctx.cfg.batch, gen, bar_callback);
+      },
+      [&](const frugal::progress_event& e) {
+        if (bar_callback) bar_callback(e);
+        if (!ctx.cfg.verbose) return;
+        const double acc = nn::evaluate_classifier(model, ctx.test).accuracy;
+        std::printf("  %-26s iteration %3lld/%lld: primal %.4f (relative %.4f), dual %.4f, rho %.4g, test acc %.4f\n",
+                    label.c_str(), static_cast<long long>(e.done), static_cast<long long>(e.total), e.metrics[0].value,
+                    e.metrics[1].value, e.metrics[2].value, e.metrics[3].value, acc);
+        std::fflush(stdout);
+      });
+}
+
+admm::admm_options phase_options(const settings& cfg, double rho, int epochs) {
+  return {.rho = rho,
+          .rho_multiplier = cfg.rho_multiplier,
+          .rho_max = cfg.rho_max,
+          .iterations = static_cast<int>(epochs * cfg.updates_per_epoch),
+          .epochs_per_iteration = 1};
+}
+
+/// ADMM pruning (+ masked retraining, + optional quantization) of a copy of the dense model.
+run_result admm_job(const context& ctx, const model_type& dense, scheme s, double ratio, bool quantize,
+                    std::uint64_t seed) {
+  const auto& cfg = ctx.cfg;
+  model_type model = dense;
+  auto reg = model.parameters();
+  const auto keep = keep_fractions(reg, ratio, weight_names, cfg.allocation_exponent);
+  admm::admm_state<float> state(phase_options(cfg, cfg.rho, cfg.admm_epochs));
+  std::map<std::string, admm::bcr_pattern> patterns;
+  for (const auto& name : weight_names) state.add(name, projection_for(s, name, reg.at(name).value, keep.at(name)));
+  frugal::rng gen(seed * 1000 + static_cast<std::uint64_t>(ratio) + 17 * static_cast<std::uint64_t>(s));
+  const std::string label = std::string("ADMM ") + scheme_name(s) + " " + std::to_string(static_cast<int>(ratio)) + "x";
+  admm_phase(ctx, model, reg, state, gen, label);
+  if (s == scheme::bcr)
+    for (const auto& name : weight_names)
+      patterns[name] = bcr_for(reg.at(name).value, keep.at(name)).select(reg.at(name).value);
+  state.harden(reg);
+  run_result r;
+  r.method = std::string("ADMM ") + scheme_name(s);
+  r.kind = s;
+  r.target_ratio = ratio;
+  r.accuracy_before_retrain = nn::evaluate_classifier(model, ctx.test).accuracy;
+  nn::adam<float> retrain({.learning_rate = 5e-4f});
+  train_epochs(model, retrain, ctx, cfg.retrain_epochs, gen, label + " retrain");
+  r.accuracy = nn::evaluate_classifier(model, ctx.test).accuracy;
+  r.epochs = cfg.admm_epochs + cfg.retrain_epochs;
+  fill_layers(r, reg, patterns, cfg.bits, nullptr);
+  std::tie(r.forward_ms, r.dense_forward_ms) = time_pruned_layers(reg, s, patterns, cfg.quick ? 3 : 7);
+  if (!quantize) return r;
+
+  // Quantize the kept weights with ADMM (masks fixed), harden, retrain the scales and biases.
+  admm::admm_state<float> qstate(phase_options(cfg, cfg.quant_rho, cfg.quant_epochs));
+  for (const auto& name : weight_names)
+    qstate.add(name,
+               admm::masked_quantization<float, admm::uniform_quantization>{*reg.at(name).mask, {.bits = cfg.bits}});
+  admm_phase(ctx, model, reg, qstate, gen, label + " quantize");
+  qstate.harden(reg);
+  auto quantized = qstate.quantized();
+  admm::frozen_code_optimizer tune(nn::adam<float>({.learning_rate = 2e-4f}), quantized, 1e-3);
+  train_epochs(model, tune, ctx, 1, gen, label + " scales");
+  r.quantized = true;
+  r.q_accuracy = nn::evaluate_classifier(model, ctx.test).accuracy;
+  r.epochs += cfg.quant_epochs + 1;
+  fill_layers(r, reg, patterns, cfg.bits, &quantized);
+
+  frugal::checkpoint_writer out;
+  admm::save_compressed(out, reg, quantized);
+  r.compressed_file = cfg.out_dir + "/lenet5_admm_" + std::to_string(static_cast<int>(ratio)) + "x_" +
+                      std::to_string(cfg.bits) + "bit_seed" + std::to_string(seed) + ".fcm";
+  out.write(r.compressed_file);
+  r.compressed_file_bytes = std::filesystem::file_size(r.compressed_file);
+  model_type reloaded = nn::make_lenet5<float>(seed + 99);
+  admm::load_compressed(frugal::checkpoint_reader(r.compressed_file), reloaded.parameters());
+  r.q_reloaded_accuracy = nn::evaluate_classifier(reloaded, ctx.test).accuracy;
+  return r;
+}
+
+/// Iterative magnitude pruning with the same epoch budget as the ADMM run.
+run_result magnitude_job(const context& ctx, const model_type& dense, double ratio, std::uint64_t seed) {
+  const auto& cfg = ctx.cfg;
+  model_type model = dense;
+  auto reg = model.parameters();
+  const auto keep = keep_fractions(reg, ratio, weight_names, cfg.allocation_exponent);
+  const int budget = cfg.admm_epochs + cfg.retrain_epochs;
+  const int rounds = std::max(1, budget / 2), per_round = budget / rounds;
+  frugal::rng gen(seed * 2000 + static_cast<std::uint64_t>(ratio));
+  nn::adam<float> opt({.learning_rate = 5e-4f});
+  const std::string label = "magnitude " + std::to_string(static_cast<int>(ratio)) + "x";
+  std::map<std::string, double> targets(keep.begin(), keep.end());
+  admm::iterative_magnitude_prune(reg, targets, rounds, per_round,
+                                  [&] { train_epochs(model, opt, ctx, 1, gen, label); });
+  run_result r;
+  r.method = "magnitude irregular";
+  r.kind = scheme::irregular;
+  r.target_ratio = ratio;
+  r.accuracy = nn::evaluate_classifier(model, ctx.test).accuracy;
+  r.epochs = rounds * per_round;
+  fill_layers(r, reg, {}, cfg.bits, nullptr);
+  return r;
+}
+
+/// Runs jobs on `threads` worker threads; results come back in submission order.
+std::vector<run_result> run_parallel(std::vector<std::function<run_result()>> jobs, int threads) {
+  std::vector<run_result> results(jobs.size());
+  std::mutex m;
+  std::size_t next = 0;
+  std::exception_ptr failure;
+  auto worker = [&] {
+    for (;;) {
+      std::size_t i;
+      {
+        std::lock_guard lock(m);
+        if (next >= jobs.size() || failure) return;
+        i = next++;
+      }
+      try {
+        results[i] = jobs[i]();
+      } catch (...) {
+        std::lock_guard lock(m);
+        failure = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return results;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  settings cfg;
+  CLI::App app{
+      "ADMM-NN and ADMM-NN-S on LeNet-5 / Fashion-MNIST with frugal/admm.\n"
+      "Trains a dense baseline, prunes it with ADMM at each --ratios target (masked retraining afterwards), then\n"
+      "quantizes the kept weights of the first ratio to --bits bits; compares with iterative magnitude pruning at\n"
+      "the same ratios and epoch budget, and compares irregular pruning with filter, column and BCR pruning\n"
+      "(storage including index overhead, forward time of the pruned layers). Writes CSVs, a PNG and the model."};
+  app.add_option("--data", cfg.data_dir, "MNIST-format dataset directory")->capture_default_str();
+  app.add_option("--out", cfg.out_dir, "Directory for the CSVs, the PNG plot and the compressed models")
+      ->capture_default_str();
+  app.add_flag("--quick", cfg.quick,
+               "Small smoke run (3,000 training images, 1 epoch per phase, 2 ADMM iterations); for tests");
+  app.add_option("--seeds", cfg.seeds, "Repeat everything for seeds 1..N and report medians")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--threads", cfg.threads, "Independent jobs run on this many threads (each job is single-threaded)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--dense-epochs", cfg.dense_epochs, "Epochs of the dense baseline")->capture_default_str();
+  app.add_option("--admm-epochs", cfg.admm_epochs, "Training epochs of the ADMM pruning phase")->capture_default_str();
+  app.add_option("--retrain-epochs", cfg.retrain_epochs, "Masked retraining epochs after hard pruning")
+      ->capture_default_str();
+  app.add_option("--quant-epochs", cfg.quant_epochs, "Training epochs of the ADMM quantization phase")
+      ->capture_default_str();
+  app.add_option("--quant-rho", cfg.quant_rho, "Initial rho of the quantization phase")->capture_default_str();
+  app.add_option("--rho-max", cfg.rho_max, "rho stops growing here")->capture_default_str();
+  app.add_option("--bits", cfg.bits, "Bits per kept weight for quantization (uniform symmetric)")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 8));
+  app.add_option("--rho", cfg.rho, "Initial ADMM penalty rho")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--rho-multiplier", cfg.rho_multiplier, "rho is multiplied by this after every ADMM update")
+      ->capture_default_str();
+  app.add_option("--ratios", cfg.ratios, "Target pruning ratios (dense weights / kept weights)")->capture_default_str();
+  app.add_option("--structured-ratio", cfg.structured_ratio,
+                 "Target ratio of the filter, column and BCR runs (0 skips them)")
+      ->capture_default_str();
+  app.add_option("--limit", cfg.limit, "Use only the first N training images (0: all)")->capture_default_str();
+  app.add_option("--admm-lr", cfg.admm_lr, "Learning rate of SGD (momentum 0.9) during the ADMM iterations")
+      ->capture_default_str();
+  app.add_option("--updates-per-epoch", cfg.updates_per_epoch,
+                 "ADMM Z/U updates per epoch: each iteration trains on the next 1/N of the data")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--quantize-ratio", cfg.quantize_ratio,
+                 "Pruning ratio of the model that is then quantized (0: the first of --ratios; a ratio not in --ratios "
+                 "gets its own ADMM run)")
+      ->capture_default_str();
+  app.add_option("--allocation-exponent", cfg.allocation_exponent,
+                 "Per-layer budget: kept weights of a layer proportional to its size to this power")
+      ->capture_default_str();
+  app.add_flag("--verbose", cfg.verbose, "Print every ADMM iteration's residuals and test accuracy");
+  bool no_progress = false;
+  app.add_flag("--no-progress", no_progress, "Do not draw progress bars");
+  CLI11_PARSE(app, argc, argv);
+  cfg.progress = !no_progress;
+  if (cfg.quick) {
+    cfg.limit = cfg.limit ? cfg.limit : 3000;
+    cfg.dense_epochs = 2;
+    cfg.admm_epochs = 2;
+    cfg.retrain_epochs = 1;
+    cfg.quant_epochs = 1;
+  }
+
+  Kokkos::ScopeGuard kokkos(argc, argv);
+  try {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::filesystem::create_directories(cfg.out_dir);
+    const auto train = frugal::io::load_mnist(cfg.data_dir, frugal::io::mnist_split::train);
+    const auto test = frugal::io::load_mnist(cfg.data_dir, frugal::io::mnist_split::test);
+    const index_t n_train = cfg.limit > 0 ? std::min(cfg.limit, train.count) : train.count;
+    const index_t n_test = cfg.quick ? std::min<index_t>(2000, test.count) : test.count;
+    frugal::examples::progress_bar bar(cfg.progress);
+    context ctx{cfg,
+                {std::span(train.pixels).first(static_cast<std::size_t>(n_train * 784)),
+                 std::span(train.labels).first(static_cast<std::size_t>(n_train)),
+                 {28, 28, 1}},
+                {std::span(test.pixels).first(static_cast<std::size_t>(n_test * 784)),
+                 std::span(test.labels).first(static_cast<std::size_t>(n_test)),
+                 {28, 28, 1}},
+                &bar};
+    std::printf(
+        "ADMM-NN on LeNet-5 / Fashion-MNIST: %lld training images, %lld test images, %d seed(s), %d thread(s)\n",
+        static_cast<long long>(n_train), static_cast<long long>(n_test), cfg.seeds, cfg.threads);
+    std::printf("epoch budget per pruning run: %d (ADMM %d epochs + %d retraining; magnitude pruning the same)\n\n",
+                cfg.admm_epochs + cfg.retrain_epochs, cfg.admm_epochs, cfg.retrain_epochs);
+
+    std::vector<double> dense_acc;
+    std::vector<std::vector<run_result>> per_seed;
+    for (int seed = 1; seed <= cfg.seeds; ++seed) {
+      model_type dense = nn::make_lenet5<float>(static_cast<std::uint64_t>(seed));
+      nn::adam<float> opt({.learning_rate = 1e-3f});
+      frugal::rng gen(static_cast<std::uint64_t>(seed) + 500);
+      train_epochs(dense, opt, ctx, cfg.dense_epochs, gen, "dense seed " + std::to_string(seed));
+      dense_acc.push_back(nn::evaluate_classifier(dense, ctx.test).accuracy);
+      bar.clear();
+      std::printf("seed %d: dense baseline %.4f after %d epochs\n", seed, dense_acc.back(), cfg.dense_epochs);
+      std::fflush(stdout);
+      std::vector<std::function<run_result()>> jobs;
+      for (std::size_t i = 0; i < cfg.ratios.size(); ++i) {
+        const double ratio = cfg.ratios[i];
+        const bool quantize = cfg.quantize_ratio > 0 ? ratio == cfg.quantize_ratio : i == 0;
+        jobs.push_back([&, ratio, quantize, seed] {
+          return admm_job(ctx, dense, scheme::irregular, ratio, quantize, static_cast<std::uint64_t>(seed));
+        });
+        jobs.push_back([&, ratio, seed] { return magnitude_job(ctx, dense, ratio, static_cast<std::uint64_t>(seed)); });
+      }
+      if (cfg.quantize_ratio > 0 &&
+          std::find(cfg.ratios.begin(), cfg.ratios.end(), cfg.quantize_ratio) == cfg.ratios.end())
+        jobs.push_back([&, seed] {
+          return admm_job(ctx, dense, scheme::irregular, cfg.quantize_ratio, true, static_cast<std::uint64_t>(seed));
+        });
+      if (cfg.structured_ratio > 0)
+        for (scheme s : {scheme::filter, scheme::column, scheme::bcr})
+          jobs.push_back([&, s, seed] {
+            return admm_job(ctx, dense, s, cfg.structured_ratio, false, static_cast<std::uint64_t>(seed));
+          });
+      per_seed.push_back(run_parallel(std::move(jobs), cfg.threads));
+      bar.clear();
+    }
+
+    // Medians over seeds, per job position.
+    const auto& first = per_seed.front();
+    auto med = [&](std::size_t job, auto field) {
+      std::vector<double> v;
+      for (const auto& runs : per_seed) v.push_back(field(runs[job]));
+      return median(v);
+    };
+    const double dense = median(dense_acc);
+    std::printf("\nDense LeNet-5: %.2f%% test accuracy (median of %d), %lld weights, %.0f KiB at 32 bits\n\n",
+                100 * dense, cfg.seeds, static_cast<long long>(first[0].size()), first[0].dense_bits() / 8 / 1024);
+
+    // Table 1: per-layer sparsity of the ADMM runs.
+    std::printf("Table 1 — ADMM pruning, per layer (seed 1)\n%-8s %8s", "layer", "weights");
+    for (std::size_t i = 0; i < cfg.ratios.size(); ++i) std::printf("  %6.0fx kept (pruned)", cfg.ratios[i]);
+    std::printf("\n");
+    for (std::size_t l = 0; l < weight_names.size(); ++l) {
+      std::printf("%-8s %8lld", layer_label.at(weight_names[l]).c_str(),
+                  static_cast<long long>(first[0].layers[l].size));
+      for (std::size_t i = 0; i < cfg.ratios.size(); ++i) {
+        const auto& lr = first[2 * i].layers[l];
+        std::printf("  %8lld (%6.2f%%)    ", static_cast<long long>(lr.nonzeros),
+                    100.0 * (1 - double(lr.nonzeros) / lr.size));
+      }
+      std::printf("\n");
+    }
+
+    // Table 2: ADMM vs magnitude pruning.
+    std::printf("\nTable 2 — accuracy at equal pruning ratio and epoch budget (median of %d seed(s))\n", cfg.seeds);
+    std::printf("%-10s %10s %12s %12s %10s %10s %10s\n", "target", "ratio", "ADMM acc", "magnitude", "ADMM-dense",
+                "mag-dense", "ADMM-mag");
+    for (std::size_t i = 0; i < cfg.ratios.size(); ++i) {
+      const double a = med(2 * i, [](const run_result& r) { return r.accuracy; });
+      const double m = med(2 * i + 1, [](const run_result& r) { return r.accuracy; });
+      std::printf("%-10.0f %9.1fx %11.2f%% %11.2f%% %+9.2f %+9.2f %+9.2f\n", cfg.ratios[i], first[2 * i].ratio(),
+                  100 * a, 100 * m, 100 * (a - dense), 100 * (m - dense), 100 * (a - m));
+    }
+
+    // Table 3: pruning + quantization storage.
+    std::size_t qjob = 0;
+    for (std::size_t j = 0; j < first.size(); ++j)
+      if (first[j].quantized) qjob = j;
+    const auto& q = first[qjob];
+    std::printf("\nTable 3 — ADMM pruning %.0fx then %d-bit quantization (seed 1 storage; accuracy median of %d)\n",
+                q.target_ratio, cfg.bits, cfg.seeds);
+    std::printf("%-8s %8s %8s %6s %12s %12s %12s\n", "layer", "weights", "kept", "bits", "values b", "index b",
+                "total b");
+    for (const auto& l : q.layers)
+      std::printf("%-8s %8lld %8lld %6d %12.0f %12.0f %12.0f\n", layer_label.at(l.name).c_str(),
+                  static_cast<long long>(l.size), static_cast<long long>(l.nonzeros), l.storage_q.bits_per_value,
+                  l.storage_q.value_bits, l.storage_q.index_bits + l.storage_q.descriptor_bits,
+                  l.storage_q.total_bits());
+    const double q_acc = med(qjob, [](const run_result& r) { return r.q_accuracy; });
+    double index_only = 0, values_only = 0;
+    for (const auto& l : q.layers) {
+      index_only += l.storage_q.index_bits + l.storage_q.descriptor_bits;
+      values_only += l.storage_q.value_bits;
+    }
+    std::printf("weights: %.0f bits dense → %.0f bits (%.0f values + %.0f index/tables)\n", q.dense_bits(), q.bits_q(),
+                values_only, index_only);
+    std::printf("compression with index overhead: %.1fx; without: %.1fx; accuracy %.2f%% (%+.2f vs dense)\n",
+                q.dense_bits() / q.bits_q(), q.dense_bits() / values_only, 100 * q_acc, 100 * (q_acc - dense));
+    std::printf(
+        "compressed model file (weights, biases, level tables, container): %s, %ju bytes; reloaded accuracy "
+        "%.2f%% (%s)\n",
+        q.compressed_file.c_str(), q.compressed_file_bytes, 100 * q.q_reloaded_accuracy,
+        q.q_reloaded_accuracy == q.q_accuracy ? "identical" : "DIFFERENT");
+
+    // Table 4: ADMM-NN-S comparison.
+    std::printf(
+        "\nTable 4 — ADMM-NN-S: irregular vs structured pruning (storage includes indices; forward = pruned "
+        "layers, batch 64, one thread)\n");
+    std::printf("%-22s %8s %9s %10s %12s %12s %12s %10s\n", "method", "ratio", "accuracy", "vs dense", "KiB @32b",
+                ("KiB @" + std::to_string(cfg.bits) + "b").c_str(), "fwd ms", "vs dense");
+    auto row = [&](std::size_t job) {
+      const auto& r = first[job];
+      const double acc = med(job, [](const run_result& x) { return x.accuracy; });
+      const double fwd = med(job, [](const run_result& x) { return x.forward_ms; });
+      const double dfwd = med(job, [](const run_result& x) { return x.dense_forward_ms; });
+      std::printf("%-22s %7.1fx %8.2f%% %+9.2f %12.1f %12.1f %12.3f %9.2fx\n",
+                  (r.method + " " + std::to_string(static_cast<int>(r.target_ratio)) + "x").c_str(), r.ratio(),
+                  100 * acc, 100 * (acc - dense), r.bits32() / 8 / 1024, r.bits_q() / 8 / 1024, fwd, dfwd / fwd);
+    };
+    std::printf("%-22s %7.1fx %8.2f%% %+9.2f %12.1f %12.1f %12.3f %9.2fx\n", "dense", 1.0, 100 * dense, 0.0,
+                first[0].dense_bits() / 8 / 1024, first[0].dense_bits() / 8 / 1024 * cfg.bits / 32,
+                med(0, [](const run_result& x) { return x.dense_forward_ms; }), 1.0);
+    for (std::size_t i = 0; i < cfg.ratios.size(); ++i) row(2 * i);
+    for (std::size_t j = 2 * cfg.ratios.size(); j < first.size(); ++j) row(j);
+
+    // CSV and plot.
+    std::ofstream csv(cfg.out_dir + "/admm_lenet5.csv");
+    csv << "seed,method,target_ratio,ratio,accuracy,accuracy_before_retrain,bits32,bits_quantized,forward_ms,"
+           "dense_forward_ms,quantized_accuracy\n";
+    for (std::size_t s = 0; s < per_seed.size(); ++s) {
+      csv << s + 1 << ",dense,1,1," << dense_acc[s] << ",,,,,,\n";
+      for (const auto& r : per_seed[s])
+        csv << s + 1 << "," << r.method << "," << r.target_ratio << "," << r.ratio() << "," << r.accuracy << ","
+            << (r.method.rfind("ADMM", 0) == 0 ? std::to_string(r.accuracy_before_retrain) : "") << "," << r.bits32()
+            << "," << r.bits_q() << "," << r.forward_ms << "," << r.dense_forward_ms << ","
+            << (r.quantized ? std::to_string(r.q_accuracy) : "") << "\n";
+    }
+    frugal::examples::line_plot plot("LeNet-5 / Fashion-MNIST: accuracy vs pruning ratio", "pruning ratio (x)",
+                                     "test accuracy (%)");
+    std::vector<std::pair<double, double>> admm_pts = {{1, 100 * dense}}, mag_pts = {{1, 100 * dense}};
+    for (std::size_t i = 0; i < cfg.ratios.size(); ++i) {
+      admm_pts.emplace_back(first[2 * i].ratio(), 100 * med(2 * i, [](const run_result& r) { return r.accuracy; }));
+      mag_pts.emplace_back(first[2 * i + 1].ratio(),
+                           100 * med(2 * i + 1, [](const run_result& r) { return r.accuracy; }));
+    }
+    plot.add_series("ADMM", admm_pts, 0x1f77b4);
+    plot.add_series("magnitude", mag_pts, 0xd62728);
+    plot.set_log_x(true);
+    plot.write_png(cfg.out_dir + "/admm_lenet5.png");
+    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("\nwrote %s/admm_lenet5.csv and %s/admm_lenet5.png; total wall time %.0f s\n", cfg.out_dir.c_str(),
+                cfg.out_dir.c_str(), total);
+    return q.q_reloaded_accuracy == q.q_accuracy ? 0 : 1;
+  } catch (const frugal::error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
