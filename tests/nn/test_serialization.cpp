@@ -5,33 +5,14 @@
 #include <cstring>
 #include <fstream>
 
+#include "lenet_support.hpp"
 #include "test_support.hpp"
 
 namespace nn = frugal::nn;
 using frugal::nn::tensor;
 
-namespace {
-bool bit_equal(const nn::matrix<float>& a, const nn::matrix<float>& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), static_cast<std::size_t>(a.size()) * sizeof(float)) == 0;
-}
-
-void train_steps(nn::lenet5<float>& model, nn::adam<float>& opt, int steps, std::uint64_t seed) {
-  frugal::rng gen(seed);
-  auto registry = model.parameters();
-  nn::softmax_cross_entropy<float> loss;
-  tensor<float> x({8, 28, 28, 1});
-  std::vector<std::int32_t> y(8);
-  for (int s = 0; s < steps; ++s) {
-    for (frugal::index_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(gen.uniform());
-    for (auto& v : y) v = static_cast<std::int32_t>(gen.uniform_int(10));
-    registry.zero_grad();
-    loss.forward(model.forward(x), y);
-    model.backward(loss.backward());
-    opt.step(registry);
-  }
-}
-}  // namespace
+using frugal::test::bit_equal;
+using frugal::test::train_steps;
 
 TEST_CASE("the parameter registry round-trips through a checkpoint bit-exactly, masks included") {
   const auto dir = frugal::test::scratch_dir("nn-serialization");

@@ -14,6 +14,7 @@
 #include "../core/error.hpp"
 #include "concepts.hpp"
 #include "detail/top_k.hpp"
+#include "sparsity.hpp"
 
 namespace frugal::admm {
 
@@ -102,7 +103,7 @@ struct bcr_sparsity {
 
   template <nn::Scalar S>
   [[nodiscard]] matrix<S> project(const matrix<S>& w) const {
-    return (support(w).array() != S(0)).select(w, matrix<S>::Zero(w.rows(), w.cols()));
+    return detail::restrict_to(w, support(w));
   }
 
   [[nodiscard]] std::string describe() const {

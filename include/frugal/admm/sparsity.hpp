@@ -17,6 +17,12 @@
 namespace frugal::admm {
 
 namespace detail {
+/// W with every entry outside the 0/1 `mask` set to +0: the projection onto a support.
+template <class S>
+[[nodiscard]] matrix<S> restrict_to(const matrix<S>& w, const matrix<S>& mask) {
+  return (mask.array() != S(0)).select(w, matrix<S>::Zero(w.rows(), w.cols()));
+}
+
 inline void check_keep_fraction(const char* where, double keep) {
   check(keep > 0.0 && keep <= 1.0, where, ": keep_fraction = ", keep, " must be in (0, 1]");
 }
@@ -39,7 +45,7 @@ struct irregular_sparsity {
 
   template <nn::Scalar S>
   [[nodiscard]] matrix<S> project(const matrix<S>& w) const {
-    return (support(w).array() != S(0)).select(w, matrix<S>::Zero(w.rows(), w.cols()));
+    return detail::restrict_to(w, support(w));
   }
 
   [[nodiscard]] std::string describe() const {
@@ -66,7 +72,7 @@ struct filter_sparsity {
 
   template <nn::Scalar S>
   [[nodiscard]] matrix<S> project(const matrix<S>& w) const {
-    return (support(w).array() != S(0)).select(w, matrix<S>::Zero(w.rows(), w.cols()));
+    return detail::restrict_to(w, support(w));
   }
 
   [[nodiscard]] std::string describe() const {
@@ -93,7 +99,7 @@ struct column_sparsity {
 
   template <nn::Scalar S>
   [[nodiscard]] matrix<S> project(const matrix<S>& w) const {
-    return (support(w).array() != S(0)).select(w, matrix<S>::Zero(w.rows(), w.cols()));
+    return detail::restrict_to(w, support(w));
   }
 
   [[nodiscard]] std::string describe() const {

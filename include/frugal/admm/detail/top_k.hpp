@@ -27,7 +27,8 @@ std::vector<index_t> top_k_indices(const std::vector<T>& scores, index_t k) {
 
 /// Number of entries a keep fraction leaves of n: round(fraction·n), at least one.
 inline index_t kept_count(double keep_fraction, index_t n) {
-  return std::clamp<index_t>(static_cast<index_t>(std::llround(keep_fraction * static_cast<double>(n))), n > 0 ? 1 : 0, n);
+  return std::clamp<index_t>(static_cast<index_t>(std::llround(keep_fraction * static_cast<double>(n))), n > 0 ? 1 : 0,
+                             n);
 }
 
 }  // namespace frugal::admm::detail
