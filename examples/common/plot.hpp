@@ -214,9 +214,7 @@ class line_plot {
       c.text(x0 - 8 - canvas::text_width(label), py(t) - 7, label, ink);
     }
     for (double t : m_log_x ? log_ticks(xmin, xmax) : ticks(xmin, xmax)) {
-      const double value = m_log_x ? t : t;
-      const int x =
-          m_log_x ? x0 + static_cast<int>(std::lround((std::log10(t) - xmin) / (xmax - xmin) * (x1 - x0))) : px(value);
+      const int x = px(t);  // px applies the log scale
       c.line(x, y0, x, y1, grid);
       const std::string label = fmt(t);
       c.text(x - canvas::text_width(label) / 2, y0 + 10, label, ink);

@@ -22,13 +22,9 @@ template <nn::Scalar S>
 void magnitude_prune(const nn::parameter_registry<S>& registry, const std::map<std::string, double>& keep_fractions) {
   for (const auto& [name, keep] : keep_fractions) {
     auto& p = registry.at(name);
-    matrix<S> mask = irregular_sparsity{keep}.support(p.value);
-    if (p.mask) {
-      // Entries pruned before stay pruned: rank only the surviving ones.
-      matrix<S> masked = p.value.cwiseProduct(*p.mask);
-      mask = irregular_sparsity{keep}.support(masked);
-      mask.array() *= p.mask->array();
-    }
+    // Entries pruned before stay pruned: rank only the surviving ones.
+    matrix<S> mask = irregular_sparsity{keep}.support(p.mask ? detail::restrict_to(p.value, *p.mask) : p.value);
+    if (p.mask) mask.array() *= p.mask->array();
     p.set_mask(std::move(mask));
   }
 }
