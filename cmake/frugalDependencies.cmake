@@ -8,6 +8,12 @@ find_package(xtl QUIET)
 find_dependency(xsimd 8)
 find_dependency(ZLIB)
 find_dependency(Kokkos 3.4)
+# FFTW (single and double precision) for the block-circulant operators' real FFTs. Debian's
+# FFTW3 CMake files are incomplete, so use its pkg-config files.
+find_dependency(PkgConfig)
+if(NOT TARGET PkgConfig::frugal_fftw3)
+  pkg_check_modules(frugal_fftw3 REQUIRED IMPORTED_TARGET GLOBAL fftw3f fftw3)
+endif()
 
 # Debian 12's Trilinos-built KokkosConfig.cmake computes its import prefix one level too high and
 # points Kokkos::kokkos at a non-existent include directory. Repair the target from the variables

@@ -6,4 +6,5 @@
 #include "core.hpp"
 #include "io.hpp"
 #include "nn.hpp"
+#include "sparse.hpp"
 #include "version.hpp"

@@ -36,6 +36,22 @@ concept WeightPolicy = requires(P& p, const P& cp, const_column_map<typename P::
   p.reset_parameters(gen, bound);
 };
 
+/// A weight policy that can also take its input *patch-major* — x(k, s) at xt[k·ld + s] with a
+/// row stride it chooses — which `conv2d` then builds directly instead of the column-major patch
+/// matrix (sparse kernels that vectorise over samples would otherwise transpose it):
+///
+/// - `input_stride(n)`: the row stride for a batch of n (≥ n); columns n..ld−1 are zero-filled
+/// - `forward_rows(xt, ld, y)`: y = W x, n = y.cols()
+/// - `backward_rows(xt, ld, dy, dx)`: as `backward`, with x patch-major
+template <class P>
+concept PatchMajorPolicy = WeightPolicy<P> &&
+    requires(P& p, const P& cp, const typename P::scalar_type* xt, index_t n, column_map<typename P::scalar_type> y,
+             const_column_map<typename P::scalar_type> dy, column_map<typename P::scalar_type>* dx) {
+  { cp.input_stride(n) } -> std::convertible_to<index_t>;
+  cp.forward_rows(xt, n, y);
+  p.backward_rows(xt, n, dy, dx);
+};
+
 /// A layer of a `sequential` model. `forward` returns a reference to the layer's own output
 /// buffer (valid until the next forward); `backward(dy, need_input_grad)` returns the gradient
 /// with respect to the last forward's input (empty when `need_input_grad` is false) and

@@ -67,6 +67,34 @@ void im2col(const Exec& exec, const S* x, index_t n, index_t h, index_t w, index
   });
 }
 
+/// The patch matrix *patch-major*: rows[f·ld + m] = value of patch feature f = (ky, kx, channel)
+/// at output position m = (image, oy, ox); columns M..ld−1 are zero. Parallel over features (each
+/// row is written as one stream).
+template <class S, HostExecutionSpace Exec>
+void im2row(const Exec& exec, const S* x, index_t n, index_t h, index_t w, index_t c, index_t k, index_t stride,
+            index_t pad, index_t oh, index_t ow, S* rows, index_t ld) {
+  const index_t K = k * k * c, M = n * oh * ow;
+  parallel_for("frugal::nn::im2row", exec, K, [=](index_t f) {
+    const index_t ky = f / (k * c), kx = (f / c) % k, ch = f % c;
+    S* dst = rows + f * ld;
+    for (index_t img = 0; img < n; ++img)
+      for (index_t oy = 0; oy < oh; ++oy) {
+        S* d = dst + (img * oh + oy) * ow;
+        const index_t iy = oy * stride - pad + ky;
+        if (iy < 0 || iy >= h) {
+          for (index_t ox = 0; ox < ow; ++ox) d[ox] = S(0);
+          continue;
+        }
+        const S* src = x + ((img * h + iy) * w) * c + ch;
+        for (index_t ox = 0; ox < ow; ++ox) {
+          const index_t ix = ox * stride - pad + kx;
+          d[ox] = (ix >= 0 && ix < w) ? src[ix * c] : S(0);
+        }
+      }
+    for (index_t m = M; m < ld; ++m) dst[m] = S(0);
+  });
+}
+
 /// Adjoint of im2col: scatters patch-matrix gradients back onto an NHWC gradient `dx`, which it
 /// overwrites. Parallel over images (patches of different images never overlap).
 template <class S, HostExecutionSpace Exec>
@@ -143,12 +171,20 @@ class conv2d {
     m_oh = detail::window_output_extent("frugal::nn::conv2d::forward", m_h, o.kernel, o.stride, o.padding);
     m_ow = detail::window_output_extent("frugal::nn::conv2d::forward", m_w, o.kernel, o.stride, o.padding);
     const index_t K = patch_size(), M = m_n * m_oh * m_ow;
-    m_cols.resize({K * M});
-    detail::im2col(m_exec, x.data(), m_n, m_h, m_w, o.in_channels, o.kernel, o.stride, o.padding, m_oh, m_ow,
-                   m_cols.data());
     m_output.resize({m_n, m_oh, m_ow, o.out_channels});
     column_map<S> y(m_output.data(), o.out_channels, M);
-    m_policy.forward(const_column_map<S>(m_cols.data(), K, M), y);
+    if constexpr (PatchMajorPolicy<Policy>) {
+      m_ld = m_policy.input_stride(M);
+      m_cols.resize({K * m_ld});
+      detail::im2row(m_exec, x.data(), m_n, m_h, m_w, o.in_channels, o.kernel, o.stride, o.padding, m_oh, m_ow,
+                     m_cols.data(), m_ld);
+      m_policy.forward_rows(m_cols.data(), m_ld, y);
+    } else {
+      m_cols.resize({K * M});
+      detail::im2col(m_exec, x.data(), m_n, m_h, m_w, o.in_channels, o.kernel, o.stride, o.padding, m_oh, m_ow,
+                     m_cols.data());
+      m_policy.forward(const_column_map<S>(m_cols.data(), K, M), y);
+    }
     y.colwise() += m_bias.value.row(0).transpose();
     return m_output;
   }
@@ -160,15 +196,20 @@ class conv2d {
     check_extent("frugal::nn::conv2d::backward", "output gradient size", dy.size(), M * o.out_channels);
     const_column_map<S> dyc(dy.data(), o.out_channels, M);
     m_bias.grad.row(0).transpose() += dyc.rowwise().sum();
-    const_column_map<S> cols(m_cols.data(), K, M);
+    auto policy_backward = [&](column_map<S>* dcols) {
+      if constexpr (PatchMajorPolicy<Policy>)
+        m_policy.backward_rows(m_cols.data(), m_ld, dyc, dcols);
+      else
+        m_policy.backward(const_column_map<S>(m_cols.data(), K, M), dyc, dcols);
+    };
     if (!need_input_grad) {
-      m_policy.backward(cols, dyc, nullptr);
+      policy_backward(nullptr);
       m_input_grad.resize({0});
       return m_input_grad;
     }
     m_col_grad.resize({K * M});
     column_map<S> dcols(m_col_grad.data(), K, M);
-    m_policy.backward(cols, dyc, &dcols);
+    policy_backward(&dcols);
     m_input_grad.resize({m_n, m_h, m_w, o.in_channels});
     detail::col2im(m_exec, m_col_grad.data(), m_n, m_h, m_w, o.in_channels, o.kernel, o.stride, o.padding, m_oh, m_ow,
                    m_input_grad.data());
@@ -202,6 +243,7 @@ class conv2d {
   Exec m_exec;
   parameter<S> m_bias;
   index_t m_n = -1, m_h = 0, m_w = 0, m_oh = 0, m_ow = 0;
+  index_t m_ld = 0;  // row stride of the patch-major patch matrix (PatchMajorPolicy only)
   tensor<S> m_cols, m_col_grad, m_output, m_input_grad;
 };
 

@@ -48,19 +48,23 @@ class max_pool2d {
       for (index_t ox = 0; ox < ow; ++ox) {
         S* o = out + (row * ow + ox) * c;
         index_t* a = arg + (row * ow + ox) * c;
+        // The window's first element starts the maximum; later ones replace it only when strictly
+        // greater (first maximum wins; a NaN start stays). Branch-free so the channel loop
+        // vectorises.
+        const index_t base = img * h * w * c, first = ((oy * s) * w + ox * s) * c;
         for (index_t ch = 0; ch < c; ++ch) {
-          o[ch] = -std::numeric_limits<S>::infinity();
-          a[ch] = -1;
+          o[ch] = xi[first + ch];
+          a[ch] = base + first + ch;
         }
         for (index_t ky = 0; ky < k; ++ky)
           for (index_t kx = 0; kx < k; ++kx) {
+            if (ky == 0 && kx == 0) continue;
             const index_t offset = ((oy * s + ky) * w + (ox * s + kx)) * c;
             for (index_t ch = 0; ch < c; ++ch) {
               const S v = xi[offset + ch];
-              if (v > o[ch] || a[ch] < 0) {
-                o[ch] = v;
-                a[ch] = img * h * w * c + offset + ch;
-              }
+              const bool take = v > o[ch];
+              o[ch] = take ? v : o[ch];
+              a[ch] = take ? base + offset + ch : a[ch];
             }
           }
       }

@@ -1,0 +1,111 @@
+#pragma once
+/// \file
+/// `bcr_weight`: a weight policy for `nn::linear` and `nn::conv2d` that stores and multiplies the
+/// weight as a `bcr_matrix`. The registry sees the true parameters — the kept values only — so
+/// optimizers, checkpoints and ADMM work on exactly what is stored; the pattern stays fixed
+/// (masked training without the masked-out zeros ever being touched).
+
+#include <span>
+#include <string>
+#include <utility>
+
+#include "../core/execution.hpp"
+#include "../core/rng.hpp"
+#include "../nn/concepts.hpp"
+#include "../nn/parameter.hpp"
+#include "bcr_matrix.hpp"
+
+namespace frugal::sparse {
+
+/// BCR weight policy. Registers one parameter, `<prefix>.weight`, of shape 1 x nonzeros: the
+/// kept values in `bcr_matrix::values()` order.
+/// \tparam S float or double
+/// \tparam Exec the host execution space the products run on
+template <nn::Scalar S, HostExecutionSpace Exec = default_host_space>
+class bcr_weight {
+ public:
+  using scalar_type = S;
+
+  /// Wraps `m` (its values become the trainable parameter).
+  explicit bcr_weight(bcr_matrix<S> m, Exec exec = Exec{}) : m_matrix(std::move(m)), m_exec(std::move(exec)) {
+    check(m_matrix.rows() > 0 && m_matrix.cols() > 0, "frugal::sparse::bcr_weight: the matrix is empty (",
+          m_matrix.rows(), "x", m_matrix.cols(), ")");
+    m_weight.resize(1, m_matrix.nonzeros());
+    const auto v = m_matrix.values();
+    for (std::size_t i = 0; i < v.size(); ++i) m_weight.value.data()[i] = v[i];
+  }
+
+  /// Prunes a dense weight (out x in) with `sparsity` and wraps the result.
+  bcr_weight(const nn::matrix<S>& dense, const admm::bcr_sparsity& sparsity, Exec exec = Exec{})
+      : bcr_weight(bcr_matrix<S>::from_dense(dense, sparsity), std::move(exec)) {}
+
+  [[nodiscard]] index_t out_features() const noexcept { return m_matrix.rows(); }
+  [[nodiscard]] index_t in_features() const noexcept { return m_matrix.cols(); }
+
+  /// y = W x.
+  void forward(const_column_map<S> x, column_map<S> y) const {
+    sync();
+    m_matrix.multiply(x, y, m_exec);
+  }
+
+  /// Gradient of the kept values += dy xᵀ (kept entries only); dx = Wᵀ dy when requested.
+  void backward(const_column_map<S> x, const_column_map<S> dy, column_map<S>* dx) {
+    sync();
+    m_matrix.accumulate_gradient(
+        x, dy, std::span<S>(m_weight.grad.data(), static_cast<std::size_t>(m_weight.grad.size())), m_exec);
+    if (dx) m_matrix.multiply_transposed(dy, *dx, m_exec);
+  }
+
+  /// Patch-major input (`nn::PatchMajorPolicy`): conv2d builds its patches as rows of stride
+  /// input_stride(n) and the products skip transposing the batch.
+  [[nodiscard]] index_t input_stride(index_t n) const noexcept { return bcr_matrix<S>::input_stride(n); }
+  void forward_rows(const S* xt, index_t ld, column_map<S> y) const {
+    sync();
+    m_matrix.multiply_rows(xt, ld, y, m_exec);
+  }
+  void backward_rows(const S* xt, index_t ld, const_column_map<S> dy, column_map<S>* dx) {
+    sync();
+    m_matrix.accumulate_gradient_rows(
+        xt, ld, dy, std::span<S>(m_weight.grad.data(), static_cast<std::size_t>(m_weight.grad.size())), m_exec);
+    if (dx) m_matrix.multiply_transposed(dy, *dx, m_exec);
+  }
+
+  void register_parameters(nn::parameter_registry<S>& registry, const std::string& prefix) {
+    registry.add(nn::join_name(prefix, "weight"), m_weight);
+  }
+
+  /// Draws every kept value uniformly from [-bound, bound].
+  void reset_parameters(rng& gen, S bound) {
+    for (index_t i = 0; i < m_weight.value.size(); ++i)
+      m_weight.value.data()[i] = static_cast<S>(gen.uniform(-bound, bound));
+  }
+
+  /// The matrix with the parameter's current values.
+  [[nodiscard]] const bcr_matrix<S>& matrix() const {
+    sync();
+    return m_matrix;
+  }
+  /// Chooses the micro-kernel (see `bcr_autotuner`).
+  void set_kernel(const bcr_kernel_config& k) { m_matrix.set_kernel(k); }
+  [[nodiscard]] nn::matrix<S> to_dense() const { return matrix().to_dense(); }
+  [[nodiscard]] nn::parameter<S>& weight() noexcept { return m_weight; }
+  [[nodiscard]] const nn::parameter<S>& weight() const noexcept { return m_weight; }
+
+ private:
+  /// Copies the parameter into the matrix (optimizers update the parameter).
+  void sync() const {
+    auto v = m_matrix.values();
+    const S* src = m_weight.value.data();
+    std::copy(src, src + v.size(), v.begin());
+  }
+
+  mutable bcr_matrix<S> m_matrix;
+  nn::parameter<S> m_weight;
+  Exec m_exec;
+};
+
+static_assert(nn::WeightPolicy<bcr_weight<float>>);
+static_assert(nn::WeightPolicy<bcr_weight<double>>);
+static_assert(nn::PatchMajorPolicy<bcr_weight<float>>);
+
+}  // namespace frugal::sparse

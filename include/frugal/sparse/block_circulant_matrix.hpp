@@ -1,0 +1,500 @@
+#pragma once
+/// \file
+/// A block-circulant matrix (CirCNN): p×q blocks of size k, each circulant and defined by one
+/// length-k vector, multiplied through real FFTs of length k.
+
+#include <Eigen/Core>
+#include <xsimd/xsimd.hpp>
+
+#include <algorithm>
+#include <complex>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "../nn/tensor.hpp"
+#include "fft.hpp"
+
+namespace frugal::sparse {
+
+namespace detail {
+
+/// Frequency-domain data of a set of length-k blocks in a "planar" layout the MAC loops
+/// vectorise over. Bins 1 … k/2−1 of block b lie in `re`/`im` at [b·h + 1, b·h + h), h = k/2;
+/// slot b·h is unused (kept at zero). Bins 0 and k/2 (both real for real input) lie in `dc` and
+/// `nyquist`, blocks × samples column-major, so their products are small real GEMMs.
+template <class S>
+struct planar_spectra {
+  fft_buffer<S> re, im;
+  Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> dc, nyquist;
+
+  void resize(index_t blocks, index_t h, index_t samples) {
+    re.resize(blocks * h * samples);
+    im.resize(blocks * h * samples);
+    dc.resize(blocks, samples);
+    nyquist.resize(blocks, samples);
+  }
+  void set_zero() {
+    re.set_zero();
+    im.set_zero();
+    dc.setZero();
+    nyquist.setZero();
+  }
+};
+
+/// Interleaved FFTW spectra (k/2+1 complex per block) to the planar layout.
+template <class S>
+void to_planar(const std::complex<S>* spectra, index_t blocks, index_t h, S* re, S* im, S* dc, S* nyquist) {
+  for (index_t b = 0; b < blocks; ++b) {
+    const std::complex<S>* z = spectra + b * (h + 1);
+    S* r = re + b * h;
+    S* i = im + b * h;
+    dc[b] = z[0].real();
+    nyquist[b] = z[h].real();
+    r[0] = S(0);
+    i[0] = S(0);
+    for (index_t f = 1; f < h; ++f) {
+      r[f] = z[f].real();
+      i[f] = z[f].imag();
+    }
+  }
+}
+
+/// The planar layout back to interleaved FFTW spectra.
+template <class S>
+void from_planar(const S* re, const S* im, const S* dc, const S* nyquist, index_t blocks, index_t h,
+                 std::complex<S>* spectra) {
+  for (index_t b = 0; b < blocks; ++b) {
+    std::complex<S>* z = spectra + b * (h + 1);
+    const S* r = re + b * h;
+    const S* i = im + b * h;
+    z[0] = {dc[b], S(0)};
+    z[h] = {nyquist[b], S(0)};
+    for (index_t f = 1; f < h; ++f) z[f] = {r[f], i[f]};
+  }
+}
+
+/// out[f] = Σ_{j<q} a_j[f]·b_j[f], f < h: complex, planar, block j at [j·h, (j+1)·h).
+/// Slot 0 of `out` is meaningless (bins 0 and k/2 travel separately).
+template <class S>
+void planar_dot(const S* ar, const S* ai, const S* br, const S* bi, index_t q, index_t h, S* out_re, S* out_im) {
+  using batch = xsimd::batch<S>;
+  constexpr index_t lanes = static_cast<index_t>(batch::size);
+  if (h >= lanes) {
+    // One register pair per group of `lanes` frequencies, two chains for latency.
+    for (index_t f = 0; f < h; f += lanes) {
+      batch r0(S(0)), i0(S(0)), r1(S(0)), i1(S(0));
+      index_t j = 0;
+      for (; j + 1 < q; j += 2) {
+        const index_t o0 = j * h + f, o1 = o0 + h;
+        const batch a0r = batch::load_unaligned(ar + o0), a0i = batch::load_unaligned(ai + o0);
+        const batch b0r = batch::load_unaligned(br + o0), b0i = batch::load_unaligned(bi + o0);
+        const batch a1r = batch::load_unaligned(ar + o1), a1i = batch::load_unaligned(ai + o1);
+        const batch b1r = batch::load_unaligned(br + o1), b1i = batch::load_unaligned(bi + o1);
+        r0 = xsimd::fnma(a0i, b0i, xsimd::fma(a0r, b0r, r0));
+        i0 = xsimd::fma(a0i, b0r, xsimd::fma(a0r, b0i, i0));
+        r1 = xsimd::fnma(a1i, b1i, xsimd::fma(a1r, b1r, r1));
+        i1 = xsimd::fma(a1i, b1r, xsimd::fma(a1r, b1i, i1));
+      }
+      if (j < q) {
+        const index_t o = j * h + f;
+        const batch a_r = batch::load_unaligned(ar + o), a_i = batch::load_unaligned(ai + o);
+        const batch b_r = batch::load_unaligned(br + o), b_i = batch::load_unaligned(bi + o);
+        r0 = xsimd::fnma(a_i, b_i, xsimd::fma(a_r, b_r, r0));
+        i0 = xsimd::fma(a_i, b_r, xsimd::fma(a_r, b_i, i0));
+      }
+      (r0 + r1).store_unaligned(out_re + f);
+      (i0 + i1).store_unaligned(out_im + f);
+    }
+    return;
+  }
+  // h < lanes: run over the flat q·h array; lane t holds frequency t mod h, folded at the end.
+  const index_t length = q * h;
+  batch r(S(0)), i(S(0));
+  index_t c = 0;
+  for (; c + lanes <= length; c += lanes) {
+    const batch a_r = batch::load_unaligned(ar + c), a_i = batch::load_unaligned(ai + c);
+    const batch b_r = batch::load_unaligned(br + c), b_i = batch::load_unaligned(bi + c);
+    r = xsimd::fnma(a_i, b_i, xsimd::fma(a_r, b_r, r));
+    i = xsimd::fma(a_i, b_r, xsimd::fma(a_r, b_i, i));
+  }
+  alignas(64) S lane_re[lanes];
+  alignas(64) S lane_im[lanes];
+  r.store_unaligned(lane_re);
+  i.store_unaligned(lane_im);
+  for (index_t f = 0; f < h; ++f) out_re[f] = out_im[f] = S(0);
+  for (index_t t = 0; t < lanes; ++t) {
+    out_re[t & (h - 1)] += lane_re[t];
+    out_im[t & (h - 1)] += lane_im[t];
+  }
+  for (; c < length; ++c) {
+    const index_t f = c & (h - 1);
+    out_re[f] += ar[c] * br[c] - ai[c] * bi[c];
+    out_im[f] += ar[c] * bi[c] + ai[c] * br[c];
+  }
+}
+
+/// acc[c] += conj(a[c])·b[c mod h] for c < length (a multiple of h): complex, planar.
+template <class S>
+void planar_accumulate_conj(const S* ar, const S* ai, const S* br, const S* bi, index_t length, index_t h, S* acc_re,
+                            S* acc_im) {
+  using batch = xsimd::batch<S>;
+  constexpr index_t lanes = static_cast<index_t>(batch::size);
+  const auto update = [&](index_t c, const batch& b_r, const batch& b_i) {
+    const batch a_r = batch::load_unaligned(ar + c), a_i = batch::load_unaligned(ai + c);
+    const batch r = batch::load_unaligned(acc_re + c), i = batch::load_unaligned(acc_im + c);
+    xsimd::fma(a_i, b_i, xsimd::fma(a_r, b_r, r)).store_unaligned(acc_re + c);
+    xsimd::fnma(a_i, b_r, xsimd::fma(a_r, b_i, i)).store_unaligned(acc_im + c);
+  };
+  index_t c = 0;
+  if (h >= lanes) {
+    for (; c < length; c += lanes) {
+      const index_t f = c & (h - 1);
+      update(c, batch::load_unaligned(br + f), batch::load_unaligned(bi + f));
+    }
+    return;
+  }
+  alignas(64) S tile_re[lanes];
+  alignas(64) S tile_im[lanes];
+  for (index_t t = 0; t < lanes; ++t) {
+    tile_re[t] = br[t & (h - 1)];
+    tile_im[t] = bi[t & (h - 1)];
+  }
+  const batch b_r = batch::load_unaligned(tile_re), b_i = batch::load_unaligned(tile_im);
+  for (; c + lanes <= length; c += lanes) update(c, b_r, b_i);
+  for (; c < length; ++c) {
+    const index_t f = c & (h - 1);
+    acc_re[c] += ar[c] * br[f] + ai[c] * bi[f];
+    acc_im[c] += ar[c] * bi[f] - ai[c] * br[f];
+  }
+}
+
+}  // namespace detail
+
+/// A rows × cols block-circulant matrix: the top-left rows × cols corner of a (p·k) × (q·k)
+/// matrix of p × q circulant blocks, p = ⌈rows/k⌉, q = ⌈cols/k⌉. Block (i, j) is defined by one
+/// vector v_ij of length k, W_blk(a, b) = v_ij[(a − b) mod k] (its first column; the convention
+/// of `frugal::admm::block_circulant`). Edge blocks are cut off: the missing input entries act
+/// as zeros and the missing output entries are dropped.
+///
+/// Products run in the frequency domain with unnormalised real DFTs of length k (F):
+/// - y = W x:    Y_i = Σ_j V_ij ⊙ X_j,          y_i = F⁻¹(Y_i)
+/// - dx = Wᵀ dy: DX_j = Σ_i conj(V_ij) ⊙ DY_i,  dx_j = F⁻¹(DX_j)
+/// - dL/dv_ij = F⁻¹(Σ_samples DY_i ⊙ conj(X_j)) / k
+/// where V_ij = F(v_ij)/k is precomputed (the "spectra"), so every input chunk is transformed
+/// once, the products are multiply-accumulates of k/2+1 complex values per block, and each output
+/// block is transformed back once per sample.
+///
+/// Complexity per sample: (p + q) real FFTs of length k, ≈ 4·p·q·k flops of complex MACs; dense
+/// is 2·rows·cols ≈ 2·p·q·k². Storage: p·q·k defining values (dense: rows·cols), plus the
+/// spectra cache of p·q·(k+2) values.
+///
+/// Thread safety: a matrix keeps FFT scratch buffers and lazily refreshed spectra in mutable
+/// members, so one object must not be used from two threads at once (even through const member
+/// functions); distinct objects are independent.
+/// \tparam S float or double
+template <nn::Scalar S>
+class block_circulant_matrix {
+ public:
+  using scalar_type = S;
+
+  /// A zero matrix.
+  /// \param rows, cols the shape, both positive
+  /// \param block_size k, a power of two ≥ 2
+  /// \param planning FFTW planning effort. `estimate` (default) plans instantly and
+  ///        deterministically; `measure` times candidates (20–100 ms the first time a shape is
+  ///        planned in the process, and the plan, hence the rounding, may differ between runs)
+  ///        and measured up to 1.4x faster products at k = 128, equal elsewhere (docs/sparse.md).
+  block_circulant_matrix(index_t rows, index_t cols, index_t block_size, fft_planning planning = fft_planning::estimate)
+      : m_rows(rows),
+        m_cols(cols),
+        m_block_size(validated_block_size(block_size)),
+        m_block_rows(checked_blocks(rows, "rows", block_size)),
+        m_block_cols(checked_blocks(cols, "cols", block_size)),
+        m_half(block_size / 2),
+        m_vectors(nn::matrix<S>::Zero(m_block_rows * m_block_cols, block_size)),
+        m_fft_cols(block_size, m_block_cols, planning),
+        m_fft_rows(block_size, m_block_rows, planning) {
+    const index_t widest = std::max(m_block_rows, m_block_cols);
+    m_real.resize(widest * m_block_size);
+    m_complex.resize(widest * (m_half + 1));
+    m_spectra.resize(m_block_rows * m_block_cols, m_half, 1);
+  }
+
+  /// The Euclidean projection of a dense matrix onto block-circulant matrices of block size k:
+  /// v_ij[d] is the mean of block (i, j)'s entries on circulant diagonal d among those inside
+  /// the matrix (zero when no entry of that diagonal is inside), exactly
+  /// `frugal::admm::block_circulant{k}.project(w)` on every entry. O(rows·cols).
+  [[nodiscard]] static block_circulant_matrix from_dense(const nn::matrix<S>& w, index_t block_size,
+                                                         fft_planning planning = fft_planning::estimate) {
+    block_circulant_matrix m(w.rows(), w.cols(), block_size, planning);
+    const index_t k = m.m_block_size;
+    std::vector<double> sum(static_cast<std::size_t>(k));
+    std::vector<index_t> count(static_cast<std::size_t>(k));
+    for (index_t i = 0; i < m.m_block_rows; ++i)
+      for (index_t j = 0; j < m.m_block_cols; ++j) {
+        std::fill(sum.begin(), sum.end(), 0.0);
+        std::fill(count.begin(), count.end(), 0);
+        const index_t r0 = i * k, c0 = j * k;
+        const index_t height = std::min(k, w.rows() - r0), width = std::min(k, w.cols() - c0);
+        for (index_t a = 0; a < height; ++a)
+          for (index_t b = 0; b < width; ++b) {
+            const auto d = static_cast<std::size_t>((a - b + k) & (k - 1));
+            sum[d] += static_cast<double>(w(r0 + a, c0 + b));
+            ++count[d];
+          }
+        for (index_t d = 0; d < k; ++d) {
+          const auto du = static_cast<std::size_t>(d);
+          m.m_vectors(i * m.m_block_cols + j, d) =
+              count[du] ? static_cast<S>(sum[du] / static_cast<double>(count[du])) : S(0);
+        }
+      }
+    m.m_spectra_stale = true;
+    return m;
+  }
+
+  /// Rows of the matrix (output features).
+  [[nodiscard]] index_t rows() const noexcept { return m_rows; }
+  /// Columns of the matrix (input features).
+  [[nodiscard]] index_t cols() const noexcept { return m_cols; }
+  /// Block size k.
+  [[nodiscard]] index_t block_size() const noexcept { return m_block_size; }
+  /// p = ⌈rows/k⌉.
+  [[nodiscard]] index_t block_rows() const noexcept { return m_block_rows; }
+  /// q = ⌈cols/k⌉.
+  [[nodiscard]] index_t block_cols() const noexcept { return m_block_cols; }
+  /// Trainable values: p·q·k.
+  [[nodiscard]] index_t parameter_count() const noexcept { return m_block_rows * m_block_cols * m_block_size; }
+  /// Bytes of the defining vectors, the matrix's model storage (the spectra cache and FFT
+  /// scratch are derived and not counted).
+  [[nodiscard]] std::size_t storage_bytes() const noexcept {
+    return static_cast<std::size_t>(parameter_count()) * sizeof(S);
+  }
+
+  /// The defining vectors, (p·q) × k, row i·q + j = block (i, j).
+  [[nodiscard]] const nn::matrix<S>& vectors() const noexcept { return m_vectors; }
+
+  /// Mutable access to the defining vectors. Marks the spectra stale, so the next product
+  /// recomputes them. Do not keep the reference across a product: write through a fresh call
+  /// (or call `update_spectra()` after writing).
+  [[nodiscard]] nn::matrix<S>& vectors() noexcept {
+    m_spectra_stale = true;
+    return m_vectors;
+  }
+
+  /// Replaces the defining vectors ((p·q) × k, else `shape_error`).
+  void set_vectors(const nn::matrix<S>& v) {
+    check_extent("frugal::sparse::block_circulant_matrix::set_vectors", "rows", v.rows(), m_vectors.rows());
+    check_extent("frugal::sparse::block_circulant_matrix::set_vectors", "cols", v.cols(), m_vectors.cols());
+    m_vectors = v;
+    m_spectra_stale = true;
+  }
+
+  /// Recomputes the spectra V_ij = F(v_ij)/k from the vectors now. Products do this by themselves
+  /// when the vectors were reached through the mutable accessor or `set_vectors`.
+  /// O(p·q·k log k).
+  void update_spectra() const {
+    const index_t k = m_block_size, q = m_block_cols, h = m_half;
+    const S scale = S(1) / static_cast<S>(k);
+    for (index_t i = 0; i < m_block_rows; ++i) {
+      const S* v = m_vectors.data() + i * q * k;
+      for (index_t t = 0; t < q * k; ++t) m_real[t] = v[t] * scale;
+      m_fft_cols.forward(m_real.data(), m_complex.data());
+      detail::to_planar(m_complex.data(), q, h, m_spectra.re.data() + i * q * h, m_spectra.im.data() + i * q * h,
+                        m_spectra.dc.data() + i * q, m_spectra.nyquist.data() + i * q);
+    }
+    m_spectra_stale = false;
+  }
+
+  /// The matrix as a dense rows × cols matrix. O(rows·cols).
+  [[nodiscard]] nn::matrix<S> to_dense() const {
+    const index_t k = m_block_size;
+    nn::matrix<S> w(m_rows, m_cols);
+    for (index_t r = 0; r < m_rows; ++r)
+      for (index_t c = 0; c < m_cols; ++c)
+        w(r, c) = m_vectors((r / k) * m_block_cols + c / k, ((r % k) - (c % k) + k) & (k - 1));
+    return w;
+  }
+
+  /// y = W x for a batch of n columns.
+  /// \param x cols × n, one sample per column
+  /// \param y rows × n, overwritten (must not overlap x)
+  void multiply(nn::const_column_map<S> x, nn::column_map<S> y) const {
+    constexpr const char* where = "frugal::sparse::block_circulant_matrix::multiply";
+    check_extent(where, "input rows (matrix cols)", x.rows(), m_cols);
+    check_extent(where, "output rows (matrix rows)", y.rows(), m_rows);
+    check_extent(where, "batch size (input vs output columns)", x.cols(), y.cols());
+    const index_t n = x.cols();
+    if (n == 0) return;
+    refresh();
+    transform(x, m_block_cols, m_fft_cols, m_input_spectra);
+    m_output_spectra.resize(m_block_rows, m_half, n);
+    product(m_input_spectra, m_output_spectra);
+    inverse(m_output_spectra, m_block_rows, m_fft_rows, y);
+  }
+
+  /// dx = Wᵀ dy for a batch of n columns.
+  /// \param dy rows × n
+  /// \param dx cols × n, overwritten (must not overlap dy)
+  void multiply_transposed(nn::const_column_map<S> dy, nn::column_map<S> dx) const {
+    constexpr const char* where = "frugal::sparse::block_circulant_matrix::multiply_transposed";
+    check_extent(where, "input rows (matrix rows)", dy.rows(), m_rows);
+    check_extent(where, "output rows (matrix cols)", dx.rows(), m_cols);
+    check_extent(where, "batch size (input vs output columns)", dy.cols(), dx.cols());
+    if (dy.cols() == 0) return;
+    refresh();
+    transform(dy, m_block_rows, m_fft_rows, m_output_spectra);
+    transposed_product(m_output_spectra, m_input_spectra);
+    inverse(m_input_spectra, m_block_cols, m_fft_cols, dx);
+  }
+
+  /// dvectors += dL/dv for a loss L with dL/dy = dy at y = W x, summed over the batch:
+  /// dv_ij = F⁻¹(Σ_samples DY_i ⊙ conj(X_j)) / k — each entry is the sum of dy·xᵀ over the
+  /// entries of its circulant diagonal in block (i, j).
+  /// \param x cols × n, \param dy rows × n, \param dvectors (p·q) × k, accumulated into
+  void accumulate_gradient(nn::const_column_map<S> x, nn::const_column_map<S> dy, nn::matrix<S>& dvectors) const {
+    backward(x, dy, dvectors, nullptr);
+  }
+
+  /// `accumulate_gradient(x, dy, dvectors)` and, when `dx` is non-null, `multiply_transposed(dy,
+  /// *dx)`, sharing the transform of dy.
+  void backward(nn::const_column_map<S> x, nn::const_column_map<S> dy, nn::matrix<S>& dvectors,
+                nn::column_map<S>* dx) const {
+    constexpr const char* where = "frugal::sparse::block_circulant_matrix::backward";
+    check_extent(where, "input rows (matrix cols)", x.rows(), m_cols);
+    check_extent(where, "output gradient rows (matrix rows)", dy.rows(), m_rows);
+    check_extent(where, "batch size (input vs output gradient columns)", x.cols(), dy.cols());
+    check_extent(where, "gradient rows (p·q)", dvectors.rows(), m_vectors.rows());
+    check_extent(where, "gradient cols (k)", dvectors.cols(), m_block_size);
+    if (dx) {
+      check_extent(where, "input gradient rows (matrix cols)", dx->rows(), m_cols);
+      check_extent(where, "batch size (input gradient columns)", dx->cols(), x.cols());
+    }
+    if (x.cols() == 0) return;
+    transform(dy, m_block_rows, m_fft_rows, m_output_spectra);
+    if (dx) {
+      refresh();
+      transposed_product(m_output_spectra, m_gradient_spectra);
+      inverse(m_gradient_spectra, m_block_cols, m_fft_cols, *dx);
+    }
+    transform(x, m_block_cols, m_fft_cols, m_input_spectra);
+    accumulate_vector_gradient(m_input_spectra, m_output_spectra, dvectors);
+  }
+
+ private:
+  static index_t validated_block_size(index_t k) {
+    check(k >= 2 && (k & (k - 1)) == 0, "frugal::sparse::block_circulant_matrix: block_size = ", k,
+          " must be a power of two >= 2");
+    return k;
+  }
+  static index_t checked_blocks(index_t extent, const char* name, index_t k) {
+    check(extent > 0, "frugal::sparse::block_circulant_matrix: ", name, " = ", extent, " must be positive");
+    return (extent + k - 1) / k;
+  }
+
+  void refresh() const {
+    if (m_spectra_stale) update_spectra();
+  }
+
+  /// Spectra of every length-k chunk of every column of `x` (zero-padded to blocks·k).
+  void transform(nn::const_column_map<S> x, index_t blocks, const real_fft<S>& fft,
+                 detail::planar_spectra<S>& out) const {
+    const index_t n = x.cols(), length = x.rows(), k = m_block_size, h = m_half;
+    out.resize(blocks, h, n);
+    std::fill(m_real.data() + length, m_real.data() + blocks * k, S(0));
+    for (index_t s = 0; s < n; ++s) {
+      std::copy_n(x.data() + s * length, length, m_real.data());
+      fft.forward(m_real.data(), m_complex.data());
+      detail::to_planar(m_complex.data(), blocks, h, out.re.data() + s * blocks * h, out.im.data() + s * blocks * h,
+                        out.dc.data() + s * blocks, out.nyquist.data() + s * blocks);
+    }
+  }
+
+  /// Columns of `y` from the spectra of their chunks (the first y.rows() values of each).
+  void inverse(const detail::planar_spectra<S>& in, index_t blocks, const real_fft<S>& fft, nn::column_map<S> y) const {
+    const index_t n = y.cols(), length = y.rows(), h = m_half;
+    for (index_t s = 0; s < n; ++s) {
+      detail::from_planar(in.re.data() + s * blocks * h, in.im.data() + s * blocks * h, in.dc.data() + s * blocks,
+                          in.nyquist.data() + s * blocks, blocks, h, m_complex.data());
+      fft.inverse(m_complex.data(), m_real.data());
+      std::copy_n(m_real.data(), length, y.data() + s * length);
+    }
+  }
+
+  using row_major_map = Eigen::Map<const nn::matrix<S>>;
+
+  /// Y_i = Σ_j V_ij ⊙ X_j for every sample.
+  void product(const detail::planar_spectra<S>& x, detail::planar_spectra<S>& y) const {
+    const index_t p = m_block_rows, q = m_block_cols, h = m_half, n = x.dc.cols();
+    const row_major_map v_dc(m_spectra.dc.data(), p, q), v_nyquist(m_spectra.nyquist.data(), p, q);
+    y.dc.noalias() = v_dc * x.dc;
+    y.nyquist.noalias() = v_nyquist * x.nyquist;
+    if (h == 1) return;
+    // Block row i of the spectra (q·k values) stays in L1 while every sample uses it.
+    for (index_t i = 0; i < p; ++i)
+      for (index_t s = 0; s < n; ++s)
+        detail::planar_dot(m_spectra.re.data() + i * q * h, m_spectra.im.data() + i * q * h, x.re.data() + s * q * h,
+                           x.im.data() + s * q * h, q, h, y.re.data() + (s * p + i) * h, y.im.data() + (s * p + i) * h);
+  }
+
+  /// DX_j = Σ_i conj(V_ij) ⊙ DY_i for every sample.
+  void transposed_product(const detail::planar_spectra<S>& dy, detail::planar_spectra<S>& dx) const {
+    const index_t p = m_block_rows, q = m_block_cols, h = m_half, n = dy.dc.cols();
+    const row_major_map v_dc(m_spectra.dc.data(), p, q), v_nyquist(m_spectra.nyquist.data(), p, q);
+    dx.resize(q, h, n);
+    dx.dc.noalias() = v_dc.transpose() * dy.dc;
+    dx.nyquist.noalias() = v_nyquist.transpose() * dy.nyquist;
+    if (h == 1) return;
+    dx.re.set_zero();
+    dx.im.set_zero();
+    for (index_t i = 0; i < p; ++i)
+      for (index_t s = 0; s < n; ++s)
+        detail::planar_accumulate_conj(m_spectra.re.data() + i * q * h, m_spectra.im.data() + i * q * h,
+                                       dy.re.data() + (s * p + i) * h, dy.im.data() + (s * p + i) * h, q * h, h,
+                                       dx.re.data() + s * q * h, dx.im.data() + s * q * h);
+  }
+
+  /// dvectors += F⁻¹(Σ_samples DY_i ⊙ conj(X_j)) / k.
+  void accumulate_vector_gradient(const detail::planar_spectra<S>& x, const detail::planar_spectra<S>& dy,
+                                  nn::matrix<S>& dvectors) const {
+    const index_t p = m_block_rows, q = m_block_cols, h = m_half, k = m_block_size, n = x.dc.cols();
+    detail::planar_spectra<S>& g = m_gradient_spectra;
+    g.resize(p * q, h, 1);
+    Eigen::Map<nn::matrix<S>> g_dc(g.dc.data(), p, q), g_nyquist(g.nyquist.data(), p, q);
+    g_dc.noalias() = dy.dc * x.dc.transpose();
+    g_nyquist.noalias() = dy.nyquist * x.nyquist.transpose();
+    if (h > 1) {
+      g.re.set_zero();
+      g.im.set_zero();
+      for (index_t i = 0; i < p; ++i)
+        for (index_t s = 0; s < n; ++s)
+          detail::planar_accumulate_conj(x.re.data() + s * q * h, x.im.data() + s * q * h,
+                                         dy.re.data() + (s * p + i) * h, dy.im.data() + (s * p + i) * h, q * h, h,
+                                         g.re.data() + i * q * h, g.im.data() + i * q * h);
+    }
+    const S scale = S(1) / static_cast<S>(k);
+    for (index_t i = 0; i < p; ++i) {
+      detail::from_planar(g.re.data() + i * q * h, g.im.data() + i * q * h, g.dc.data() + i * q,
+                          g.nyquist.data() + i * q, q, h, m_complex.data());
+      m_fft_cols.inverse(m_complex.data(), m_real.data());
+      S* d = dvectors.data() + i * q * k;
+      for (index_t t = 0; t < q * k; ++t) d[t] += scale * m_real[t];
+    }
+  }
+
+  index_t m_rows, m_cols, m_block_size, m_block_rows, m_block_cols, m_half;
+  nn::matrix<S> m_vectors;
+  real_fft<S> m_fft_cols;  // q transforms: input chunks, block rows of vectors and gradients
+  real_fft<S> m_fft_rows;  // p transforms: output chunks
+  mutable bool m_spectra_stale = true;
+  mutable detail::planar_spectra<S> m_spectra;  // V = F(v)/k, p·q blocks
+  // Scratch, reused between calls.
+  mutable fft_buffer<S> m_real;
+  mutable fft_buffer<std::complex<S>> m_complex;
+  mutable detail::planar_spectra<S> m_input_spectra;     // q blocks per sample
+  mutable detail::planar_spectra<S> m_output_spectra;    // p blocks per sample
+  mutable detail::planar_spectra<S> m_gradient_spectra;  // dx (q per sample) or dv (p·q)
+};
+
+}  // namespace frugal::sparse
