@@ -116,8 +116,8 @@ void fft_choice(const std::vector<index_t>& lengths, int reps) {
   const index_t count = 64;
   std::printf("\nFFT choice: %ld real FFTs of length k, forward + inverse (half spectrum, unnormalised)\n",
               static_cast<long>(count));
-  std::printf("%5s %14s %14s %16s %10s %12s\n", "k", "FFTW est. us", "FFTW meas. us", "Eigen kissfft us", "Eigen/FFTW",
-              "meas./est.");
+  std::printf("%5s %14s %14s %16s %10s %12s %16s\n", "k", "FFTW est. us", "FFTW meas. us", "Eigen kissfft us",
+              "Eigen/FFTW", "meas./est.", "meas. plan ms");
   for (const index_t k : lengths) {
     const index_t h = k / 2 + 1;
     sparse::fft_buffer<float> x(k * count), back(k * count);
