@@ -288,6 +288,23 @@ TEST_CASE("bcr_weight trains inside linear and conv2d: gradients match finite di
   const auto& b = bcr_conv.forward(img);
   CHECK(frugal::test::relative_error(a.flat(), b.flat()) < 1e-13);
 
+  // One input channel builds the patch-major patches directly (im2row), several go through
+  // im2col and a transpose: both equal the dense convolution, with padding and stride 2.
+  for (index_t channels : {1, 2}) {
+    const nn::conv2d_options o1{.in_channels = channels, .out_channels = 4, .kernel = 3, .stride = 2, .padding = 1};
+    nn::conv2d<double> d1(o1);
+    d1.reset_parameters(gen);
+    nn::conv2d<double, sparse::bcr_weight<double>> b1(
+        o1,
+        sparse::bcr_weight<double>(d1.policy().weight().value, admm::bcr_sparsity{.block_rows = 2, .block_cols = 4}));
+    d1.policy().weight().value = b1.policy().to_dense();
+    b1.bias().value = d1.bias().value;
+    nn::tensor<double> in({3, 7, 9, channels});
+    frugal::test::fill_normal(in, gen);
+    const nn::tensor<double> expect = d1.forward(in);
+    CHECK(frugal::test::relative_error(b1.forward(in).flat(), expect.flat()) < 1e-13);
+  }
+
   // The BCR conv takes its patches patch-major (PatchMajorPolicy): its gradients against finite
   // differences, for the input and for the kept values.
   static_assert(nn::PatchMajorPolicy<sparse::bcr_weight<double>>);
