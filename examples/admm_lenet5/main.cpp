@@ -63,39 +63,6 @@ struct settings {
   double quantize_ratio = 33;  // 0: the first of `ratios`
 };
 
-/// Per-layer kept fractions for a target pruning ratio: kept_l ∝ size_l^exponent (exponent < 1
-/// prunes big layers harder and small, sensitive ones gently), capped at 1, scaled to hit the total.
-std::map<std::string, double> keep_fractions(const nn::parameter_registry<float>& reg, double ratio,
-                                             const std::vector<std::string>& names, double exponent) {
-  double total = 0;
-  for (const auto& n : names) total += static_cast<double>(reg.at(n).value.size());
-  std::map<std::string, double> keep;
-  std::vector<std::string> free_layers = names;
-  double budget = total / ratio;
-  for (int pass = 0; pass < 5; ++pass) {
-    double s = 0;
-    for (const auto& n : free_layers) s += std::pow(static_cast<double>(reg.at(n).value.size()), exponent);
-    const double a = budget / s;
-    std::vector<std::string> still;
-    double capped = 0;
-    for (const auto& n : free_layers) {
-      const double size = static_cast<double>(reg.at(n).value.size());
-      const double k = a * std::pow(size, exponent) / size;
-      if (k >= 1) {
-        keep[n] = 1;
-        capped += size;
-      } else {
-        keep[n] = k;
-        still.push_back(n);
-      }
-    }
-    if (still.size() == free_layers.size()) break;
-    budget -= capped;
-    free_layers = still;
-  }
-  return keep;
-}
-
 enum class scheme { irregular, filter, column, bcr };
 const char* scheme_name(scheme s) {
   switch (s) {
@@ -354,7 +321,7 @@ run_result admm_job(const context& ctx, const model_type& dense, scheme s, doubl
   const auto& cfg = ctx.cfg;
   model_type model = dense;
   auto reg = model.parameters();
-  const auto keep = keep_fractions(reg, ratio, weight_names, cfg.allocation_exponent);
+  const auto keep = admm::allocate_keep_fractions(reg, weight_names, ratio, cfg.allocation_exponent);
   admm::admm_state<float> state(phase_options(cfg, cfg.rho, cfg.admm_epochs));
   std::map<std::string, admm::bcr_pattern> patterns;
   for (const auto& name : weight_names) state.add(name, projection_for(s, name, reg.at(name).value, keep.at(name)));
@@ -410,7 +377,7 @@ run_result magnitude_job(const context& ctx, const model_type& dense, double rat
   const auto& cfg = ctx.cfg;
   model_type model = dense;
   auto reg = model.parameters();
-  const auto keep = keep_fractions(reg, ratio, weight_names, cfg.allocation_exponent);
+  const auto keep = admm::allocate_keep_fractions(reg, weight_names, ratio, cfg.allocation_exponent);
   const int budget = cfg.admm_epochs + cfg.retrain_epochs;
   const int rounds = std::max(1, budget / 2), per_round = budget / rounds;
   frugal::rng gen(seed * 2000 + static_cast<std::uint64_t>(ratio));

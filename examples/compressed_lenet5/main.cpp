@@ -109,36 +109,6 @@ index_t weight_count(const nn::parameter_registry<float>& reg, const std::vector
   return n;
 }
 
-/// Per-layer kept fractions for a target ratio: kept_l ∝ size_l^exponent, capped at 1.
-std::map<std::string, double> keep_fractions(const nn::parameter_registry<float>& reg, double ratio, double exponent) {
-  double total = 0;
-  for (const auto& n : weight_names) total += static_cast<double>(reg.at(n).value.size());
-  std::map<std::string, double> keep;
-  std::vector<std::string> free_layers = weight_names;
-  double budget = total / ratio;
-  for (int pass = 0; pass < 5 && !free_layers.empty(); ++pass) {
-    double s = 0;
-    for (const auto& n : free_layers) s += std::pow(static_cast<double>(reg.at(n).value.size()), exponent);
-    std::vector<std::string> still;
-    double capped = 0;
-    for (const auto& n : free_layers) {
-      const double size = static_cast<double>(reg.at(n).value.size());
-      const double k = budget / s * std::pow(size, exponent) / size;
-      if (k >= 1) {
-        keep[n] = 1;
-        capped += size;
-      } else {
-        keep[n] = k;
-        still.push_back(n);
-      }
-    }
-    if (still.size() == free_layers.size()) break;
-    budget -= capped;
-    free_layers = still;
-  }
-  return keep;
-}
-
 admm::bcr_sparsity bcr_for(const settings& cfg, const nn::matrix<float>& w, double keep) {
   const double side = std::sqrt(keep);
   return {.block_rows = std::min(cfg.block_rows, w.rows()),
@@ -346,7 +316,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 
     // 3. ADMM BCR pruning of the dense model, then retraining through the BCR policy.
-    const auto keep = keep_fractions(dense_reg, cfg.bcr_ratio, cfg.allocation_exponent);
+    const auto keep = admm::allocate_keep_fractions(dense_reg, weight_names, cfg.bcr_ratio, cfg.allocation_exponent);
     dense_model pruned = dense;
     auto preg = pruned.parameters();
     std::map<std::string, nn::matrix<float>> masks;

@@ -3,6 +3,7 @@
 /// frugal/admm: Euclidean projections for pruning and quantization, the ADMM-NN driver,
 /// magnitude pruning, storage accounting and a compact model format.
 
+#include "admm/allocation.hpp"
 #include "admm/bcr.hpp"
 #include "admm/block_circulant.hpp"
 #include "admm/compressed.hpp"

@@ -223,3 +223,36 @@ TEST_CASE("frozen-code fine-tuning changes only the scale and keeps the codes") 
   CHECK(quantized["w"].codes == codes);
   CHECK((w.value - target).norm() < 1e-2);
 }
+
+TEST_CASE("allocate_keep_fractions spreads a model-wide budget by size^exponent and caps at 1") {
+  nn::parameter<double> small, medium, big;
+  small.resize(10, 15);    // 150
+  medium.resize(16, 150);  // 2,400
+  big.resize(120, 400);    // 48,000
+  nn::parameter_registry<double> registry;
+  registry.add("s", small);
+  registry.add("m", medium);
+  registry.add("b", big);
+  const std::vector<std::string> names = {"s", "m", "b"};
+  const double total = 150 + 2400 + 48000;
+  for (double ratio : {1.0, 2.0, 12.0, 50.0})
+    for (double exponent : {0.0, 0.5, 1.0}) {
+      const auto keep = admm::allocate_keep_fractions(registry, names, ratio, exponent);
+      double kept = 0;
+      for (const auto& n : names) {
+        CHECK(keep.at(n) > 0);
+        CHECK(keep.at(n) <= 1);
+        kept += keep.at(n) * static_cast<double>(registry.at(n).value.size());
+      }
+      CHECK(kept == doctest::Approx(total / ratio).epsilon(1e-12));
+      if (exponent < 1) CHECK(keep.at("s") >= keep.at("b"));  // small layers are pruned more gently
+      if (exponent == 1.0) CHECK(keep.at("s") == doctest::Approx(keep.at("b")));
+    }
+  // Exponent 0.5 at 12x: the 150-weight layer would get more than its size and is capped.
+  const auto keep = admm::allocate_keep_fractions(registry, names, 12.0, 0.5);
+  CHECK(keep.at("s") == 1.0);
+  CHECK_THROWS_AS(admm::allocate_keep_fractions(registry, names, 0.5), frugal::invalid_argument);
+  CHECK_THROWS_AS(admm::allocate_keep_fractions(registry, names, 2.0, -1.0), frugal::invalid_argument);
+  CHECK_THROWS_AS(admm::allocate_keep_fractions(registry, {}, 2.0), frugal::invalid_argument);
+  CHECK_THROWS_AS(admm::allocate_keep_fractions(registry, {"nope"}, 2.0), frugal::error);
+}
