@@ -46,6 +46,18 @@ struct bcr_pattern {
     for (const auto& b : blocks) n += static_cast<index_t>(b.kept_rows.size() * b.kept_cols.size());
     return n;
   }
+
+  /// The block grid of a rows x cols matrix (row-major, ragged at the edges) with nothing kept
+  /// yet: the skeleton every way of choosing a pattern fills in.
+  [[nodiscard]] static bcr_pattern tiling(index_t rows, index_t cols, index_t block_rows, index_t block_cols) {
+    check(block_rows > 0 && block_cols > 0, "frugal::admm::bcr_pattern::tiling: block shape ", block_rows, "x",
+          block_cols, " must be positive");
+    bcr_pattern p{rows, cols, block_rows, block_cols, {}};
+    for (index_t r0 = 0; r0 < rows; r0 += block_rows)
+      for (index_t c0 = 0; c0 < cols; c0 += block_cols)
+        p.blocks.push_back({r0, c0, std::min(block_rows, rows - r0), std::min(block_cols, cols - c0), {}, {}});
+    return p;
+  }
 };
 
 /// BCR sparsity: blocks of block_rows x block_cols (ragged at the edges); inside each block keep
@@ -72,27 +84,17 @@ struct bcr_sparsity {
     check(row_keep_fraction > 0 && row_keep_fraction <= 1 && col_keep_fraction > 0 && col_keep_fraction <= 1,
           "frugal::admm::bcr_sparsity: keep fractions ", row_keep_fraction, " and ", col_keep_fraction,
           " must be in (0, 1]");
-    bcr_pattern p;
-    p.rows = w.rows();
-    p.cols = w.cols();
-    p.block_rows = block_rows;
-    p.block_cols = block_cols;
-    for (index_t r0 = 0; r0 < w.rows(); r0 += block_rows)
-      for (index_t c0 = 0; c0 < w.cols(); c0 += block_cols) {
-        bcr_block b;
-        b.row0 = r0;
-        b.col0 = c0;
-        b.rows = std::min(block_rows, w.rows() - r0);
-        b.cols = std::min(block_cols, w.cols() - c0);
-        const matrix<double> energy = w.block(r0, c0, b.rows, b.cols).template cast<double>().array().square().matrix();
-        auto [rows, cols] = select_block(energy, detail::kept_count(row_keep_fraction, b.rows),
-                                         detail::kept_count(col_keep_fraction, b.cols));
-        for (auto& r : rows) r += r0;
-        for (auto& c : cols) c += c0;
-        b.kept_rows = std::move(rows);
-        b.kept_cols = std::move(cols);
-        p.blocks.push_back(std::move(b));
-      }
+    bcr_pattern p = bcr_pattern::tiling(w.rows(), w.cols(), block_rows, block_cols);
+    for (auto& b : p.blocks) {
+      const matrix<double> energy =
+          w.block(b.row0, b.col0, b.rows, b.cols).template cast<double>().array().square().matrix();
+      auto [rows, cols] = select_block(energy, detail::kept_count(row_keep_fraction, b.rows),
+                                       detail::kept_count(col_keep_fraction, b.cols));
+      for (auto& r : rows) r += b.row0;
+      for (auto& c : cols) c += b.col0;
+      b.kept_rows = std::move(rows);
+      b.kept_cols = std::move(cols);
+    }
     return p;
   }
 

@@ -134,11 +134,6 @@ class bcr_autotuner {
   /// A pattern keeping round(keep · height) rows and round(keep · width) columns of every block
   /// (at least one of each), chosen at random.
   static admm::bcr_pattern random_pattern(index_t rows, index_t cols, index_t br, index_t bc, double keep, rng& gen) {
-    admm::bcr_pattern p;
-    p.rows = rows;
-    p.cols = cols;
-    p.block_rows = br;
-    p.block_cols = bc;
     auto pick = [&](index_t first, index_t extent) {
       std::vector<index_t> all(static_cast<std::size_t>(extent));
       for (index_t i = 0; i < extent; ++i) all[static_cast<std::size_t>(i)] = first + i;
@@ -152,17 +147,11 @@ class bcr_autotuner {
       std::sort(all.begin(), all.end());
       return all;
     };
-    for (index_t r0 = 0; r0 < rows; r0 += br)
-      for (index_t c0 = 0; c0 < cols; c0 += bc) {
-        admm::bcr_block b;
-        b.row0 = r0;
-        b.col0 = c0;
-        b.rows = std::min(br, rows - r0);
-        b.cols = std::min(bc, cols - c0);
-        b.kept_rows = pick(r0, b.rows);
-        b.kept_cols = pick(c0, b.cols);
-        p.blocks.push_back(std::move(b));
-      }
+    admm::bcr_pattern p = admm::bcr_pattern::tiling(rows, cols, br, bc);
+    for (auto& b : p.blocks) {
+      b.kept_rows = pick(b.row0, b.rows);
+      b.kept_cols = pick(b.col0, b.cols);
+    }
     return p;
   }
 

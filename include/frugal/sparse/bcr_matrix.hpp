@@ -107,24 +107,14 @@ class bcr_matrix {
     for (std::size_t g = 0; g < group_rows.size(); ++g) {
       auto& rows = group_rows[g];
       std::sort(rows.begin(), rows.end());
-      check(std::adjacent_find(rows.begin(), rows.end()) == rows.end(),
-            "frugal::sparse::bcr_matrix::from_pattern: overlapping blocks keep row ", rows.empty() ? 0 : rows.front(),
-            " twice");
       bcr_group grp;
       grp.rows.assign(rows.begin(), rows.end());
       grp.cols.assign(group_cols[g].begin(), group_cols[g].end());
       m.m_groups.push_back(std::move(grp));
     }
-    // Every (row, block column) pair may be covered by one block only.
-    const index_t col_blocks = (m.m_cols + m.m_block_cols - 1) / m.m_block_cols;
-    std::vector<std::uint8_t> seen(static_cast<std::size_t>(m.m_rows * col_blocks), 0);
-    for (const auto& g : m.m_groups)
-      for (auto r : g.rows) {
-        auto& s = seen[static_cast<std::size_t>(r * col_blocks + g.cols.front() / m.m_block_cols)];
-        check(s == 0, "frugal::sparse::bcr_matrix::from_pattern: row ", r, " is kept by two blocks of column block ",
-              g.cols.front() / m.m_block_cols);
-        s = 1;
-      }
+    const auto [row, column_block] = m.doubly_kept_row();
+    check(row < 0, "frugal::sparse::bcr_matrix::from_pattern: overlapping blocks keep row ", row,
+          " twice in column block ", column_block);
     m.finish_layout();
     for (const auto& g : m.m_groups)
       for (std::size_t i = 0; i < g.rows.size(); ++i)
@@ -147,29 +137,18 @@ class bcr_matrix {
     check_extent("frugal::sparse::bcr_matrix::from_mask", "mask cols", mask.cols(), w.cols());
     check(block_rows > 0 && block_cols > 0, "frugal::sparse::bcr_matrix::from_mask: block shape ", block_rows, "x",
           block_cols, " must be positive");
-    admm::bcr_pattern p;
-    p.rows = w.rows();
-    p.cols = w.cols();
-    p.block_rows = block_rows;
-    p.block_cols = block_cols;
-    for (index_t r0 = 0; r0 < w.rows(); r0 += block_rows)
-      for (index_t c0 = 0; c0 < w.cols(); c0 += block_cols) {
-        admm::bcr_block b;
-        b.row0 = r0;
-        b.col0 = c0;
-        b.rows = std::min(block_rows, w.rows() - r0);
-        b.cols = std::min(block_cols, w.cols() - c0);
-        for (index_t i = r0; i < r0 + b.rows; ++i)
-          if ((mask.row(i).segment(c0, b.cols).array() != S(0)).any()) b.kept_rows.push_back(i);
-        for (index_t j = c0; j < c0 + b.cols; ++j)
-          if ((mask.col(j).segment(r0, b.rows).array() != S(0)).any()) b.kept_cols.push_back(j);
-        const index_t kept = (mask.block(r0, c0, b.rows, b.cols).array() != S(0)).count();
-        check(kept == static_cast<index_t>(b.kept_rows.size() * b.kept_cols.size()),
-              "frugal::sparse::bcr_matrix::from_mask: the mask is not BCR-structured for ", block_rows, "x", block_cols,
-              " blocks: block at (", r0, ", ", c0, ") keeps ", kept, " entries, not the ", b.kept_rows.size(), " x ",
-              b.kept_cols.size(), " product of its kept rows and columns");
-        p.blocks.push_back(std::move(b));
-      }
+    admm::bcr_pattern p = admm::bcr_pattern::tiling(w.rows(), w.cols(), block_rows, block_cols);
+    for (auto& b : p.blocks) {
+      for (index_t i = b.row0; i < b.row0 + b.rows; ++i)
+        if ((mask.row(i).segment(b.col0, b.cols).array() != S(0)).any()) b.kept_rows.push_back(i);
+      for (index_t j = b.col0; j < b.col0 + b.cols; ++j)
+        if ((mask.col(j).segment(b.row0, b.rows).array() != S(0)).any()) b.kept_cols.push_back(j);
+      const index_t kept = (mask.block(b.row0, b.col0, b.rows, b.cols).array() != S(0)).count();
+      check(kept == static_cast<index_t>(b.kept_rows.size() * b.kept_cols.size()),
+            "frugal::sparse::bcr_matrix::from_mask: the mask is not BCR-structured for ", block_rows, "x", block_cols,
+            " blocks: block at (", b.row0, ", ", b.col0, ") keeps ", kept, " entries, not the ", b.kept_rows.size(),
+            " x ", b.kept_cols.size(), " product of its kept rows and columns");
+    }
     return from_pattern(w, p);
   }
 
@@ -337,9 +316,6 @@ class bcr_matrix {
     m.m_block_rows = shape[2];
     m.m_block_cols = shape[3];
     std::size_t at = 0;
-    std::vector<std::uint8_t> covered;  // each (row, column block) pair may appear in one group only
-    const index_t col_blocks = (m.m_cols + m.m_block_cols - 1) / m.m_block_cols;
-    std::vector<std::uint8_t> row_in_block(static_cast<std::size_t>(m.m_rows * col_blocks), 0);
     for (std::size_t k = 0; k < counts.size(); k += 2) {
       const std::int64_t nr = counts[k], nc = counts[k + 1];
       fail_unless(nr > 0 && nc > 0, "group ", k / 2, " has ", nr, " rows and ", nc, " columns");
@@ -358,16 +334,13 @@ class bcr_matrix {
       for (std::size_t j = 0; j < g.cols.size(); ++j)
         fail_unless(g.cols[j] >= 0 && g.cols[j] < m.m_cols && (j == 0 || g.cols[j] > g.cols[j - 1]), "group ", k / 2,
                     ": column index ", g.cols[j], " out of range or not ascending");
-      const index_t cb = g.cols.front() / m.m_block_cols;
-      fail_unless(g.cols.back() / m.m_block_cols == cb, "group ", k / 2, " spans several column blocks");
-      for (auto r : g.rows) {
-        auto& seen = row_in_block[static_cast<std::size_t>(r * col_blocks + cb)];
-        fail_unless(seen == 0, "row ", r, " appears in two groups of column block ", cb);
-        seen = 1;
-      }
+      fail_unless(g.cols.front() / m.m_block_cols == g.cols.back() / m.m_block_cols, "group ", k / 2,
+                  " spans several column blocks");
       m.m_groups.push_back(std::move(g));
     }
     fail_unless(at == indices.size(), "index record has ", indices.size() - at, " trailing entries");
+    const auto [row, column_block] = m.doubly_kept_row();
+    fail_unless(row < 0, "row ", row, " appears in two groups of column block ", column_block);
     m.finish_layout();
     fail_unless(values.size() == m.m_values.size(), values.size(), " values for ", m.m_values.size(), " kept entries");
     m.m_values = std::move(values);
@@ -375,12 +348,34 @@ class bcr_matrix {
   }
 
  private:
+  /// The first (row, column block) that two groups — or one group twice — keep, or (−1, −1):
+  /// every row of a block column belongs to one block at most.
+  [[nodiscard]] std::pair<index_t, index_t> doubly_kept_row() const {
+    const index_t col_blocks = (m_cols + m_block_cols - 1) / m_block_cols;
+    std::vector<std::uint8_t> seen(static_cast<std::size_t>(m_rows * col_blocks), 0);
+    for (const auto& g : m_groups) {
+      const index_t cb = g.cols.front() / m_block_cols;
+      for (auto r : g.rows) {
+        auto& s = seen[static_cast<std::size_t>(r * col_blocks + cb)];
+        if (s) return {r, cb};
+        s = 1;
+      }
+    }
+    return {-1, -1};
+  }
+
+  /// Value offsets of the groups, and the slots of the matrix-vector product (one per group,
+  /// room for its rows or its columns).
   void finish_layout() {
-    index_t offset = 0;
+    index_t offset = 0, slot = 0;
+    m_slot_offsets.clear();
     for (auto& g : m_groups) {
       g.offset = offset;
       offset += g.size();
+      m_slot_offsets.push_back(slot);
+      slot += static_cast<index_t>(std::max(g.rows.size(), g.cols.size()));
     }
+    m_slot_total = static_cast<std::size_t>(slot);
     m_values.assign(static_cast<std::size_t>(offset), S(0));
   }
 
@@ -392,7 +387,7 @@ class bcr_matrix {
     if (n == 1) {
       // Matrix-vector: each group gathers its inputs once, computes its outputs into a private
       // slot (groups run in parallel), then the slots are scattered in a fixed order.
-      m_yt.resize(m_group_out_total());
+      m_yt.resize(m_slot_total);
       S* slots = m_yt.data();
       const bcr_group* groups = m_groups.data();
       const index_t* slot_at = m_slot_offsets.data();
@@ -401,20 +396,15 @@ class bcr_matrix {
         const auto& g = groups[k];
         const auto nr = static_cast<index_t>(g.rows.size()), nc = static_cast<index_t>(g.cols.size());
         if (!transposed)
-          detail::group_gemv(vals + g.offset, nr, nc, g.cols.data(), in, slots + slot_at[2 * k]);
+          detail::group_gemv(vals + g.offset, nr, nc, g.cols.data(), in, slots + slot_at[k]);
         else
-          detail::group_gemv_transposed(vals + g.offset, nr, nc, g.rows.data(), in, slots + slot_at[2 * k + 1]);
+          detail::group_gemv_transposed(vals + g.offset, nr, nc, g.rows.data(), in, slots + slot_at[k]);
       });
       std::fill(out, out + n_out, S(0));
       for (std::size_t k = 0; k < m_groups.size(); ++k) {
-        const auto& g = m_groups[k];
-        if (!transposed) {
-          const S* s = slots + m_slot_offsets[2 * k];
-          for (std::size_t i = 0; i < g.rows.size(); ++i) out[g.rows[i]] += s[i];
-        } else {
-          const S* s = slots + m_slot_offsets[2 * k + 1];
-          for (std::size_t j = 0; j < g.cols.size(); ++j) out[g.cols[j]] += s[j];
-        }
+        const auto& targets = transposed ? m_groups[k].cols : m_groups[k].rows;
+        const S* s = slots + m_slot_offsets[k];
+        for (std::size_t i = 0; i < targets.size(); ++i) out[targets[i]] += s[i];
       }
       return;
     }
@@ -472,27 +462,13 @@ class bcr_matrix {
     });
   }
 
-  std::size_t m_group_out_total() const {
-    if (m_slot_offsets.size() != 2 * m_groups.size()) {
-      m_slot_offsets.clear();
-      index_t at = 0;
-      for (const auto& g : m_groups) {
-        m_slot_offsets.push_back(at);
-        m_slot_offsets.push_back(at);
-        at += static_cast<index_t>(std::max(g.rows.size(), g.cols.size()));
-      }
-      m_slot_total = static_cast<std::size_t>(at);
-    }
-    return m_slot_total;
-  }
-
   index_t m_rows = 0, m_cols = 0, m_block_rows = 1, m_block_cols = 1;
   std::vector<bcr_group> m_groups;
   std::vector<S> m_values;
   bcr_kernel_config m_kernel{};
-  mutable std::vector<S> m_xt, m_yt;
-  mutable std::vector<index_t> m_slot_offsets;
-  mutable std::size_t m_slot_total = 0;
+  std::vector<index_t> m_slot_offsets;  // per group, into the matrix-vector scratch
+  std::size_t m_slot_total = 0;
+  mutable std::vector<S> m_xt, m_yt;  // scratch of the products
 };
 
 /// Plain serial products straight from the group lists, for tests and as documentation of what
