@@ -1,5 +1,6 @@
 #pragma once
 // Finite-difference gradient checking for the nn tests.
+#include <doctest/doctest.h>
 #include <frugal/core/rng.hpp>
 #include <frugal/nn.hpp>
 
@@ -39,6 +40,31 @@ inline Eigen::VectorXd numeric_gradient(double* values, Eigen::Index n, const st
 
 inline void fill_normal(nn::tensor<double>& t, rng& gen, double scale = 1.0) {
   for (index_t i = 0; i < t.size(); ++i) t[i] = scale * gen.normal();
+}
+
+/// Checks a layer's input and parameter gradients against central differences of the objective
+/// Σ r ⊙ layer(x) for a fixed random r; every registered parameter is checked.
+template <class L>
+void check_layer_gradients(L& layer, nn::tensor<double>& x, rng& gen, double tolerance = 1e-6) {
+  nn::tensor<double> r;
+  r.resize_like(layer.forward(x));
+  fill_normal(r, gen);
+  auto objective = [&] { return (layer.forward(x).flat() * r.flat()).sum(); };
+  nn::parameter_registry<double> registry;
+  layer.register_parameters(registry, "layer");
+  registry.zero_grad();
+  layer.forward(x);
+  const nn::tensor<double> dx = layer.backward(r, true);
+  const auto numeric_dx = numeric_gradient(x.data(), x.size(), objective);
+  const double err = relative_error(dx.flat(), numeric_dx);
+  INFO("input gradient relative error " << err);
+  CHECK(err <= tolerance);
+  for (const auto& entry : registry) {
+    const auto numeric = numeric_gradient(entry.param->value.data(), entry.param->value.size(), objective);
+    const double perr = relative_error(entry.param->grad, numeric);
+    INFO(entry.name << " gradient relative error " << perr);
+    CHECK(perr <= tolerance);
+  }
 }
 
 }  // namespace frugal::test

@@ -12,31 +12,6 @@ namespace {
 
 constexpr double tolerance = 1e-6;
 
-/// Checks a layer's input and parameter gradients against central differences of the objective
-/// Σ r ⊙ layer(x) for a fixed random r.
-template <class L>
-void check_layer_gradients(L& layer, tensor<double>& x, frugal::rng& gen) {
-  tensor<double> r;
-  r.resize_like(layer.forward(x));
-  frugal::test::fill_normal(r, gen);
-  auto objective = [&] { return (layer.forward(x).flat() * r.flat()).sum(); };
-  nn::parameter_registry<double> registry;
-  layer.register_parameters(registry, "layer");
-  registry.zero_grad();
-  layer.forward(x);
-  const tensor<double> dx = layer.backward(r, true);
-  const auto numeric_dx = frugal::test::numeric_gradient(x.data(), x.size(), objective);
-  const double err = frugal::test::relative_error(dx.flat(), numeric_dx);
-  INFO("input gradient relative error " << err);
-  CHECK(err <= tolerance);
-  for (const auto& [name, p] : registry) {
-    const auto numeric = frugal::test::numeric_gradient(p->value.data(), p->value.size(), objective);
-    const double perr = frugal::test::relative_error(p->grad, numeric);
-    INFO(name << " gradient relative error " << perr);
-    CHECK(perr <= tolerance);
-  }
-}
-
 /// Direct convolution on NHWC input with an out x (k·k·c) weight in (ky, kx, c) order.
 tensor<double> reference_conv(const tensor<double>& x, const nn::matrix<double>& w, const nn::matrix<double>& b,
                               index_t k, index_t stride, index_t pad) {
@@ -72,7 +47,7 @@ TEST_CASE("linear: forward is x Wᵀ + b and gradients match finite differences"
   const nn::matrix<double> expected =
       (x.rows_view() * layer.policy().weight().value.transpose()).rowwise() + layer.bias().value.row(0);
   CHECK(frugal::test::relative_error(y.rows_view(), expected) < 1e-14);
-  check_layer_gradients(layer, x, gen);
+  frugal::test::check_layer_gradients(layer, x, gen);
 }
 
 TEST_CASE("linear: bad shapes are refused with the extents in the message") {
@@ -105,7 +80,7 @@ TEST_CASE_TEMPLATE("conv2d: forward matches direct convolution, gradients match 
     REQUIRE(y.extents().size() == 4);
     for (int d = 0; d < 4; ++d) CHECK(y.extent(d) == ref.extent(d));
     CHECK(frugal::test::relative_error(y.flat(), ref.flat()) < 1e-13);
-    check_layer_gradients(layer, x, gen);
+    frugal::test::check_layer_gradients(layer, x, gen);
   }
 }
 
@@ -139,7 +114,7 @@ TEST_CASE_TEMPLATE("max_pool2d: forward matches a direct max, gradients match fi
               for (index_t kx = 0; kx < k; ++kx) m = std::max(m, x[((i * 7 + oy * s + ky) * 6 + ox * s + kx) * 3 + c]);
             CHECK(y[((i * oh + oy) * ow + ox) * 3 + c] == m);
           }
-    check_layer_gradients(layer, x, gen);
+    frugal::test::check_layer_gradients(layer, x, gen);
   }
 }
 
@@ -150,14 +125,14 @@ TEST_CASE("relu and flatten: values and gradients") {
   frugal::test::fill_normal(x, gen);
   const auto& y = relu.forward(x);
   for (index_t i = 0; i < x.size(); ++i) CHECK(y[i] == std::max(x[i], 0.0));
-  check_layer_gradients(relu, x, gen);
+  frugal::test::check_layer_gradients(relu, x, gen);
 
   nn::flatten<double> flat;
   const auto& f = flat.forward(x);
   CHECK(f.rank() == 2);
   CHECK(f.extent(0) == 3);
   CHECK(f.extent(1) == 40);
-  check_layer_gradients(flat, x, gen);
+  frugal::test::check_layer_gradients(flat, x, gen);
 }
 
 TEST_CASE("softmax cross-entropy: value against a direct formula, gradient against finite differences") {

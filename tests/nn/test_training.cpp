@@ -40,6 +40,23 @@ TEST_CASE("LeNet-5 learns a synthetic two-pattern task (no dataset needed)") {
   CHECK(nn::evaluate_classifier(model, data).accuracy > 0.95);
 }
 
+TEST_CASE("dataset_view::slice views a range of samples and refuses ranges outside") {
+  std::vector<float> pixels(5 * 6);
+  std::vector<std::int32_t> labels = {0, 1, 2, 3, 4};
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<float>(i);
+  const nn::dataset_view all{pixels, labels, {2, 3, 1}};
+  const auto mid = all.slice(1, 3);
+  CHECK(mid.size() == 3);
+  CHECK(mid.sample_shape == all.sample_shape);
+  CHECK(mid.labels.front() == 1);
+  CHECK(mid.labels.back() == 3);
+  CHECK(mid.inputs.size() == 18);
+  CHECK(mid.inputs.data() == pixels.data() + 6);  // shares the memory
+  CHECK(all.slice(5, 0).size() == 0);
+  CHECK_THROWS_AS((void)all.slice(3, 3), frugal::invalid_argument);
+  CHECK_THROWS_AS((void)all.slice(-1, 2), frugal::invalid_argument);
+}
+
 TEST_CASE("training loops refuse inconsistent datasets") {
   std::vector<float> images(10);
   std::vector<std::int32_t> labels(3);

@@ -254,21 +254,10 @@ TEST_CASE("bcr_weight trains inside linear and conv2d: gradients match finite di
   layer.reset_parameters(gen);
   nn::tensor<double> x({4, 14});
   frugal::test::fill_normal(x, gen);
-  nn::tensor<double> r;
-  r.resize_like(layer.forward(x));
-  frugal::test::fill_normal(r, gen);
-  auto objective = [&] { return (layer.forward(x).flat() * r.flat()).sum(); };
   nn::parameter_registry<double> reg;
   layer.register_parameters(reg, "fc");
   CHECK(reg.at("fc.weight").value.size() == layer.policy().matrix().nonzeros());
-  reg.zero_grad();
-  layer.forward(x);
-  const auto& dx = layer.backward(r);
-  const Eigen::VectorXd num_dx = frugal::test::numeric_gradient(x.data(), x.size(), objective);
-  CHECK(frugal::test::relative_error(Eigen::Map<const Eigen::VectorXd>(dx.data(), dx.size()), num_dx) < 1e-7);
-  auto& w = reg.at("fc.weight");
-  const Eigen::VectorXd num_dw = frugal::test::numeric_gradient(w.value.data(), w.value.size(), objective);
-  CHECK(frugal::test::relative_error(Eigen::Map<const Eigen::VectorXd>(w.grad.data(), w.grad.size()), num_dw) < 1e-7);
+  frugal::test::check_layer_gradients(layer, x, gen, 1e-7);
 
   // conv2d with a BCR policy equals conv2d with the dense (masked) weight.
   const nn::conv2d_options opt{.in_channels = 3, .out_channels = 5, .kernel = 3, .stride = 1, .padding = 1};
@@ -308,19 +297,7 @@ TEST_CASE("bcr_weight trains inside linear and conv2d: gradients match finite di
   // The BCR conv takes its patches patch-major (PatchMajorPolicy): its gradients against finite
   // differences, for the input and for the kept values.
   static_assert(nn::PatchMajorPolicy<sparse::bcr_weight<double>>);
-  nn::tensor<double> rc;
-  rc.resize_like(bcr_conv.forward(img));
-  frugal::test::fill_normal(rc, gen);
-  auto conv_objective = [&] { return (bcr_conv.forward(img).flat() * rc.flat()).sum(); };
-  r2.zero_grad();
-  bcr_conv.forward(img);
-  const auto& dimg = bcr_conv.backward(rc);
-  const Eigen::VectorXd num_dimg = frugal::test::numeric_gradient(img.data(), img.size(), conv_objective);
-  CHECK(frugal::test::relative_error(Eigen::Map<const Eigen::VectorXd>(dimg.data(), dimg.size()), num_dimg) < 1e-7);
-  auto& cw = r2.at("c.weight");
-  const Eigen::VectorXd num_dcw = frugal::test::numeric_gradient(cw.value.data(), cw.value.size(), conv_objective);
-  CHECK(frugal::test::relative_error(Eigen::Map<const Eigen::VectorXd>(cw.grad.data(), cw.grad.size()), num_dcw) <
-        1e-7);
+  frugal::test::check_layer_gradients(bcr_conv, img, gen, 1e-7);
   // Patch-major products equal the column-major ones for any batch size.
   const auto& mat = bcr_conv.policy().matrix();
   for (index_t n : {1, 7, 40, 129}) {

@@ -55,31 +55,6 @@ std::vector<shape> shapes_for(index_t k) {
   return {{1, 1}, {k, k}, {k - 1, 2 * k + 1}, {3 * k, 2 * k}, {2 * k + 3, 5}, {5, 3 * k + 1}, {k / 2 + 1, k + 1}};
 }
 
-/// Checks a layer's input and parameter gradients against central differences of Σ r ⊙ layer(x).
-template <class L>
-void check_layer_gradients(L& layer, nn::tensor<double>& x, frugal::rng& gen) {
-  nn::tensor<double> r;
-  r.resize_like(layer.forward(x));
-  frugal::test::fill_normal(r, gen);
-  auto objective = [&] { return (layer.forward(x).flat() * r.flat()).sum(); };
-  nn::parameter_registry<double> registry;
-  layer.register_parameters(registry, "layer");
-  registry.zero_grad();
-  layer.forward(x);
-  const nn::tensor<double> dx = layer.backward(r, true);
-  const auto numeric_dx = frugal::test::numeric_gradient(x.data(), x.size(), objective);
-  const double err = frugal::test::relative_error(dx.flat(), numeric_dx);
-  INFO("input gradient relative error " << err);
-  CHECK(err <= 1e-6);
-  for (const auto& entry : registry) {
-    const auto numeric =
-        frugal::test::numeric_gradient(entry.param->value.data(), entry.param->value.size(), objective);
-    const double perr = frugal::test::relative_error(entry.param->grad, numeric);
-    INFO(entry.name << " gradient relative error " << perr);
-    CHECK(perr <= 1e-6);
-  }
-}
-
 }  // namespace
 
 TEST_CASE_TEMPLATE("real_fft: forward is the DFT, inverse is unnormalised, buffers are checked", S, float, double) {
@@ -287,7 +262,7 @@ TEST_CASE("circulant_weight: nn::linear registers the defining vectors and its g
     const nn::matrix<double> expected =
         (x.rows_view() * layer.policy().matrix().to_dense().transpose()).rowwise() + layer.bias().value.row(0);
     CHECK(frugal::test::relative_error(y.rows_view(), expected) < 1e-12);
-    check_layer_gradients(layer, x, gen);
+    frugal::test::check_layer_gradients(layer, x, gen);
   }
 }
 
