@@ -289,12 +289,7 @@ void admm_phase(const context& ctx, model_type& model, const nn::parameter_regis
       [&](auto& opt) {
         const index_t parts = ctx.cfg.updates_per_epoch, n = ctx.train.size(), k = iteration++ % parts;
         const index_t first = n * k / parts, last = n * (k + 1) / parts;
-        const nn::dataset_view slice{
-            ctx.train.inputs.subspan(static_cast<std::size_t>(first * 784),
-                                     static_cast<std::size_t>((last - first) * 784)),
-            ctx.train.labels.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(last - first)),
-            {28, 28, 1}};
-        nn::train_classifier_epoch(model, opt, slice, ctx.cfg.batch, gen, bar_callback);
+        nn::train_classifier_epoch(model, opt, ctx.train.slice(first, last - first), ctx.cfg.batch, gen, bar_callback);
       },
       [&](const frugal::progress_event& e) {
         if (bar_callback) bar_callback(e);
@@ -505,14 +500,8 @@ int main(int argc, char** argv) {
     const index_t n_train = cfg.limit > 0 ? std::min(cfg.limit, train.count) : train.count;
     const index_t n_test = cfg.quick ? std::min<index_t>(2000, test.count) : test.count;
     frugal::examples::progress_bar bar(cfg.progress);
-    context ctx{cfg,
-                {std::span(train.pixels).first(static_cast<std::size_t>(n_train * 784)),
-                 std::span(train.labels).first(static_cast<std::size_t>(n_train)),
-                 {28, 28, 1}},
-                {std::span(test.pixels).first(static_cast<std::size_t>(n_test * 784)),
-                 std::span(test.labels).first(static_cast<std::size_t>(n_test)),
-                 {28, 28, 1}},
-                &bar};
+    context ctx{cfg, nn::dataset_view{train.pixels, train.labels, {28, 28, 1}}.slice(0, n_train),
+                nn::dataset_view{test.pixels, test.labels, {28, 28, 1}}.slice(0, n_test), &bar};
     std::printf(
         "ADMM-NN on LeNet-5 / Fashion-MNIST: %lld training images, %lld test images, %d seed(s), %d thread(s)\n",
         static_cast<long long>(n_train), static_cast<long long>(n_test), cfg.seeds, cfg.threads);

@@ -258,14 +258,8 @@ int main(int argc, char** argv) {
     const index_t n_train = cfg.limit > 0 ? std::min(cfg.limit, train.count) : train.count;
     const index_t n_test = cfg.quick ? std::min<index_t>(2000, test.count) : test.count;
     frugal::examples::progress_bar bar(cfg.progress);
-    const context ctx{cfg,
-                      {std::span(train.pixels).first(static_cast<std::size_t>(n_train * 784)),
-                       std::span(train.labels).first(static_cast<std::size_t>(n_train)),
-                       {28, 28, 1}},
-                      {std::span(test.pixels).first(static_cast<std::size_t>(n_test * 784)),
-                       std::span(test.labels).first(static_cast<std::size_t>(n_test)),
-                       {28, 28, 1}},
-                      &bar};
+    const context ctx{cfg, nn::dataset_view{train.pixels, train.labels, {28, 28, 1}}.slice(0, n_train),
+                      nn::dataset_view{test.pixels, test.labels, {28, 28, 1}}.slice(0, n_test), &bar};
     const int reps = cfg.quick ? 5 : 41;
     std::printf("Compressed LeNet-5 on Fashion-MNIST: %lld training images, %lld test images, seed %llu\n\n",
                 static_cast<long long>(n_train), static_cast<long long>(n_test),
@@ -335,12 +329,7 @@ int main(int argc, char** argv) {
           [&](auto& opt) {
             // Each ADMM iteration trains on the next quarter of the data (4 Z/U updates per epoch).
             const index_t n = ctx.train.size(), k = iteration++ % 4, first = n * k / 4, last = n * (k + 1) / 4;
-            const nn::dataset_view slice{
-                ctx.train.inputs.subspan(static_cast<std::size_t>(first * 784),
-                                         static_cast<std::size_t>((last - first) * 784)),
-                ctx.train.labels.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(last - first)),
-                {28, 28, 1}};
-            nn::train_classifier_epoch(pruned, opt, slice, cfg.batch, gen, cb);
+            nn::train_classifier_epoch(pruned, opt, ctx.train.slice(first, last - first), cfg.batch, gen, cb);
           },
           cb);
       state.harden(preg);

@@ -53,9 +53,7 @@ int main(int argc, char** argv) {
                 static_cast<long long>(test.count), static_cast<long long>(train.rows),
                 static_cast<long long>(train.cols));
     const std::array<frugal::index_t, 3> shape = {train.rows, train.cols, 1};
-    const nn::dataset_view train_view{
-        std::span(train.pixels).first(static_cast<std::size_t>(n_train * train.rows * train.cols)),
-        std::span(train.labels).first(static_cast<std::size_t>(n_train)), shape};
+    const nn::dataset_view train_view = nn::dataset_view{train.pixels, train.labels, shape}.slice(0, n_train);
     const nn::dataset_view test_view{test.pixels, test.labels, shape};
 
     auto model = nn::make_lenet5<float>(seed);

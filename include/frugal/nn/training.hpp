@@ -31,6 +31,15 @@ struct dataset_view {
   [[nodiscard]] index_t size() const noexcept { return static_cast<index_t>(labels.size()); }
   [[nodiscard]] index_t sample_size() const noexcept { return sample_shape[0] * sample_shape[1] * sample_shape[2]; }
 
+  /// Samples [first, first + count) of this view, sharing its memory.
+  [[nodiscard]] dataset_view slice(index_t first, index_t count) const {
+    check(first >= 0 && count >= 0 && first + count <= size(), "frugal::nn::dataset_view::slice: samples [", first,
+          ", ", first + count, ") outside the ", size(), " held");
+    const auto per = static_cast<std::size_t>(sample_size());
+    return {inputs.subspan(static_cast<std::size_t>(first) * per, static_cast<std::size_t>(count) * per),
+            labels.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(count)), sample_shape};
+  }
+
   /// Throws unless inputs hold exactly size() samples.
   void validate(const char* where) const {
     check(sample_size() > 0, where, ": sample shape has a zero or negative extent");
