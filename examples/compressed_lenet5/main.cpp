@@ -76,28 +76,33 @@ void train_epochs(Model& model, nn::Optimizer auto& opt, const context& ctx, int
     nn::train_classifier_epoch(model, opt, ctx.train, ctx.cfg.batch, gen, ctx.bar->callback(label));
 }
 
+/// Median times (ms) of `a` and `b` after one warm-up each, measured interleaved (a, b, a, ...)
+/// so drifts of a noisy machine hit both alike.
+std::pair<double, double> interleaved_ms(const std::function<void()>& a, const std::function<void()>& b, int reps) {
+  a();
+  b();
+  std::vector<double> ta, tb;
+  for (int r = 0; r < reps; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    a();
+    const auto t1 = std::chrono::steady_clock::now();
+    b();
+    const auto t2 = std::chrono::steady_clock::now();
+    ta.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    tb.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+  }
+  std::sort(ta.begin(), ta.end());
+  std::sort(tb.begin(), tb.end());
+  return {ta[ta.size() / 2], tb[tb.size() / 2]};
+}
+
 /// Median single-thread times (ms) of one forward pass over a batch of 64 test images, for the
-/// dense model and for `model`, measured interleaved (dense, model, dense, ...) so drifts of a
-/// noisy machine hit both alike.
+/// dense model and for `model`, interleaved.
 template <class Model>
 std::pair<double, double> inference_ms(dense_model& dense, Model& model, const context& ctx, int reps) {
   nn::tensor<float> x({64, 28, 28, 1});
   std::copy_n(ctx.test.inputs.begin(), 64 * 784, x.data());
-  dense.forward(x);
-  model.forward(x);
-  std::vector<double> td, tm;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    dense.forward(x);
-    const auto t1 = std::chrono::steady_clock::now();
-    model.forward(x);
-    const auto t2 = std::chrono::steady_clock::now();
-    td.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-    tm.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
-  }
-  std::sort(td.begin(), td.end());
-  std::sort(tm.begin(), tm.end());
-  return {td[td.size() / 2], tm[tm.size() / 2]};
+  return interleaved_ms([&] { dense.forward(x); }, [&] { model.forward(x); }, reps);
 }
 
 index_t weight_count(const nn::parameter_registry<float>& reg, const std::vector<std::string>& names) {
@@ -183,21 +188,7 @@ std::pair<double, double> pruned_products_ms(bcr_model& model, nn::parameter_reg
     model.layer<11>().policy().forward(nn::const_column_map<float>(x84.data(), 84, 64),
                                        nn::column_map<float>(y10.data(), 10, 64));
   };
-  dense();
-  sparse_products();
-  std::vector<double> td, ts;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    dense();
-    const auto t1 = std::chrono::steady_clock::now();
-    sparse_products();
-    const auto t2 = std::chrono::steady_clock::now();
-    td.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-    ts.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
-  }
-  std::sort(td.begin(), td.end());
-  std::sort(ts.begin(), ts.end());
-  return {td[td.size() / 2], ts[ts.size() / 2]};
+  return interleaved_ms(dense, sparse_products, reps);
 }
 
 index_t bcr_weights(bcr_model& model) {
