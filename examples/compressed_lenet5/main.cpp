@@ -102,7 +102,7 @@ template <class Model>
 std::pair<double, double> inference_ms(dense_model& dense, Model& model, const context& ctx, int reps) {
   nn::tensor<float> x({64, 28, 28, 1});
   std::copy_n(ctx.test.inputs.begin(), 64 * 784, x.data());
-  return interleaved_ms([&] { dense.forward(x); }, [&] { model.forward(x); }, reps);
+  return interleaved_ms([&] { dense.predict(x); }, [&] { model.predict(x); }, reps);
 }
 
 index_t weight_count(const nn::parameter_registry<float>& reg, const std::vector<std::string>& names) {

@@ -2,6 +2,10 @@
 
 #include <frugal/nn.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include "gradcheck.hpp"
 
 using frugal::index_t;
@@ -80,8 +84,29 @@ TEST_CASE_TEMPLATE("conv2d: forward matches direct convolution, gradients match 
     REQUIRE(y.extents().size() == 4);
     for (int d = 0; d < 4; ++d) CHECK(y.extent(d) == ref.extent(d));
     CHECK(frugal::test::relative_error(y.flat(), ref.flat()) < 1e-13);
+    CHECK(frugal::test::relative_error(layer.predict(x).flat(), ref.flat()) < 1e-13);
+    CHECK_THROWS_WITH_AS(layer.backward(y), doctest::Contains("needs a forward first"), frugal::invalid_argument);
     frugal::test::check_layer_gradients(layer, x, gen);
   }
+}
+
+TEST_CASE("conv2d: predict in cache-sized chunks of images equals forward (one and several channels)") {
+  frugal::rng gen(12);
+  for (index_t c : {1, 3}) {
+    // 32 x 32 images with 3 x 3 x c patches: 221 KB of double patches per image for c = 3, so a
+    // batch of 5 goes through predict as several chunks (conv2d::chunk_bytes).
+    nn::conv2d<double> layer({.in_channels = c, .out_channels = 4, .kernel = 3, .stride = 1, .padding = 1});
+    layer.reset_parameters(gen);
+    tensor<double> x({5, 32, 32, c});
+    frugal::test::fill_normal(x, gen);
+    const auto ref = reference_conv(x, layer.policy().weight().value, layer.bias().value, 3, 1, 1);
+    const tensor<double> y = layer.predict(x);
+    CHECK(frugal::test::relative_error(y.flat(), ref.flat()) < 1e-13);
+    CHECK(frugal::test::relative_error(layer.forward(x).flat(), ref.flat()) < 1e-13);
+    CHECK_NOTHROW(layer.backward(y));  // a forward re-arms backward
+  }
+  static_assert(nn::InferenceLayer<nn::conv2d<float>>);
+  static_assert(nn::PatchMajorPolicy<nn::dense_weight<float>>);
 }
 
 TEST_CASE("conv2d: geometry errors") {
@@ -114,8 +139,39 @@ TEST_CASE_TEMPLATE("max_pool2d: forward matches a direct max, gradients match fi
               for (index_t kx = 0; kx < k; ++kx) m = std::max(m, x[((i * 7 + oy * s + ky) * 6 + ox * s + kx) * 3 + c]);
             CHECK(y[((i * oh + oy) * ow + ox) * 3 + c] == m);
           }
+    const tensor<double> yp = layer.predict(x);
+    CHECK(std::equal(yp.flat().begin(), yp.flat().end(), y.flat().begin()));
+    CHECK_THROWS_WITH_AS(layer.backward(y), doctest::Contains("needs a forward first"), frugal::invalid_argument);
     frugal::test::check_layer_gradients(layer, x, gen);
   }
+}
+
+TEST_CASE("max_pool2d: predict equals forward bit for bit, NaNs and long rows included") {
+  frugal::rng gen(13);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // 2 x 2 windows over 4 x 4 x 1: a NaN first in its window wins, a NaN later is skipped.
+  tensor<double> x({1, 4, 4, 1});
+  frugal::test::fill_normal(x, gen);
+  x[0] = nan;          // first element of window (0, 0)
+  x[1 * 4 + 3] = nan;  // last element of window (0, 1)
+  nn::max_pool2d<double> pool(2);
+  const tensor<double> y = pool.forward(x);
+  const tensor<double> yp = pool.predict(x);
+  CHECK(std::isnan(y[0]));
+  CHECK(std::isnan(yp[0]));
+  CHECK(!std::isnan(y[1]));
+  CHECK(!std::isnan(yp[1]));
+  for (index_t i = 1; i < y.size(); ++i) CHECK(yp[i] == y[i]);
+  // Rows longer than the separable path's buffer (w·c = 4,400) take the windowed loop.
+  for (auto [k, s] : {std::pair<index_t, index_t>{2, 2}, {3, 1}}) {
+    nn::max_pool2d<double> wide(k, s);
+    tensor<double> big({2, 4, 1100, 4});
+    frugal::test::fill_normal(big, gen);
+    const tensor<double> a = wide.forward(big);
+    const tensor<double> b = wide.predict(big);
+    CHECK(std::equal(a.flat().begin(), a.flat().end(), b.flat().begin()));
+  }
+  static_assert(nn::InferenceLayer<nn::max_pool2d<float>>);
 }
 
 TEST_CASE("relu and flatten: values and gradients") {
@@ -199,6 +255,8 @@ TEST_CASE("LeNet-5 end to end: parameter gradients match finite differences on s
   frugal::test::fill_normal(x, gen);
   const std::vector<std::int32_t> labels = {3, 8};
   nn::softmax_cross_entropy<double> loss;
+  const tensor<double> trained_path = model.forward(x);
+  CHECK(frugal::test::relative_error(model.predict(x).flat(), trained_path.flat()) < 1e-13);
   registry.zero_grad();
   loss.forward(model.forward(x), labels);
   const auto& dx = model.backward(loss.backward(), true);

@@ -277,8 +277,9 @@ TEST_CASE("bcr_weight trains inside linear and conv2d: gradients match finite di
   const auto& b = bcr_conv.forward(img);
   CHECK(frugal::test::relative_error(a.flat(), b.flat()) < 1e-13);
 
-  // One input channel builds the patch-major patches directly (im2row), several go through
-  // im2col and a transpose: both equal the dense convolution, with padding and stride 2.
+  // Patch-major patches (im2row from the input, channel-planar first when there are several
+  // channels, only the rows of columns some block keeps): equal to the dense convolution, with
+  // padding and stride 2, in forward and in predict.
   for (index_t channels : {1, 2}) {
     const nn::conv2d_options o1{.in_channels = channels, .out_channels = 4, .kernel = 3, .stride = 2, .padding = 1};
     nn::conv2d<double> d1(o1);
@@ -292,6 +293,18 @@ TEST_CASE("bcr_weight trains inside linear and conv2d: gradients match finite di
     frugal::test::fill_normal(in, gen);
     const nn::tensor<double> expect = d1.forward(in);
     CHECK(frugal::test::relative_error(b1.forward(in).flat(), expect.flat()) < 1e-13);
+    CHECK(frugal::test::relative_error(b1.predict(in).flat(), expect.flat()) < 1e-13);
+    CHECK(b1.policy().used_inputs().size() < static_cast<std::size_t>(9 * channels));  // some rows skipped
+  }
+  // A pattern that skips whole input columns: used_columns lists exactly the kept ones.
+  {
+    nn::matrix<double> w = nn::matrix<double>::Ones(4, 8), mask = nn::matrix<double>::Zero(4, 8);
+    mask.col(1).setOnes();
+    mask.col(6).setOnes();
+    const auto m = sparse::bcr_matrix<double>::from_mask(w, mask, 4, 4);
+    REQUIRE(m.used_columns().size() == 2);
+    CHECK(m.used_columns()[0] == 1);
+    CHECK(m.used_columns()[1] == 6);
   }
 
   // The BCR conv takes its patches patch-major (PatchMajorPolicy): its gradients against finite

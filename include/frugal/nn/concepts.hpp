@@ -4,6 +4,8 @@
 /// readable message instead of deep inside a template.
 
 #include <concepts>
+#include <cstdint>
+#include <span>
 #include <string>
 
 #include "../core/rng.hpp"
@@ -40,6 +42,8 @@ concept WeightPolicy = requires(P& p, const P& cp, const_column_map<typename P::
 /// row stride it chooses — which `conv2d` then builds directly instead of the column-major patch
 /// matrix (sparse kernels that vectorise over samples would otherwise transpose it):
 ///
+/// - `prefers_patch_major(in_channels)`: whether `conv2d` should take this path for a layer with
+///   that many input channels (else it uses `forward`/`backward` on column-major patches)
 /// - `input_stride(n)`: the row stride for a batch of n (≥ n); columns n..ld−1 are zero-filled
 /// - `forward_rows(xt, ld, y)`: y = W x, n = y.cols()
 /// - `backward_rows(xt, ld, dy, dx)`: as `backward`, with x patch-major
@@ -47,9 +51,17 @@ template <class P>
 concept PatchMajorPolicy = WeightPolicy<P> &&
     requires(P& p, const P& cp, const typename P::scalar_type* xt, index_t n, column_map<typename P::scalar_type> y,
              const_column_map<typename P::scalar_type> dy, column_map<typename P::scalar_type>* dx) {
+  { cp.prefers_patch_major(n) } -> std::convertible_to<bool>;
   { cp.input_stride(n) } -> std::convertible_to<index_t>;
   cp.forward_rows(xt, n, y);
   p.backward_rows(xt, n, dy, dx);
+};
+
+/// A patch-major policy that reads only some input rows, listed ascending by `used_inputs()`;
+/// `conv2d` then builds only those patch rows (the others hold unspecified values).
+template <class P>
+concept SelectiveInputPolicy = PatchMajorPolicy<P> && requires(const P& cp) {
+  { cp.used_inputs() } -> std::convertible_to<std::span<const std::int32_t>>;
 };
 
 /// A layer of a `sequential` model. `forward` returns a reference to the layer's own output
@@ -64,6 +76,16 @@ concept Layer = requires(L& l, const tensor<typename L::scalar_type>& t, bool fl
   { l.backward(t, flag) } -> std::same_as<const tensor<typename L::scalar_type>&>;
   l.register_parameters(registry, prefix);
   l.reset_parameters(gen);
+};
+
+/// A layer with an inference-only forward, `predict(x)`: the same output as `forward(x)` (to the
+/// last bits of floating-point reassociation) without keeping what `backward` needs, so it may
+/// take a faster path — `conv2d` multiplies cache-sized chunks of patches instead of materialising
+/// the whole patch matrix, `max_pool2d` skips the argmax. `backward` after `predict` is an error.
+/// `sequential::predict` calls it where a layer has it and `forward` elsewhere.
+template <class L>
+concept InferenceLayer = Layer<L> && requires(L& l, const tensor<typename L::scalar_type>& t) {
+  { l.predict(t) } -> std::same_as<const tensor<typename L::scalar_type>&>;
 };
 
 /// An optimizer updates every parameter of a registry from its gradient.

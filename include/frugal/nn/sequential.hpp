@@ -24,6 +24,10 @@ requires(sizeof...(Layers) > 0) class sequential {
   /// Runs every layer; returns the last layer's output buffer.
   const tensor<scalar_type>& forward(const tensor<scalar_type>& x) { return forward_from<0>(x); }
 
+  /// Inference: runs every layer's `predict` (`forward` for layers without one, see
+  /// `InferenceLayer`); returns the last layer's output buffer. `backward` must follow a `forward`.
+  const tensor<scalar_type>& predict(const tensor<scalar_type>& x) { return predict_from<0>(x); }
+
   /// Back-propagates `dy` (gradient of the loss with respect to the output). Parameter gradients
   /// accumulate; the first layer skips its input gradient unless `need_input_grad`.
   const tensor<scalar_type>& backward(const tensor<scalar_type>& dy, bool need_input_grad = false) {
@@ -63,6 +67,20 @@ requires(sizeof...(Layers) > 0) class sequential {
       return forward_from<I + 1>(y);
     else
       return y;
+  }
+
+  template <std::size_t I>
+  const tensor<scalar_type>& predict_from(const tensor<scalar_type>& x) {
+    auto& layer = std::get<I>(m_layers);
+    const tensor<scalar_type>* y = nullptr;
+    if constexpr (InferenceLayer<std::tuple_element_t<I, std::tuple<Layers...>>>)
+      y = &layer.predict(x);
+    else
+      y = &layer.forward(x);
+    if constexpr (I + 1 < sizeof...(Layers))
+      return predict_from<I + 1>(*y);
+    else
+      return *y;
   }
 
   template <std::size_t I>

@@ -119,7 +119,8 @@ epoch_stats train_classifier_epoch(Model& model, Opt& optimizer, const dataset_v
   return stats;
 }
 
-/// Mean loss and accuracy of `model` on `data`, in order, without touching any gradient.
+/// Mean loss and accuracy of `model` on `data`, in order, without touching any gradient; through
+/// `model.predict` where the model has it (so a `backward` must follow a fresh `forward`).
 template <class Model>
 epoch_stats evaluate_classifier(Model& model, const dataset_view& data, index_t batch_size = 256) {
   using S = typename Model::scalar_type;
@@ -136,9 +137,13 @@ epoch_stats evaluate_classifier(Model& model, const dataset_view& data, index_t 
   for (index_t first = 0; first < data.size(); first += batch_size) {
     const index_t n = std::min(batch_size, data.size() - first);
     detail::gather_batch(data, order, first, n, x, y);
-    const auto& logits = model.forward(x);
-    loss_sum += static_cast<double>(loss.forward(logits, y)) * static_cast<double>(n);
-    correct += count_correct(logits, y);
+    const tensor<S>* logits = nullptr;
+    if constexpr (requires { model.predict(x); })
+      logits = &model.predict(x);  // inference path (sequential::predict)
+    else
+      logits = &model.forward(x);
+    loss_sum += static_cast<double>(loss.forward(*logits, y)) * static_cast<double>(n);
+    correct += count_correct(*logits, y);
   }
   epoch_stats stats;
   stats.samples = data.size();

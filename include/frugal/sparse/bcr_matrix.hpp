@@ -157,6 +157,9 @@ class bcr_matrix {
   [[nodiscard]] index_t block_rows() const noexcept { return m_block_rows; }
   [[nodiscard]] index_t block_cols() const noexcept { return m_block_cols; }
   [[nodiscard]] index_t nonzeros() const noexcept { return static_cast<index_t>(m_values.size()); }
+  /// The columns some block keeps, ascending: the only input rows `multiply` reads (a caller that
+  /// builds the input, like `conv2d`'s patches, may skip the others).
+  [[nodiscard]] std::span<const std::int32_t> used_columns() const noexcept { return m_used_cols; }
   [[nodiscard]] double density() const noexcept {
     return m_rows > 0 && m_cols > 0 ? static_cast<double>(nonzeros()) / static_cast<double>(m_rows * m_cols) : 0.0;
   }
@@ -376,6 +379,12 @@ class bcr_matrix {
       slot += static_cast<index_t>(std::max(g.rows.size(), g.cols.size()));
     }
     m_slot_total = static_cast<std::size_t>(slot);
+    std::vector<char> used(static_cast<std::size_t>(m_cols), 0);
+    for (const auto& g : m_groups)
+      for (auto c : g.cols) used[static_cast<std::size_t>(c)] = 1;
+    m_used_cols.clear();
+    for (index_t c = 0; c < m_cols; ++c)
+      if (used[static_cast<std::size_t>(c)]) m_used_cols.push_back(static_cast<std::int32_t>(c));
     m_values.assign(static_cast<std::size_t>(offset), S(0));
   }
 
@@ -468,7 +477,8 @@ class bcr_matrix {
   bcr_kernel_config m_kernel{};
   std::vector<index_t> m_slot_offsets;  // per group, into the matrix-vector scratch
   std::size_t m_slot_total = 0;
-  mutable std::vector<S> m_xt, m_yt;  // scratch of the products
+  std::vector<std::int32_t> m_used_cols;  // ascending union of the groups' columns
+  mutable std::vector<S> m_xt, m_yt;      // scratch of the products
 };
 
 /// Plain serial products straight from the group lists, for tests and as documentation of what

@@ -58,6 +58,9 @@ class bcr_weight {
 
   /// Patch-major input (`nn::PatchMajorPolicy`): conv2d builds its patches as rows of stride
   /// input_stride(n) and the products skip transposing the batch.
+  [[nodiscard]] static constexpr bool prefers_patch_major(index_t) noexcept { return true; }
+  /// The patch features (input columns) the products read; conv2d builds only these rows.
+  [[nodiscard]] std::span<const std::int32_t> used_inputs() const noexcept { return m_matrix.used_columns(); }
   [[nodiscard]] index_t input_stride(index_t n) const noexcept { return bcr_matrix<S>::input_stride(n); }
   void forward_rows(const S* xt, index_t ld, column_map<S> y) const {
     sync();
