@@ -227,22 +227,35 @@ TEST_CASE("block-circulant projection is the least-squares fit onto the circulan
 
 TEST_CASE("uniform quantization matches exhaustive search over codes and scales") {
   frugal::rng gen(6);
-  for (int bits : {2, 3}) {
-    const int m = (1 << (bits - 1)) - 1;
-    std::vector<double> unit;
-    for (int l = -m; l <= m; ++l) unit.push_back(l);
-    for (int trial = 0; trial < 15; ++trial) {
-      const M w = random_matrix(gen, 1, 4);
-      const admm::uniform_quantization p{.bits = bits};
-      const M z = p.project(w);
-      const std::vector<double> x(w.data(), w.data() + 4);
-      CHECK(dist2(w, z) == doctest::Approx(brute_force_scaled(x, unit)).epsilon(1e-9));
-      const auto q = p.quantize(w);
-      CHECK(q.bits == bits);
-      CHECK(static_cast<int>(q.levels.size()) == 2 * m + 1);
-      check_idempotent(p, w);
+  for (bool zero_level : {true, false})
+    for (int bits : {2, 3}) {
+      CAPTURE(zero_level);
+      CAPTURE(bits);
+      // Mid-tread: α·{−m..m}; mid-rise: α·{±1/2, ±3/2, …}, 2^bits levels, none zero.
+      std::vector<double> unit;
+      if (zero_level) {
+        const int m = (1 << (bits - 1)) - 1;
+        for (int l = -m; l <= m; ++l) unit.push_back(l);
+      } else {
+        const int half = 1 << (bits - 1);
+        for (int l = -half; l < half; ++l) unit.push_back(l + 0.5);
+      }
+      for (int trial = 0; trial < 15; ++trial) {
+        const M w = random_matrix(gen, 1, 4);
+        const admm::uniform_quantization p{.bits = bits, .zero_level = zero_level};
+        const M z = p.project(w);
+        const std::vector<double> x(w.data(), w.data() + 4);
+        CHECK(dist2(w, z) == doctest::Approx(brute_force_scaled(x, unit)).epsilon(1e-9));
+        const auto q = p.quantize(w);
+        CHECK(q.bits == bits);
+        CHECK(q.levels.size() == unit.size());
+        if (!zero_level)
+          for (index_t i = 0; i < 4; ++i) CHECK(z(0, i) != 0.0);  // no kept value is rounded away
+        check_idempotent(p, w);
+      }
     }
-  }
+  CHECK(admm::uniform_quantization{.bits = 3, .zero_level = false}.describe() == "3-bit uniform mid-rise");
+  check_idempotent(admm::uniform_quantization{.bits = 3, .zero_level = false}, random_matrix(gen, 30, 20));
   // Idempotent on large inputs too (grid starts).
   const M big = random_matrix(gen, 30, 20);
   check_idempotent(admm::uniform_quantization{.bits = 4}, big);

@@ -90,47 +90,72 @@ quantized_matrix<S> encode_nearest(const matrix<S>& w, const matrix<S>* mask, st
 
 }  // namespace detail
 
-/// Uniform symmetric k-bit quantization (k ≥ 2): levels α·{−m, …, m} with m = 2^(k−1) − 1, and
-/// the scale α chosen to minimise ‖W − Q(W)‖² by alternating optimisation (codes given α:
-/// round and clamp; α given codes: ⟨w, q⟩ / ⟨q, q⟩) started from many scales — for up to 64
-/// values every breakpoint |w_i|/l, otherwise 48 scales spread over (0, max|w|/m], and always
-/// max|w|/l for l = 1..m. The best
-/// local optimum found is returned; on small inputs it matches exhaustive search (tested).
+/// Uniform symmetric k-bit quantization (k ≥ 2). With `zero_level` (the default, "mid-tread"):
+/// levels α·{−m, …, m}, m = 2^(k−1) − 1 (2^k − 1 levels, zero included). Without ("mid-rise"):
+/// levels α·{±1/2, ±3/2, …, ±(2^(k−1) − 1/2)} — all 2^k codes used and none of them zero, the
+/// better grid for the kept weights of a pruned layer (the mask already stores the zeros, and a
+/// kept weight rounded to zero is a weight lost). The scale α minimises ‖W − Q(W)‖² by
+/// alternating optimisation (codes given α: nearest level; α given codes: ⟨w, q⟩ / ⟨q, q⟩)
+/// started from many scales — for up to 64 values the best scale of every distinct code
+/// assignment (exact: one per interval between the scales where a code changes), otherwise 48
+/// scales spread over (0, max|w| / top level] — and always max|w| / level for every level. The
+/// best local optimum found is returned; on small inputs it matches exhaustive search (tested).
 struct uniform_quantization {
   int bits = 4;
+  bool zero_level = true;
 
   template <nn::Scalar S>
   [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w, const matrix<S>* mask = nullptr) const {
     check(bits >= 2 && bits <= 8, "frugal::admm::uniform_quantization: bits = ", bits, " must be in [2, 8]");
-    const int m = (1 << (bits - 1)) - 1;
+    // Positive level multipliers: 1..m (mid-tread) or 1/2..M−1/2 (mid-rise).
+    const int count = zero_level ? (1 << (bits - 1)) - 1 : 1 << (bits - 1);
+    const double offset = zero_level ? 0.0 : 0.5, top = count - offset;
     const std::vector<double> x = detail::kept_values(w, mask);
     double max_abs = 0;
     for (double v : x) max_abs = std::max(max_abs, std::abs(v));
-    double alpha = max_abs / m;
+    double alpha = max_abs / top;
     if (max_abs > 0) {
       std::vector<double> starts;
       if (x.size() <= 64) {
+        // Exact for small inputs: the codes only change where some |w_i| / α crosses a decision
+        // boundary (j + 1/2 between mid-tread levels, j between mid-rise ones), so one code
+        // assignment per interval between those scales covers them all, the optimum's included,
+        // and that assignment's best α is the optimum itself.
+        std::vector<double> cuts;
         for (double v : x)
-          for (int l = 1; l <= m; ++l)
-            if (v != 0) starts.push_back(std::abs(v) / l);
+          for (int j = zero_level ? 0 : 1; j < count; ++j)
+            if (v != 0) cuts.push_back(std::abs(v) / (j + (zero_level ? 0.5 : 0.0)));
+        std::sort(cuts.begin(), cuts.end());
+        std::vector<double> probes;
+        if (!cuts.empty()) probes = {cuts.front() / 2, cuts.back() * 2};
+        for (std::size_t i = 0; i + 1 < cuts.size(); ++i) probes.push_back(0.5 * (cuts[i] + cuts[i + 1]));
+        for (double a : probes) {
+          double xq = 0, qq = 0;
+          for (double v : x) {
+            const double q = code(v, a, top);
+            xq += v * q;
+            qq += q * q;
+          }
+          if (qq > 0 && xq > 0) starts.push_back(xq / qq);
+        }
       } else {
-        for (int t = 1; t <= 48; ++t) starts.push_back(max_abs / m * t / 48.0);
+        for (int t = 1; t <= 48; ++t) starts.push_back(max_abs / top * t / 48.0);
       }
-      // max|w|/l hits the exact scale of any input already on a grid whose largest code is l,
-      // which makes the projection idempotent.
-      for (int l = 1; l <= m; ++l) starts.push_back(max_abs / l);
+      // max|w|/level hits the exact scale of any input already on a grid whose largest code is
+      // that level, which makes the projection idempotent.
+      for (int l = 1; l <= count; ++l) starts.push_back(max_abs / (l - offset));
       double best = std::numeric_limits<double>::infinity();
       for (double a0 : starts) {
-        double a = a0, err = error(x, a, m);
+        double a = a0, err = error(x, a, top);
         for (int it = 0; it < 100; ++it) {
           double xq = 0, qq = 0;
           for (double v : x) {
-            const double q = code(v, a, m);
+            const double q = code(v, a, top);
             xq += v * q;
             qq += q * q;
           }
           if (qq == 0 || xq <= 0) break;
-          const double next = xq / qq, next_err = error(x, next, m);
+          const double next = xq / qq, next_err = error(x, next, top);
           if (!(next_err < err - 1e-15 * (1 + err))) break;
           a = next;
           err = next_err;
@@ -142,7 +167,9 @@ struct uniform_quantization {
       }
     }
     std::vector<S> levels;
-    for (int l = -m; l <= m; ++l) levels.push_back(static_cast<S>(alpha * l));
+    for (int l = count; l >= 1; --l) levels.push_back(static_cast<S>(-alpha * (l - offset)));
+    if (zero_level) levels.push_back(S(0));
+    for (int l = 1; l <= count; ++l) levels.push_back(static_cast<S>(alpha * (l - offset)));
     return detail::encode_nearest(w, mask, std::move(levels));
   }
 
@@ -153,15 +180,21 @@ struct uniform_quantization {
 
   [[nodiscard]] std::string describe() const {
     std::ostringstream out;
-    out << bits << "-bit uniform";
+    out << bits << "-bit uniform" << (zero_level ? "" : " mid-rise");
     return out.str();
   }
 
-  static double code(double v, double a, int m) { return std::clamp(std::round(v / a), double(-m), double(m)); }
-  static double error(const std::vector<double>& x, double a, int m) {
+  /// The level multiplier nearest to v/a on the grid whose largest multiplier is `top` (an
+  /// integer for mid-tread grids, a half-integer for mid-rise ones).
+  static double code(double v, double a, double top) {
+    const bool rise = top != std::floor(top);
+    const double q = rise ? std::floor(v / a) + 0.5 : std::round(v / a);
+    return std::clamp(q, -top, top);
+  }
+  static double error(const std::vector<double>& x, double a, double top) {
     double e = 0;
     for (double v : x) {
-      const double d = v - a * code(v, a, m);
+      const double d = v - a * code(v, a, top);
       e += d * d;
     }
     return e;
