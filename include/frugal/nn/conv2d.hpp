@@ -196,7 +196,7 @@ class conv2d {
     const index_t image_bytes = patch_size() * m_oh * m_ow * static_cast<index_t>(sizeof(S));
     const index_t chunk =
         std::clamp<index_t>(chunk_bytes / std::max<index_t>(image_bytes, 1), 1, std::max<index_t>(m_n, 1));
-    m_chunk.resize({std::max(patch_size() * m_oh * m_ow * chunk, patch_area(chunk))});  // one size for all chunks
+    m_chunk.resize({patch_area(chunk)});  // one size for all chunks
     for (index_t i0 = 0; i0 < m_n; i0 += chunk)
       multiply_images(x, planar, i0, std::min(chunk, m_n - i0), m_chunk.data());
     return m_output;
@@ -296,7 +296,6 @@ class conv2d {
     const auto& o = m_options;
     const index_t K = patch_size(), px = m_oh * m_ow, M = n * px;
     column_map<S> y(m_output.data() + i0 * px * o.out_channels, o.out_channels, M);
-    bool done = false;
     if constexpr (PatchMajorPolicy<Policy>) {
       if (m_patch_major) {
         m_ld = m_policy.input_stride(M);
@@ -310,19 +309,22 @@ class conv2d {
         detail::im2row(m_exec, planar + i0 * m_h * m_w, n, m_h, m_w, o.in_channels, m_n * m_h * m_w, o.kernel, o.stride,
                        o.padding, m_oh, m_ow, cols, m_ld, features, n_features);
         m_policy.forward_rows(cols, m_ld, y);
-        done = true;
+        return add_bias(y);
       }
     }
-    if (!done) {
-      detail::im2col(m_exec, x.data() + i0 * m_h * m_w * o.in_channels, n, m_h, m_w, o.in_channels, o.kernel, o.stride,
-                     o.padding, m_oh, m_ow, cols);
-      m_policy.forward(const_column_map<S>(cols, K, M), y);
-    }
-    // Bias: a plain loop (Eigen's colwise broadcast is slow for a handful of channels).
+    detail::im2col(m_exec, x.data() + i0 * m_h * m_w * o.in_channels, n, m_h, m_w, o.in_channels, o.kernel, o.stride,
+                   o.padding, m_oh, m_ow, cols);
+    m_policy.forward(const_column_map<S>(cols, K, M), y);
+    add_bias(y);
+  }
+
+  /// y += bias per output column: a plain loop (Eigen's colwise broadcast is slow for a handful
+  /// of channels).
+  void add_bias(column_map<S> y) const {
     const S* b = m_bias.value.data();
     S* out = y.data();
-    const index_t c = o.out_channels;
-    for (index_t m = 0; m < M; ++m)
+    const index_t c = y.rows();
+    for (index_t m = 0; m < y.cols(); ++m)
       for (index_t ch = 0; ch < c; ++ch) out[m * c + ch] += b[ch];
   }
 
