@@ -46,7 +46,9 @@ struct settings {
   int admm_epochs = 8;
   int retrain_epochs = 4;
   int quant_epochs = 3;
-  int scale_epochs = 3;  // retraining the level values (codes frozen) after hard quantization
+  int ste_epochs = 3;    // quantization-aware retraining (straight-through estimator) after hard quantization
+  int scale_epochs = 0;  // then retraining the level values only (codes frozen)
+  double ste_lr = 2e-4;  // Adam learning rate of the shadow weights
   int bits = 3;
   bool zero_level = false;  // mid-rise levels: every code a non-zero value (the mask holds the zeros)
   double rho = 0.01;
@@ -133,6 +135,7 @@ struct run_result {
   double forward_ms = 0, dense_forward_ms = 0;
   // quantized variant (ADMM irregular at the first ratio only)
   bool quantized = false;
+  double q_accuracy_hard = 0;  // right after hard quantization, before any retraining
   double q_accuracy = 0, q_reloaded_accuracy = 0;
   std::uintmax_t compressed_file_bytes = 0;
   std::string compressed_file;
@@ -356,13 +359,23 @@ run_result admm_job(const context& ctx, const model_type& dense, scheme s, doubl
     qstate.add(name, admm::masked_quantization<float, admm::uniform_quantization>{
                          *reg.at(name).mask, {.bits = cfg.bits, .zero_level = cfg.zero_level}});
   admm_phase(ctx, model, reg, qstate, gen, label + " quantize", cfg.quant_lr);
+  std::map<std::string, weight_matrix, std::less<>> shadow;
+  for (const auto& name : weight_names) shadow[name] = reg.at(name).value;
   qstate.harden(reg);
   auto quantized = qstate.quantized();
-  admm::frozen_code_optimizer tune(nn::adam<float>({.learning_rate = 2e-4f}), quantized, 1e-3);
-  train_epochs(model, tune, ctx, cfg.scale_epochs, gen, label + " scales");
+  r.q_accuracy_hard = nn::evaluate_classifier(model, ctx.test).accuracy;
+  if (cfg.ste_epochs > 0) {
+    admm::straight_through_optimizer ste(nn::adam<float>({.learning_rate = static_cast<float>(cfg.ste_lr)}), quantized,
+                                         std::move(shadow), {.scale_learning_rate = 1e-3});
+    train_epochs(model, ste, ctx, cfg.ste_epochs, gen, label + " QAT");
+  }
+  if (cfg.scale_epochs > 0) {
+    admm::frozen_code_optimizer tune(nn::adam<float>({.learning_rate = 2e-4f}), quantized, 1e-3);
+    train_epochs(model, tune, ctx, cfg.scale_epochs, gen, label + " scales");
+  }
   r.quantized = true;
   r.q_accuracy = nn::evaluate_classifier(model, ctx.test).accuracy;
-  r.epochs += cfg.quant_epochs + cfg.scale_epochs;
+  r.epochs += cfg.quant_epochs + cfg.ste_epochs + cfg.scale_epochs;
   fill_layers(r, reg, patterns, cfg.bits, &quantized);
 
   frugal::checkpoint_writer out;
@@ -464,8 +477,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--quant-epochs", cfg.quant_epochs, "Training epochs of the ADMM quantization phase")
       ->capture_default_str();
+  app.add_option("--ste-epochs", cfg.ste_epochs,
+                 "Epochs of quantization-aware retraining after hard quantization (straight-through estimator: float "
+                 "shadow weights, codes may change, scales train too)")
+      ->capture_default_str();
+  app.add_option("--ste-lr", cfg.ste_lr, "Adam learning rate of the shadow weights during --ste-epochs")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--scale-epochs", cfg.scale_epochs,
-                 "Epochs retraining the quantization levels and biases (codes frozen) after hard quantization")
+                 "Epochs retraining only the quantization levels and biases (codes frozen), after --ste-epochs")
       ->capture_default_str();
   app.add_option("--quant-rho", cfg.quant_rho, "Initial rho of the quantization phase")->capture_default_str();
   app.add_option("--rho-max", cfg.rho_max, "rho stops growing here")->capture_default_str();
@@ -523,6 +543,7 @@ int main(int argc, char** argv) {
     cfg.admm_epochs = 2;
     cfg.retrain_epochs = 1;
     cfg.bcr_retrain_epochs = 1;
+    cfg.ste_epochs = 1;
     cfg.scale_epochs = 1;
     cfg.quant_epochs = 1;
   }
@@ -639,6 +660,7 @@ int main(int argc, char** argv) {
                     l.storage_q.total_bits());
       const double q_acc = med(qjob, [](const run_result& r) { return r.q_accuracy; });
       const double p_acc = med(qjob, [](const run_result& r) { return r.accuracy; });
+      const double h_acc = med(qjob, [](const run_result& r) { return r.q_accuracy_hard; });
       double index_only = 0, values_only = 0;
       for (const auto& l : q.layers) {
         index_only += l.storage_q.index_bits + l.storage_q.descriptor_bits;
@@ -648,8 +670,9 @@ int main(int argc, char** argv) {
                   q.bits_q(), values_only, index_only);
       std::printf(
           "compression with index overhead: %.1fx; without: %.1fx; accuracy %.2f%% (%+.2f vs dense; %.2f%% pruned, "
-          "before quantization)\n",
-          q.dense_bits() / q.bits_q(), q.dense_bits() / values_only, 100 * q_acc, 100 * (q_acc - dense), 100 * p_acc);
+          "before quantization; %.2f%% right after hard quantization, before retraining)\n",
+          q.dense_bits() / q.bits_q(), q.dense_bits() / values_only, 100 * q_acc, 100 * (q_acc - dense), 100 * p_acc,
+          100 * h_acc);
       std::printf(
           "compressed model file (weights, biases, level tables, container): %s, %ju bytes; reloaded accuracy "
           "%.2f%% (%s)\n",

@@ -224,6 +224,78 @@ TEST_CASE("frozen-code fine-tuning changes only the scale and keeps the codes") 
   CHECK((w.value - target).norm() < 1e-2);
 }
 
+TEST_CASE("straight-through retraining moves codes toward the loss minimum and keeps weights on levels and masks") {
+  frugal::rng gen(41);
+  nn::parameter<double> w;
+  w.resize(6, 7);
+  for (index_t i = 0; i < w.value.size(); ++i) w.value.data()[i] = gen.uniform(-1, 1);
+  nn::matrix<double> mask = nn::matrix<double>::Ones(6, 7);
+  for (index_t i = 0; i < mask.size(); i += 3) mask.data()[i] = 0;
+  w.mask = mask;
+  w.apply_mask();
+  nn::parameter_registry<double> registry;
+  registry.add("w", w);
+  std::map<std::string, admm::quantized_matrix<double>, std::less<>> quantized;
+  quantized["w"] = admm::uniform_quantization{.bits = 3, .zero_level = false}.quantize(w.value, &mask);
+  std::map<std::string, nn::matrix<double>, std::less<>> shadow{{"w", w.value}};
+  w.value = quantized["w"].reconstruct();
+  const auto levels = quantized["w"].levels;
+  // A target far from the start: the codes must move (frozen codes could not follow it).
+  nn::matrix<double> target(6, 7);
+  for (index_t i = 0; i < target.size(); ++i) target.data()[i] = gen.uniform(-1.2, 1.2);
+  admm::straight_through_optimizer opt(nn::sgd<double>({.learning_rate = 0.05}), quantized, shadow,
+                                       {.scale_learning_rate = 0});
+  const auto start_codes = quantized["w"].codes;
+  for (int s = 0; s < 400; ++s) {
+    w.grad = 2 * (w.value - target);
+    opt.step(registry);
+    for (index_t i = 0; i < w.value.size(); ++i) {
+      if (mask.data()[i] == 0) {
+        REQUIRE(w.value.data()[i] == 0.0);
+        REQUIRE(opt.shadow().at("w").data()[i] == 0.0);
+      } else {
+        REQUIRE(std::find(levels.begin(), levels.end(), w.value.data()[i]) != levels.end());
+      }
+    }
+  }
+  CHECK(quantized["w"].levels == levels);
+  CHECK(quantized["w"].codes != start_codes);
+  CHECK(quantized["w"].reconstruct() == w.value);
+  // Converged: the straight-through estimator settles each kept weight on one of the two levels
+  // bracketing its target (it flips across the decision boundary between them), or on the
+  // outermost level when the target lies beyond it.
+  const double step = levels[1] - levels[0];
+  for (index_t i = 0; i < w.value.size(); ++i) {
+    if (mask.data()[i] == 0) continue;
+    const double t = std::clamp(target.data()[i], levels.front(), levels.back());
+    CHECK(std::abs(w.value.data()[i] - t) <= step * (1 + 1e-12));
+  }
+
+  // With scale training, a target that is a scaled copy of a quantized matrix is reached exactly.
+  nn::parameter<double> v;
+  v.resize(1, 5);
+  v.value << 1, -1, 2, -0.5, 0.5;
+  nn::parameter_registry<double> reg2;
+  reg2.add("v", v);
+  std::map<std::string, admm::quantized_matrix<double>, std::less<>> q2;
+  q2["v"] = admm::uniform_quantization{.bits = 3}.quantize(v.value);
+  const nn::matrix<double> goal = 1.3 * q2["v"].reconstruct();
+  admm::straight_through_optimizer opt2(nn::sgd<double>({.learning_rate = 0.02}), q2, {{"v", v.value}},
+                                        {.scale_learning_rate = 0.02});
+  v.value = q2["v"].reconstruct();
+  for (int s = 0; s < 600; ++s) {
+    v.grad = 2 * (v.value - goal);
+    opt2.step(reg2);
+  }
+  CHECK((v.value - goal).norm() < 2e-2);
+
+  CHECK_THROWS_AS(admm::straight_through_optimizer(nn::sgd<double>({.learning_rate = 0.1}), quantized, {}),
+                  frugal::invalid_argument);
+  CHECK_THROWS_AS(admm::straight_through_optimizer(nn::sgd<double>({.learning_rate = 0.1}), quantized,
+                                                   {{"w", nn::matrix<double>(2, 2)}}),
+                  frugal::error);
+}
+
 TEST_CASE("allocate_keep_fractions spreads a model-wide budget by size^exponent and caps at 1") {
   nn::parameter<double> small, medium, big;
   small.resize(10, 15);    // 150

@@ -1,17 +1,37 @@
 #pragma once
 /// \file
-/// Retraining after hard quantization: the codes stay fixed and only each layer's scale (and the
-/// unconstrained parameters, e.g. biases) keep training — ADMM-NN's final retrain of scales.
+/// Retraining after hard quantization. `frozen_code_optimizer`: the codes stay fixed and only each
+/// layer's scale (and the unconstrained parameters, e.g. biases) keep training — ADMM-NN's final
+/// retrain of scales. `straight_through_optimizer`: quantization-aware training with the
+/// straight-through estimator — float shadow weights take the gradient computed at their
+/// quantized values and are re-quantized (codes may change) after every step.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "../nn/concepts.hpp"
 #include "quantization.hpp"
 
 namespace frugal::admm {
+
+namespace detail {
+
+struct adam_scalar {
+  double m = 0, v = 0;
+  /// One Adam step on log s for gradient g of d/d(log s); returns the factor to multiply s by.
+  double factor(double g, double lr, std::int64_t t) {
+    m = 0.9 * m + 0.1 * g;
+    v = 0.999 * v + 0.001 * g * g;
+    const double mhat = m / (1 - std::pow(0.9, t)), vhat = v / (1 - std::pow(0.999, t));
+    return std::exp(-lr * mhat / (std::sqrt(vhat) + 1e-12));
+  }
+};
+
+}  // namespace detail
 
 /// Optimizer wrapper for training with frozen codes. For each quantized parameter with scalable
 /// levels, the levels are ℓ·s for a per-layer factor s; dL/ds = Σ_i g_i·w_i is applied with Adam
@@ -35,11 +55,7 @@ class frozen_code_optimizer {
       if (q.scalable) {
         // d/d(log s) of L(s·W) at s = 1 is Σ g·w.
         const double g = (p.grad.array() * p.value.array()).template cast<double>().sum();
-        auto& st = m_state[name];
-        st.m = 0.9 * st.m + 0.1 * g;
-        st.v = 0.999 * st.v + 0.001 * g * g;
-        const double mhat = st.m / (1 - std::pow(0.9, m_t)), vhat = st.v / (1 - std::pow(0.999, m_t));
-        const double factor = std::exp(-m_lr * mhat / (std::sqrt(vhat) + 1e-12));
+        const double factor = m_state[name].factor(g, m_lr, m_t);
         for (auto& l : q.levels) l = static_cast<S>(l * factor);
       }
       p.grad.setZero();
@@ -49,14 +65,87 @@ class frozen_code_optimizer {
   }
 
  private:
-  struct adam_scalar {
-    double m = 0, v = 0;
-  };
   Inner m_inner;
   std::map<std::string, quantized_matrix<S>, std::less<>>* m_quantized;
   double m_lr;
   std::int64_t m_t = 0;
-  std::map<std::string, adam_scalar, std::less<>> m_state;
+  std::map<std::string, detail::adam_scalar, std::less<>> m_state;
+};
+
+struct straight_through_options {
+  /// Adam learning rate of each layer's scale (on log s, as in `frozen_code_optimizer`); 0 keeps
+  /// the level tables fixed. Ignored for level tables that are not `scalable`.
+  double scale_learning_rate = 1e-3;
+};
+
+/// Quantization-aware retraining with the straight-through estimator (Bengio et al. 2013; the
+/// usual QAT of PyTorch and TensorFlow): every quantized parameter keeps a float shadow copy W;
+/// the model always holds Q(W) (each kept entry the nearest level of its layer's table), the
+/// gradient computed at Q(W) is applied to W by `Inner` as if Q were the identity, and W is then
+/// re-quantized, so codes move when a shadow weight crosses a decision boundary. Shadow weights
+/// are clamped to half a level step beyond the outermost levels, so entries pinned at the top
+/// level do not drift away. Masks are respected as by every optimizer (pruned entries stay exactly
+/// zero and carry no code). Optionally each layer's scale trains as well. `quantized` is updated
+/// in place (codes and levels), so saving it after training stays consistent with the model.
+template <nn::Optimizer Inner>
+class straight_through_optimizer {
+ public:
+  using scalar_type = typename Inner::scalar_type;
+  using S = scalar_type;
+  using code_map = std::map<std::string, quantized_matrix<S>, std::less<>>;
+
+  /// \param shadow starting float weights by name (typically the weights just before the hard
+  /// quantization); every entry of `quantized` needs one of the same shape.
+  straight_through_optimizer(Inner inner, code_map& quantized, std::map<std::string, matrix<S>, std::less<>> shadow,
+                             straight_through_options options = {})
+      : m_inner(std::move(inner)), m_quantized(&quantized), m_shadow(std::move(shadow)), m_options(options) {
+    for (const auto& [name, q] : quantized) {
+      const auto it = m_shadow.find(name);
+      if (it == m_shadow.end())
+        throw invalid_argument("frugal::admm::straight_through_optimizer: no shadow weights for '" + name + "'");
+      check_extent("frugal::admm::straight_through_optimizer", "shadow rows", it->second.rows(), q.rows);
+      check_extent("frugal::admm::straight_through_optimizer", "shadow cols", it->second.cols(), q.cols);
+      if (q.levels.empty())
+        throw invalid_argument("frugal::admm::straight_through_optimizer: empty level table for '" + name + "'");
+    }
+  }
+
+  void step(const nn::parameter_registry<S>& registry) {
+    ++m_t;
+    for (auto& [name, q] : *m_quantized) {
+      auto& p = registry.at(name);
+      if (m_options.scale_learning_rate > 0 && q.scalable) {
+        const double g = (p.grad.array() * p.value.array()).template cast<double>().sum();
+        const double factor = m_state[name].factor(g, m_options.scale_learning_rate, m_t);
+        for (auto& l : q.levels) l = static_cast<S>(l * factor);
+      }
+      std::swap(p.value, m_shadow.at(name));  // the inner optimizer updates the shadow weights
+    }
+    m_inner.step(registry);
+    for (auto& [name, q] : *m_quantized) {
+      auto& p = registry.at(name);
+      auto& w = m_shadow.at(name);
+      std::swap(p.value, w);
+      const auto [lo, hi] = std::minmax_element(q.levels.begin(), q.levels.end());
+      const S margin = q.levels.size() > 1 ? (*hi - *lo) / S(2 * (q.levels.size() - 1)) : S(0);
+      w = w.cwiseMax(*lo - margin).cwiseMin(*hi + margin);
+      const bool scalable = q.scalable;
+      q = detail::encode_nearest(w, p.mask ? &*p.mask : nullptr, std::move(q.levels));
+      q.scalable = scalable;
+      p.value = q.reconstruct();
+    }
+  }
+
+  /// The current float shadow weights by name.
+  [[nodiscard]] const std::map<std::string, matrix<S>, std::less<>>& shadow() const noexcept { return m_shadow; }
+
+ private:
+  Inner m_inner;
+  code_map* m_quantized;
+  std::map<std::string, matrix<S>, std::less<>> m_shadow;
+  straight_through_options m_options;
+  std::int64_t m_t = 0;
+  std::map<std::string, detail::adam_scalar, std::less<>> m_state;
 };
 
 }  // namespace frugal::admm
