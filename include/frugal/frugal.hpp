@@ -6,5 +6,6 @@
 #include "core.hpp"
 #include "io.hpp"
 #include "nn.hpp"
+#include "quantum.hpp"
 #include "sparse.hpp"
 #include "version.hpp"

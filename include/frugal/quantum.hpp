@@ -1,0 +1,15 @@
+#pragma once
+/// \file
+/// frugal/quantum: state-vector and density-matrix simulation with noise channels, measurement
+/// and analysis.
+
+#include "core.hpp"
+#include "quantum/channels.hpp"
+#include "quantum/circuit.hpp"
+#include "quantum/gates.hpp"
+#include "quantum/gradients.hpp"
+#include "quantum/kernels.hpp"
+#include "quantum/measurement.hpp"
+#include "quantum/operations.hpp"
+#include "quantum/registers.hpp"
+#include "quantum/types.hpp"
