@@ -8,6 +8,8 @@ find_package(xtl QUIET)
 find_dependency(xsimd 8)
 find_dependency(ZLIB)
 find_dependency(Kokkos 3.4)
+# JSON for device calibrations (frugal/quantum); header-only.
+find_dependency(nlohmann_json 3)
 # FFTW (single and double precision) for the block-circulant operators' real FFTs. Debian's
 # FFTW3 CMake files are incomplete, so use its pkg-config files.
 find_dependency(PkgConfig)

@@ -5,7 +5,9 @@
 
 #include "core.hpp"
 #include "quantum/channels.hpp"
+#include "quantum/calibration.hpp"
 #include "quantum/circuit.hpp"
+#include "quantum/device.hpp"
 #include "quantum/gates.hpp"
 #include "quantum/gradients.hpp"
 #include "quantum/kernels.hpp"

@@ -1,0 +1,244 @@
+#pragma once
+/// \file
+/// Noise models built from calibrations, noisy simulation, and devices: anything that returns
+/// measurement counts for a circuit and a shot count (`Device`). `simulated_device` is the
+/// stand-in for hardware: calibrated stochastic noise plus hidden coherent errors (systematic
+/// over-rotation, residual ZZ coupling) that the calibrated noise model does not know about.
+
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <numbers>
+#include <vector>
+
+#include "../core/rng.hpp"
+#include "calibration.hpp"
+#include "channels.hpp"
+#include "circuit.hpp"
+#include "measurement.hpp"
+#include "operations.hpp"
+
+namespace frugal::quantum {
+
+/// Process fidelity Tr(S)/d² of a channel against the identity.
+[[nodiscard]] inline double process_fidelity(const channel& e) {
+  const double d = static_cast<double>(index_t(1) << e.qubits());
+  return e.superoperator().trace().real() / (d * d);
+}
+
+/// Average gate fidelity (d·F_pro + 1)/(d + 1) of a channel against the identity.
+[[nodiscard]] inline double average_gate_fidelity(const channel& e) {
+  const double d = static_cast<double>(index_t(1) << e.qubits());
+  return (d * process_fidelity(e) + 1) / (d + 1);
+}
+
+/// True for gates a transmon implements as frame changes (no duration, no error): Z, S, S†, T,
+/// T†, RZ, Phase.
+[[nodiscard]] inline bool is_virtual_gate(gate_kind k) {
+  switch (k) {
+    case gate_kind::z:
+    case gate_kind::s:
+    case gate_kind::sdg:
+    case gate_kind::t:
+    case gate_kind::tdg:
+    case gate_kind::rz:
+    case gate_kind::phase:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// Device noise built from a calibration, Qiskit Aer's "basic device model": after each gate,
+/// thermal relaxation of its qubits for the gate's duration (T2 clamped to 2·T1 as Qiskit does,
+/// since calibrated T2 sometimes exceeds it), then a depolarizing channel whose strength makes the
+/// total average gate error equal the calibrated one (none when relaxation alone exceeds it); at
+/// measurement, per-qubit asymmetric readout confusion. Virtual gates are noiseless; every other
+/// one-qubit gate takes the qubit's "sx" calibration, every two-qubit gate the pair's "cx"/"ecr"
+/// one (either direction); a two-qubit gate on an uncoupled pair is refused. Idle qubits are not
+/// decohered.
+class noise_model {
+ public:
+  struct gate_noise {
+    double length_ns = 0;
+    double error = 0;
+  };
+
+  explicit noise_model(calibration cal) : m_cal(std::move(cal)) { m_cal.validate(); }
+
+  [[nodiscard]] const calibration& device_calibration() const noexcept { return m_cal; }
+  [[nodiscard]] int qubits() const noexcept { return m_cal.num_qubits(); }
+
+  /// Duration and calibrated error of a gate on this device.
+  [[nodiscard]] gate_noise gate(const operation& op) const {
+    if (is_virtual_gate(op.kind)) return {};
+    if (gate_qubits(op.kind) == 1) {
+      const auto* g = m_cal.find("sx", {op.q0});
+      check(g != nullptr, "frugal::quantum::noise_model: no 'sx' calibration for qubit ", op.q0, " on ", m_cal.name);
+      return {g->length_ns, g->error};
+    }
+    const auto* g = m_cal.find_two_qubit(op.q0, op.q1);
+    check(g != nullptr, "frugal::quantum::noise_model: qubits ", op.q0, " and ", op.q1, " are not coupled on ",
+          m_cal.name);
+    return {g->length_ns, g->error};
+  }
+
+  /// Thermal relaxation of qubit q over `ns` nanoseconds.
+  [[nodiscard]] channel relaxation(int q, double ns) const {
+    const auto& c = m_cal.qubits[static_cast<std::size_t>(q)];
+    return channels::thermal_relaxation(c.t1_ns, std::min(c.t2_ns, 2 * c.t1_ns), ns);
+  }
+
+  /// The depolarizing parameter λ completing the relaxation of a k-qubit gate to its error.
+  [[nodiscard]] static double depolarizing_parameter(double error, double relaxation_process_fidelity, int k) {
+    const double d = static_cast<double>(index_t(1) << k);
+    const double target_avg = 1 - std::min(error, d / (d + 1));
+    const double target_pro = ((d + 1) * target_avg - 1) / d;
+    // Depolarizing after relaxation: F_pro = (1 − λ)·F_relax + λ/d².
+    const double lambda = (relaxation_process_fidelity - target_pro) / (relaxation_process_fidelity - 1 / (d * d));
+    return std::clamp(lambda, 0.0, d * d / (d * d - 1));
+  }
+
+  /// Applies `op` (as matrix `u`, which may differ from the ideal one) and then its noise.
+  template <Real R, class S>
+  void apply(density_matrix<R, S>& rho, const operation& op, const cmatrix& u) const {
+    const int k = gate_qubits(op.kind);
+    if (k == 1)
+      apply_unitary(rho, u, op.q0);
+    else
+      apply_unitary(rho, u, op.q0, op.q1);
+    const auto g = gate(op);
+    if (g.length_ns == 0 && g.error == 0) return;
+    const channel r0 = relaxation(op.q0, g.length_ns);
+    apply_channel(rho, r0, op.q0);
+    double fr = process_fidelity(r0);
+    if (k == 2) {
+      const channel r1 = relaxation(op.q1, g.length_ns);
+      apply_channel(rho, r1, op.q1);
+      fr *= process_fidelity(r1);
+    }
+    const double lambda = depolarizing_parameter(g.error, fr, k);
+    if (lambda <= 0) return;
+    if (k == 1)
+      apply_channel(rho, channels::depolarizing(lambda), op.q0);
+    else
+      apply_channel(rho, channels::depolarizing(lambda, 2), op.q0, op.q1);
+  }
+
+  /// Per-qubit readout confusion.
+  [[nodiscard]] std::vector<readout_error> readout_errors() const {
+    std::vector<readout_error> out;
+    for (const auto& q : m_cal.qubits) out.push_back({q.p1_given_0, q.p0_given_1});
+    return out;
+  }
+
+ private:
+  calibration m_cal;
+};
+
+/// ρ after running `c` from |0…0⟩ with `noise` (nullptr: noiseless), before readout.
+template <Real R = double>
+[[nodiscard]] density_matrix<R> simulate(const circuit& c, const std::vector<double>& theta,
+                                         const noise_model* noise = nullptr) {
+  c.check_parameters(theta);
+  if (noise)
+    check(noise->qubits() == c.qubits(), "frugal::quantum::simulate: ", c.qubits(), "-qubit circuit on a ",
+          noise->qubits(), "-qubit device");
+  density_matrix<R> rho(c.qubits());
+  for (const auto& op : c.operations()) {
+    if (noise)
+      noise->apply(rho, op, circuit::matrix(op, theta));
+    else
+      apply_operation(rho, op, theta);
+  }
+  return rho;
+}
+
+/// A device: runs a circuit (every qubit measured in the computational basis at the end) for a
+/// number of shots and returns the count of each outcome (index bit q = qubit q's result).
+template <class D>
+concept Device = requires(D& d, const circuit& c, const std::vector<double>& theta, std::int64_t shots) {
+  { d.qubits() } -> std::convertible_to<int>;
+  { d.run(c, theta, shots) } -> std::same_as<std::vector<std::int64_t>>;
+};
+
+/// Coherent errors a real machine has and a calibrated noise model lacks.
+struct coherent_errors {
+  /// Per qubit: relative over-rotation ε of every driven one-qubit gate (RX/RY/U3 angles scaled by
+  /// 1 + ε; fixed gates followed by RX(ε·π/2)), and of the target of two-qubit gates.
+  std::vector<double> over_rotation;
+  /// Residual ZZ: during each two-qubit gate, RZZ(2π·zz·t·zz_scale) on its pair, zz from the
+  /// calibration (GHz) and t its duration (ns).
+  double zz_scale = 1;
+};
+
+/// The stand-in device: calibrated stochastic noise (`noise_model`), hidden coherent errors, and
+/// seeded shot sampling with readout confusion. `density` gives the exact pre-readout state, for
+/// evaluating fidelities exactly.
+class simulated_device {
+ public:
+  simulated_device(const calibration& cal, coherent_errors hidden = {}, std::uint64_t seed = 1)
+      : m_noise(cal), m_hidden(std::move(hidden)), m_gen(seed) {
+    if (m_hidden.over_rotation.empty()) m_hidden.over_rotation.assign(static_cast<std::size_t>(cal.num_qubits()), 0.0);
+    check(static_cast<int>(m_hidden.over_rotation.size()) == cal.num_qubits(),
+          "frugal::quantum::simulated_device: ", m_hidden.over_rotation.size(), " over-rotations for ",
+          cal.num_qubits(), " qubits");
+    for (double e : m_hidden.over_rotation)
+      check(std::isfinite(e) && std::abs(e) < 1, "frugal::quantum::simulated_device: over-rotation ", e,
+            " outside (-1, 1)");
+  }
+
+  [[nodiscard]] int qubits() const noexcept { return m_noise.qubits(); }
+  [[nodiscard]] const noise_model& calibrated_noise() const noexcept { return m_noise; }
+
+  /// The exact state the device prepares (coherent + stochastic noise, before readout).
+  [[nodiscard]] density_matrix<double> density(const circuit& c, const std::vector<double>& theta) const {
+    c.check_parameters(theta);
+    check(c.qubits() == qubits(), "frugal::quantum::simulated_device: ", c.qubits(), "-qubit circuit on a ", qubits(),
+          "-qubit device");
+    density_matrix<double> rho(c.qubits());
+    const double pi = std::numbers::pi;
+    for (const auto& op : c.operations()) {
+      auto a = circuit::angle_values(op, theta);
+      const double e0 = m_hidden.over_rotation[static_cast<std::size_t>(op.q0)];
+      const bool driven_rotation = op.kind == gate_kind::rx || op.kind == gate_kind::ry || op.kind == gate_kind::u3;
+      if (driven_rotation) a[0] *= 1 + e0;
+      m_noise.apply(rho, op, gate_matrix(op.kind, a, op.matrix));
+      if (gate_qubits(op.kind) == 1) {
+        if (!is_virtual_gate(op.kind) && !driven_rotation && e0 != 0) apply_unitary(rho, gates::rx(e0 * pi / 2), op.q0);
+        continue;
+      }
+      const double e1 = m_hidden.over_rotation[static_cast<std::size_t>(op.q1)];
+      if (e1 != 0) apply_unitary(rho, gates::rx(e1 * pi / 2), op.q1);
+      const auto& zz = m_noise.device_calibration().zz_ghz;
+      const auto it = zz.find({std::min(op.q0, op.q1), std::max(op.q0, op.q1)});
+      if (it != zz.end() && m_hidden.zz_scale != 0) {
+        const double t = m_noise.gate(op).length_ns;
+        apply_unitary(rho, gates::rzz(2 * pi * it->second * t * m_hidden.zz_scale), op.q0, op.q1);
+      }
+    }
+    return rho;
+  }
+
+  /// Outcome probabilities including readout error.
+  [[nodiscard]] std::vector<double> probabilities(const circuit& c, const std::vector<double>& theta) const {
+    return apply_readout_error(quantum::probabilities(density(c, theta)), m_noise.readout_errors());
+  }
+
+  /// Counts of `shots` measurements.
+  [[nodiscard]] std::vector<std::int64_t> run(const circuit& c, const std::vector<double>& theta, std::int64_t shots) {
+    check(shots > 0, "frugal::quantum::simulated_device::run: shots = ", shots, " must be positive");
+    auto p = probabilities(c, theta);
+    for (auto& x : p) x = std::clamp(x, 0.0, 1.0);  // rounding below 0 or above 1
+    return sample_counts(p, shots, m_gen);
+  }
+
+ private:
+  noise_model m_noise;
+  coherent_errors m_hidden;
+  frugal::rng m_gen;
+};
+
+static_assert(Device<simulated_device>);
+
+}  // namespace frugal::quantum
