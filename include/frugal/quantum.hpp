@@ -5,6 +5,7 @@
 
 #include "core.hpp"
 #include "quantum/channels.hpp"
+#include "quantum/ansatz.hpp"
 #include "quantum/calibration.hpp"
 #include "quantum/circuit.hpp"
 #include "quantum/device.hpp"
@@ -13,5 +14,6 @@
 #include "quantum/kernels.hpp"
 #include "quantum/measurement.hpp"
 #include "quantum/operations.hpp"
+#include "quantum/robuststate.hpp"
 #include "quantum/registers.hpp"
 #include "quantum/types.hpp"

@@ -33,7 +33,7 @@ std::vector<double> random_theta(int k, frugal::rng& gen) {
   return t;
 }
 
-const q::observable kObs{{{"XZY", 0.7}, {"ZZI", -1.3}, {"IXX", 0.4}, {"YII", 0.9}}, {}};
+const q::observable kObs{.terms = {{"XZY", 0.7}, {"ZZI", -1.3}, {"IXX", 0.4}, {"YII", 0.9}}};
 
 double energy(const q::circuit& c, const std::vector<double>& theta, const q::observable& o) {
   q::state_vector<double> psi(c.qubits());
@@ -128,7 +128,7 @@ TEST_CASE("parameter shift on a noisy density matrix matches finite differences;
     return q::probabilities(psi);
   });
   const auto vjp = q::vector_jacobian_product(pj, g);
-  const auto ag = q::adjoint_gradient(c, theta, q::observable{{}, g});
+  const auto ag = q::adjoint_gradient(c, theta, q::observable{.diagonal = g});
   for (std::size_t i = 0; i < theta.size(); ++i) CHECK(vjp[i] == doctest::Approx(ag.gradient[i]).epsilon(1e-10));
   CHECK_THROWS_AS((void)q::vector_jacobian_product(pj, {1.0, 2.0}), frugal::invalid_argument);
 }
@@ -156,7 +156,7 @@ TEST_CASE("VQE on H2 (STO-3G, 0.735 A) reaches -1.857275 Ha within 1e-6") {
   std::vector<double> m(4, 0), v(4, 0);
   double e = 0;
   for (int it = 1; it <= 3000; ++it) {
-    const auto ag = q::adjoint_gradient(c, theta, q::observable{h2, {}});
+    const auto ag = q::adjoint_gradient(c, theta, q::observable{.terms = h2});
     e = ag.value;
     for (std::size_t i = 0; i < 4; ++i) {
       m[i] = 0.9 * m[i] + 0.1 * ag.gradient[i];

@@ -8,7 +8,10 @@
 #include <cmath>
 #include <concepts>
 #include <cstdint>
+#include <map>
 #include <numbers>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "../core/rng.hpp"
@@ -64,7 +67,26 @@ class noise_model {
     double error = 0;
   };
 
-  explicit noise_model(calibration cal) : m_cal(std::move(cal)) { m_cal.validate(); }
+  explicit noise_model(calibration cal) : m_cal(std::move(cal)) {
+    m_cal.validate();
+    // Channels are built once: per qubit for one-qubit gates, per coupled pair for two-qubit ones.
+    for (int q = 0; q < m_cal.num_qubits(); ++q) {
+      const auto* g = m_cal.find("sx", {q});
+      if (!g) continue;
+      prepared p{{g->length_ns, g->error}, relaxation(q, g->length_ns), {}, {}};
+      const double lambda = depolarizing_parameter(g->error, process_fidelity(p.r0), 1);
+      if (lambda > 0) p.depolarizing = channels::depolarizing(lambda);
+      m_one.emplace(q, std::move(p));
+    }
+    for (const auto& [a, b] : m_cal.coupling_map())
+      for (const auto& [x, y] : {std::pair{a, b}, std::pair{b, a}}) {
+        const auto* g = m_cal.find_two_qubit(x, y);
+        prepared p{{g->length_ns, g->error}, relaxation(x, g->length_ns), relaxation(y, g->length_ns), {}};
+        const double lambda = depolarizing_parameter(g->error, process_fidelity(p.r0) * process_fidelity(*p.r1), 2);
+        if (lambda > 0) p.depolarizing = channels::depolarizing(lambda, 2);
+        m_two.emplace(std::pair{x, y}, std::move(p));
+      }
+  }
 
   [[nodiscard]] const calibration& device_calibration() const noexcept { return m_cal; }
   [[nodiscard]] int qubits() const noexcept { return m_cal.num_qubits(); }
@@ -72,15 +94,7 @@ class noise_model {
   /// Duration and calibrated error of a gate on this device.
   [[nodiscard]] gate_noise gate(const operation& op) const {
     if (is_virtual_gate(op.kind)) return {};
-    if (gate_qubits(op.kind) == 1) {
-      const auto* g = m_cal.find("sx", {op.q0});
-      check(g != nullptr, "frugal::quantum::noise_model: no 'sx' calibration for qubit ", op.q0, " on ", m_cal.name);
-      return {g->length_ns, g->error};
-    }
-    const auto* g = m_cal.find_two_qubit(op.q0, op.q1);
-    check(g != nullptr, "frugal::quantum::noise_model: qubits ", op.q0, " and ", op.q1, " are not coupled on ",
-          m_cal.name);
-    return {g->length_ns, g->error};
+    return prepared_for(op).noise;
   }
 
   /// Thermal relaxation of qubit q over `ns` nanoseconds.
@@ -107,22 +121,15 @@ class noise_model {
       apply_unitary(rho, u, op.q0);
     else
       apply_unitary(rho, u, op.q0, op.q1);
-    const auto g = gate(op);
-    if (g.length_ns == 0 && g.error == 0) return;
-    const channel r0 = relaxation(op.q0, g.length_ns);
-    apply_channel(rho, r0, op.q0);
-    double fr = process_fidelity(r0);
-    if (k == 2) {
-      const channel r1 = relaxation(op.q1, g.length_ns);
-      apply_channel(rho, r1, op.q1);
-      fr *= process_fidelity(r1);
-    }
-    const double lambda = depolarizing_parameter(g.error, fr, k);
-    if (lambda <= 0) return;
+    if (is_virtual_gate(op.kind)) return;
+    const prepared& p = prepared_for(op);
+    apply_channel(rho, p.r0, op.q0);
+    if (k == 2) apply_channel(rho, *p.r1, op.q1);
+    if (!p.depolarizing) return;
     if (k == 1)
-      apply_channel(rho, channels::depolarizing(lambda), op.q0);
+      apply_channel(rho, *p.depolarizing, op.q0);
     else
-      apply_channel(rho, channels::depolarizing(lambda, 2), op.q0, op.q1);
+      apply_channel(rho, *p.depolarizing, op.q0, op.q1);
   }
 
   /// Per-qubit readout confusion.
@@ -133,7 +140,29 @@ class noise_model {
   }
 
  private:
+  struct prepared {
+    gate_noise noise;
+    channel r0;                           // relaxation of the first qubit
+    std::optional<channel> r1;            // of the second (two-qubit gates)
+    std::optional<channel> depolarizing;  // absent when relaxation alone reaches the error
+  };
+
+  const prepared& prepared_for(const operation& op) const {
+    if (gate_qubits(op.kind) == 1) {
+      const auto it = m_one.find(op.q0);
+      check(it != m_one.end(), "frugal::quantum::noise_model: no 'sx' calibration for qubit ", op.q0, " on ",
+            m_cal.name);
+      return it->second;
+    }
+    const auto it = m_two.find({op.q0, op.q1});
+    check(it != m_two.end(), "frugal::quantum::noise_model: qubits ", op.q0, " and ", op.q1, " are not coupled on ",
+          m_cal.name);
+    return it->second;
+  }
+
   calibration m_cal;
+  std::map<int, prepared> m_one;
+  std::map<std::pair<int, int>, prepared> m_two;
 };
 
 /// ρ after running `c` from |0…0⟩ with `noise` (nullptr: noiseless), before readout.
@@ -161,6 +190,19 @@ concept Device = requires(D& d, const circuit& c, const std::vector<double>& the
   { d.qubits() } -> std::convertible_to<int>;
   { d.run(c, theta, shots) } -> std::same_as<std::vector<std::int64_t>>;
 };
+
+/// Appends the change into a Pauli measurement basis: for each qubit t, basis[t] = 'Z' (nothing),
+/// 'X' (H) or 'Y' (S† then H), so a computational-basis measurement afterwards measures that Pauli.
+inline void append_basis_change(circuit& c, const std::string& basis) {
+  check(static_cast<int>(basis.size()) == c.qubits(), "frugal::quantum::append_basis_change: basis '", basis, "' for ",
+        c.qubits(), " qubits");
+  for (int q = 0; q < c.qubits(); ++q) {
+    const char b = basis[static_cast<std::size_t>(q)];
+    check(b == 'X' || b == 'Y' || b == 'Z', "frugal::quantum::append_basis_change: '", b, "' is not X, Y or Z");
+    if (b == 'Y') c.sdg(q);
+    if (b != 'Z') c.h(q);
+  }
+}
 
 /// Coherent errors a real machine has and a calibrated noise model lacks.
 struct coherent_errors {
@@ -197,27 +239,29 @@ class simulated_device {
     check(c.qubits() == qubits(), "frugal::quantum::simulated_device: ", c.qubits(), "-qubit circuit on a ", qubits(),
           "-qubit device");
     density_matrix<double> rho(c.qubits());
-    const double pi = std::numbers::pi;
-    for (const auto& op : c.operations()) {
-      auto a = circuit::angle_values(op, theta);
-      const double e0 = m_hidden.over_rotation[static_cast<std::size_t>(op.q0)];
-      const bool driven_rotation = op.kind == gate_kind::rx || op.kind == gate_kind::ry || op.kind == gate_kind::u3;
-      if (driven_rotation) a[0] *= 1 + e0;
-      m_noise.apply(rho, op, gate_matrix(op.kind, a, op.matrix));
-      if (gate_qubits(op.kind) == 1) {
-        if (!is_virtual_gate(op.kind) && !driven_rotation && e0 != 0) apply_unitary(rho, gates::rx(e0 * pi / 2), op.q0);
-        continue;
-      }
-      const double e1 = m_hidden.over_rotation[static_cast<std::size_t>(op.q1)];
-      if (e1 != 0) apply_unitary(rho, gates::rx(e1 * pi / 2), op.q1);
-      const auto& zz = m_noise.device_calibration().zz_ghz;
-      const auto it = zz.find({std::min(op.q0, op.q1), std::max(op.q0, op.q1)});
-      if (it != zz.end() && m_hidden.zz_scale != 0) {
-        const double t = m_noise.gate(op).length_ns;
-        apply_unitary(rho, gates::rzz(2 * pi * it->second * t * m_hidden.zz_scale), op.q0, op.q1);
-      }
-    }
+    for (const auto& op : c.operations()) apply_op(rho, op, theta);
     return rho;
+  }
+
+  /// Runs `c` once per measurement basis (a string of 'X', 'Y', 'Z' per qubit: the basis change
+  /// H or S†·H is appended, noisy like any gate) and returns the counts of each. Equivalent to
+  /// `run` on each extended circuit, but simulates the shared prefix only once.
+  [[nodiscard]] std::vector<std::vector<std::int64_t>> run_in_bases(const circuit& c, const std::vector<double>& theta,
+                                                                    const std::vector<std::string>& bases,
+                                                                    std::int64_t shots) {
+    check(shots > 0, "frugal::quantum::simulated_device::run_in_bases: shots = ", shots, " must be positive");
+    const auto prefix = density(c, theta);
+    std::vector<std::vector<std::int64_t>> out;
+    for (const auto& b : bases) {
+      circuit change(c.qubits());
+      append_basis_change(change, b);
+      auto rho = prefix.clone();
+      for (const auto& op : change.operations()) apply_op(rho, op, {});
+      auto p = apply_readout_error(quantum::probabilities(rho), m_noise.readout_errors());
+      for (auto& x : p) x = std::clamp(x, 0.0, 1.0);
+      out.push_back(sample_counts(p, shots, m_gen));
+    }
+    return out;
   }
 
   /// Outcome probabilities including readout error.
@@ -234,6 +278,28 @@ class simulated_device {
   }
 
  private:
+  /// One gate as the device really performs it: hidden over-rotation and residual ZZ added.
+  void apply_op(density_matrix<double>& rho, const operation& op, const std::vector<double>& theta) const {
+    const double pi = std::numbers::pi;
+    auto a = circuit::angle_values(op, theta);
+    const double e0 = m_hidden.over_rotation[static_cast<std::size_t>(op.q0)];
+    const bool driven_rotation = op.kind == gate_kind::rx || op.kind == gate_kind::ry || op.kind == gate_kind::u3;
+    if (driven_rotation) a[0] *= 1 + e0;
+    m_noise.apply(rho, op, gate_matrix(op.kind, a, op.matrix));
+    if (gate_qubits(op.kind) == 1) {
+      if (!is_virtual_gate(op.kind) && !driven_rotation && e0 != 0) apply_unitary(rho, gates::rx(e0 * pi / 2), op.q0);
+      return;
+    }
+    const double e1 = m_hidden.over_rotation[static_cast<std::size_t>(op.q1)];
+    if (e1 != 0) apply_unitary(rho, gates::rx(e1 * pi / 2), op.q1);
+    const auto& zz = m_noise.device_calibration().zz_ghz;
+    const auto it = zz.find({std::min(op.q0, op.q1), std::max(op.q0, op.q1)});
+    if (it != zz.end() && m_hidden.zz_scale != 0) {
+      const double t = m_noise.gate(op).length_ns;
+      apply_unitary(rho, gates::rzz(2 * pi * it->second * t * m_hidden.zz_scale), op.q0, op.q1);
+    }
+  }
+
   noise_model m_noise;
   coherent_errors m_hidden;
   frugal::rng m_gen;

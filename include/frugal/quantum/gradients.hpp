@@ -22,11 +22,12 @@
 
 namespace frugal::quantum {
 
-/// An observable for `adjoint_gradient`: a Pauli sum, or a real diagonal (one weight per basis
-/// state) when `diagonal` is non-empty.
+/// An observable for `adjoint_gradient`: the sum of a Pauli sum, a real diagonal (one weight per
+/// basis state, when non-empty) and a dense Hermitian matrix (when non-empty; applied on the host).
 struct observable {
-  std::vector<pauli_string> terms;
-  std::vector<double> diagonal;
+  std::vector<pauli_string> terms = {};
+  std::vector<double> diagonal = {};
+  cmatrix dense = {};
 };
 
 namespace detail {
@@ -51,6 +52,17 @@ void apply_observable(const observable& o, const state_vector<R, S>& in, state_v
         "frugal::quantum::apply_observable_diagonal",
         Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(in.space(), 0, d),
         KOKKOS_LAMBDA(index_t c) { y(c) = w(c) * x(c); });
+  }
+  if (o.dense.size() > 0) {
+    check(o.dense.rows() == d && o.dense.cols() == d, "frugal::quantum::observable: dense matrix is ", o.dense.rows(),
+          "x", o.dense.cols(), " for ", d, " basis states");
+    auto hx = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, x);
+    auto hy = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, y);
+    cvector xv(d);
+    for (index_t i = 0; i < d; ++i) xv[i] = {static_cast<double>(hx(i).real()), static_cast<double>(hx(i).imag())};
+    const cvector yv = o.dense * xv;
+    for (index_t i = 0; i < d; ++i) hy(i) += complex<R>(static_cast<R>(yv[i].real()), static_cast<R>(yv[i].imag()));
+    Kokkos::deep_copy(y, hy);
   }
   for (const auto& p : o.terms) {
     check_pauli(p, n);

@@ -54,6 +54,14 @@ class state_vector {
     return out;
   }
 
+  /// A deep copy (copying the object itself shares the View, as Kokkos Views do).
+  [[nodiscard]] state_vector clone() const {
+    state_vector out(m_qubits, m_exec);
+    Kokkos::deep_copy(m_exec, out.m_data, m_data);
+    m_exec.fence();
+    return out;
+  }
+
   /// Sets the amplitudes; `psi` must have 2^n entries and unit norm (within `tolerance`).
   void assign(const cvector& psi, double tolerance = 1e-8) {
     check_extent("frugal::quantum::state_vector::assign", "dimension", psi.size(), dimension());
@@ -115,6 +123,14 @@ class density_matrix {
         const auto z = h(r * d + c);
         out(r, c) = {static_cast<double>(z.real()), static_cast<double>(z.imag())};
       }
+    return out;
+  }
+
+  /// A deep copy (copying the object itself shares the View, as Kokkos Views do).
+  [[nodiscard]] density_matrix clone() const {
+    density_matrix out(m_qubits, m_exec);
+    Kokkos::deep_copy(m_exec, out.m_data, m_data);
+    m_exec.fence();
     return out;
   }
 

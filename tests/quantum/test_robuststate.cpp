@@ -1,0 +1,132 @@
+// Pauli tomography, readout mitigation, ansatzes and the RobustState trainer.
+#include <doctest/doctest.h>
+
+#include <frugal/quantum.hpp>
+
+#include "quantum_support.hpp"
+
+namespace q = frugal::quantum;
+using frugal::index_t;
+using q::cmatrix;
+using q::cvector;
+
+TEST_CASE("Pauli labels, bases, and tomography from exact distributions") {
+  CHECK(q::pauli_label(0, 3) == "III");
+  CHECK(q::pauli_label(1 + 4 * 2 + 16 * 3, 3) == "XYZ");
+  const auto bases = q::measurement_bases(3);
+  CHECK(bases.size() == 27);
+  CHECK(std::find(bases.begin(), bases.end(), "YXZ") != bases.end());
+  // Exact distributions of a random mixed state in every basis -> every Pauli expectation and
+  // the fidelity with a pure state.
+  frugal::rng gen(41);
+  const int n = 3;
+  const cmatrix r = frugal::test::random_density(n, gen);
+  std::vector<std::vector<double>> dists;
+  for (const auto& b : bases) {
+    q::circuit change(n);
+    q::append_basis_change(change, b);
+    q::density_matrix<double> rho(n);
+    rho.assign(r);
+    q::run(change, {}, rho);
+    dists.push_back(q::probabilities(rho));
+  }
+  const auto o = q::pauli_expectations(bases, dists, n);
+  q::density_matrix<double> rho(n);
+  rho.assign(r);
+  const auto exact = q::pauli_expectations(rho);
+  REQUIRE(o.size() == 64);
+  for (std::size_t k = 0; k < o.size(); ++k) CHECK(o[k] == doctest::Approx(exact[k]).epsilon(1e-12).scale(1));
+  CHECK(o[0] == doctest::Approx(1));
+  const cvector psi = frugal::test::random_state(n, gen);
+  CHECK(q::fidelity_from_paulis(o, q::pauli_coefficients(psi)) == doctest::Approx(q::fidelity(r, psi)).epsilon(1e-12));
+  q::circuit bad(2);
+  CHECK_THROWS_AS(q::append_basis_change(bad, "XQ"), frugal::invalid_argument);
+  q::circuit two(2);
+  CHECK_THROWS_AS(q::append_basis_change(two, "X"), frugal::invalid_argument);
+}
+
+TEST_CASE("readout mitigation inverts the confusion exactly") {
+  frugal::rng gen(42);
+  std::vector<double> p(8);
+  double s = 0;
+  for (auto& x : p) s += (x = gen.uniform());
+  for (auto& x : p) x /= s;
+  const std::vector<q::readout_error> errs = {{0.02, 0.06}, {0.05, 0.01}, {0.1, 0.2}};
+  const auto back = q::mitigate_readout(q::apply_readout_error(p, errs), errs);
+  for (std::size_t i = 0; i < p.size(); ++i) CHECK(back[i] == doctest::Approx(p[i]).epsilon(1e-12));
+  CHECK_THROWS_AS((void)q::mitigate_readout(p, {{0.5, 0.5}, {0, 0}, {0, 0}}), frugal::invalid_argument);
+}
+
+TEST_CASE("hardware-efficient ansatz respects the coupling map") {
+  const auto c = q::hardware_efficient_ansatz(4, 3, {{0, 1}, {2, 1}, {2, 3}});
+  CHECK(c.parameters() == 4 * 4 * 2);
+  int cx = 0;
+  for (const auto& op : c.operations())
+    if (op.kind == q::gate_kind::cx) {
+      ++cx;
+      const bool ok = (op.q0 == 0 && op.q1 == 1) || (op.q0 == 2 && op.q1 == 1) || (op.q0 == 2 && op.q1 == 3);
+      CHECK(ok);
+    }
+  CHECK(cx == 9);
+  const auto u = q::hardware_efficient_ansatz(3, 2, q::line_coupling(3), q::ansatz_style::u3_cu3);
+  CHECK(u.parameters() == 3 * 3 * 3 + 2 * 2 * 3);
+  CHECK_THROWS_AS((void)q::hardware_efficient_ansatz(3, 2, {{0, 3}}), frugal::invalid_argument);
+  CHECK_THROWS_AS((void)q::hardware_efficient_ansatz(3, -1, {}), frugal::invalid_argument);
+}
+
+TEST_CASE("run_in_bases equals running each extended circuit") {
+  const auto cal = q::calibrations::falcon_line(2);
+  const q::coherent_errors hidden{{0.04, -0.03}, 1.0};
+  q::circuit c(2);
+  c.ry(0, q::angle::parameter(0)).cx(0, 1).rx(1, q::angle::parameter(1));
+  const std::vector<double> theta = {0.7, -0.4};
+  const auto bases = q::measurement_bases(2);
+  q::simulated_device a(cal, hidden, 5), b(cal, hidden, 5);
+  const auto batched = a.run_in_bases(c, theta, bases, 500);
+  for (std::size_t i = 0; i < bases.size(); ++i) {
+    q::circuit extended = c;
+    q::append_basis_change(extended, bases[i]);
+    CHECK(b.run(extended, theta, 500) == batched[i]);
+  }
+}
+
+TEST_CASE("RobustState recovers device fidelity lost to hidden coherent errors; the noise model cannot") {
+  const int n = 3;
+  const auto cal = q::calibrations::falcon_line(n);
+  const q::coherent_errors hidden{{0.06, -0.05, 0.07}, 1.0};
+  const auto ansatz = q::hardware_efficient_ansatz(n, 3, q::line_coupling(n));
+  cvector target = cvector::Zero(8);
+  target[0] = target[7] = 1 / std::sqrt(2.0);
+  q::simulated_device device(cal, hidden, 3);
+  const q::noise_model model(cal);
+  auto device_fidelity = [&](const std::vector<double>& th) {
+    return q::fidelity(device.density(ansatz, th).to_host(), target);
+  };
+  frugal::rng gen(9);
+  std::vector<double> theta0(static_cast<std::size_t>(ansatz.parameters()));
+  for (auto& x : theta0) x = gen.uniform(-0.3, 0.3);
+  q::state_preparation_options o;
+  o.steps = 300;
+  o.learning_rate = 0.05;
+  const auto unaware = q::train_noiseless(ansatz, target, theta0, o);
+  CHECK(unaware.loss.back() < 1e-4);  // the noiseless simulator reaches the target
+  const double f_unaware = device_fidelity(unaware.theta);
+  o.steps = 60;
+  o.learning_rate = 0.01;
+  const auto readout = model.readout_errors();
+  const auto robust = q::train_on_outputs(
+      ansatz, target, unaware.theta,
+      [&](const std::vector<double>& th) { return q::measure_pauli_expectations(device, ansatz, th, 4096, readout); },
+      o, device_fidelity);
+  const auto on_model = q::train_on_outputs(
+      ansatz, target, unaware.theta,
+      [&](const std::vector<double>& th) { return q::pauli_expectations(q::simulate(ansatz, th, &model)); }, o);
+  const double f_robust = device_fidelity(robust.theta), f_model = device_fidelity(on_model.theta);
+  MESSAGE("device fidelity: noise-unaware " << f_unaware << ", noise model " << f_model << ", RobustState "
+                                            << f_robust);
+  CHECK(robust.loss.back() < robust.loss.front());
+  CHECK(robust.fidelity.size() == 60);
+  CHECK(f_robust > f_unaware + 0.02);
+  CHECK(std::abs(f_model - f_unaware) < 0.01);
+  CHECK_THROWS_AS((void)q::train_noiseless(ansatz, cvector::Ones(4) / 2.0, theta0), frugal::invalid_argument);
+}
