@@ -65,15 +65,9 @@ void apply_observable(const observable& o, const state_vector<R, S>& in, state_v
     Kokkos::deep_copy(y, hy);
   }
   for (const auto& p : o.terms) {
-    check_pauli(p, n);
-    index_t xmask = 0, zmask = 0;
-    int ny = 0;
-    for (int q = 0; q < n; ++q) {
-      const char c = p.ops[static_cast<std::size_t>(q)];
-      if (c == 'X' || c == 'Y') xmask |= index_t(1) << q;
-      if (c == 'Z' || c == 'Y') zmask |= index_t(1) << q;
-      if (c == 'Y') ++ny;
-    }
+    const auto masks = pauli_masks(p, n);
+    const index_t xmask = masks.x, zmask = masks.z;
+    const int ny = masks.ny;
     // (P·ψ)(c) = ⟨c|P|c ⊕ x⟩·ψ(c ⊕ x) = (−i)^ny (−1)^{|c ∧ z|} ψ(c ⊕ x)
     const std::complex<double> ph = std::pow(std::complex<double>(0, -1), ny) * p.coefficient;
     const complex<R> phase(static_cast<R>(ph.real()), static_cast<R>(ph.imag()));

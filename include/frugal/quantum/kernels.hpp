@@ -36,6 +36,12 @@ template <int K>
 struct bit_layout {
   int sorted[K];
   index_t offset[1 << K];
+
+  /// The index of sub-index 0 of group g: g with zero bits inserted at the target positions.
+  FRUGAL_FUNCTION index_t base(index_t g) const {
+    for (int t = 0; t < K; ++t) g = insert_zero(g, sorted[t]);
+    return g;
+  }
 };
 
 template <int K>
@@ -76,8 +82,7 @@ void apply_bits(const Exec& exec, const ViewT& v, int m, const small_matrix<R, (
       Kokkos::parallel_for("frugal::quantum::apply_bits_simd",
                            Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups / L),
                            [=](index_t chunk) {
-                             index_t base = chunk * L;
-                             for (int t = 0; t < K; ++t) base = detail::insert_zero(base, layout.sorted[t]);
+                             const index_t base = layout.base(chunk * L);
                              batch x[D];
                              for (int j = 0; j < D; ++j) x[j] = batch::load_unaligned(p + base + layout.offset[j]);
                              for (int i = 0; i < D; ++i) {
@@ -92,8 +97,7 @@ void apply_bits(const Exec& exec, const ViewT& v, int m, const small_matrix<R, (
   Kokkos::parallel_for(
       "frugal::quantum::apply_bits", Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups),
       KOKKOS_LAMBDA(index_t g) {
-        index_t base = g;
-        for (int t = 0; t < K; ++t) base = detail::insert_zero(base, layout.sorted[t]);
+        const index_t base = layout.base(g);
         complex<R> x[D];
         for (int j = 0; j < D; ++j) x[j] = v(base + layout.offset[j]);
         for (int i = 0; i < D; ++i) {
@@ -146,8 +150,7 @@ void apply_bits(const Exec& exec, const ViewT& v, int m, const monomial_matrix<R
       Kokkos::parallel_for("frugal::quantum::apply_bits_monomial_simd",
                            Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups / L),
                            [=](index_t chunk) {
-                             index_t base = chunk * L;
-                             for (int t = 0; t < K; ++t) base = detail::insert_zero(base, layout.sorted[t]);
+                             const index_t base = layout.base(chunk * L);
                              batch x[D];
                              for (int j = 0; j < D; ++j) x[j] = batch::load_unaligned(p + base + layout.offset[j]);
                              for (int i = 0; i < D; ++i)
@@ -159,8 +162,7 @@ void apply_bits(const Exec& exec, const ViewT& v, int m, const monomial_matrix<R
   Kokkos::parallel_for(
       "frugal::quantum::apply_bits_monomial", Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups),
       KOKKOS_LAMBDA(index_t g) {
-        index_t base = g;
-        for (int t = 0; t < K; ++t) base = detail::insert_zero(base, layout.sorted[t]);
+        const index_t base = layout.base(g);
         complex<R> x[D];
         for (int j = 0; j < D; ++j) x[j] = v(base + layout.offset[j]);
         for (int i = 0; i < D; ++i) v(base + layout.offset[i]) = mat.value[i] * x[mat.column[i]];
@@ -187,8 +189,7 @@ void apply_conjugation(const Exec& exec, const ViewT& rho, int n, const small_ma
       Kokkos::parallel_for("frugal::quantum::apply_conjugation_simd",
                            Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups / L),
                            [=](index_t chunk) {
-                             index_t base = chunk * L;
-                             for (int t = 0; t < 4; ++t) base = detail::insert_zero(base, layout.sorted[t]);
+                             const index_t base = layout.base(chunk * L);
                              batch b[16], t[16];
                              for (int j = 0; j < 16; ++j) b[j] = batch::load_unaligned(p + base + layout.offset[j]);
                              for (int r = 0; r < 4; ++r)  // T = U·B
@@ -210,8 +211,7 @@ void apply_conjugation(const Exec& exec, const ViewT& rho, int n, const small_ma
   Kokkos::parallel_for(
       "frugal::quantum::apply_conjugation", Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups),
       KOKKOS_LAMBDA(index_t g) {
-        index_t base = g;
-        for (int t = 0; t < 4; ++t) base = detail::insert_zero(base, layout.sorted[t]);
+        const index_t base = layout.base(g);
         complex<R> b[16], t[16];
         for (int j = 0; j < 16; ++j) b[j] = rho(base + layout.offset[j]);
         // t = U·B (B(r, c) = b[r·4 + c]), then B' = t·U†.

@@ -138,12 +138,32 @@ FRUGAL_INLINE_FUNCTION bool parity(index_t x) {
   return (u & 1) != 0;
 }
 
+/// The bit masks of a Pauli string: X or Y positions (flipped bits), Z or Y positions (signs),
+/// and the number of Y's. Checks the string first.
+struct pauli_mask {
+  index_t x = 0, z = 0;
+  int ny = 0;
+};
+inline pauli_mask pauli_masks(const pauli_string& p, int n);
+
 inline void check_pauli(const pauli_string& p, int n) {
   check(static_cast<int>(p.ops.size()) == n, "frugal::quantum: Pauli string '", p.ops, "' has ", p.ops.size(),
         " letters for ", n, " qubits");
   for (char c : p.ops)
     check(c == 'I' || c == 'X' || c == 'Y' || c == 'Z', "frugal::quantum: Pauli string '", p.ops,
           "' has a letter other than I, X, Y, Z");
+}
+
+inline pauli_mask pauli_masks(const pauli_string& p, int n) {
+  check_pauli(p, n);
+  pauli_mask m;
+  for (int q = 0; q < n; ++q) {
+    const char c = p.ops[static_cast<std::size_t>(q)];
+    if (c == 'X' || c == 'Y') m.x |= index_t(1) << q;
+    if (c == 'Z' || c == 'Y') m.z |= index_t(1) << q;
+    if (c == 'Y') ++m.ny;
+  }
+  return m;
 }
 
 }  // namespace detail
@@ -155,15 +175,9 @@ template <Register Reg>
   using R = typename Reg::real_type;
   using Exec = typename Reg::execution_space;
   const int n = reg.qubits();
-  detail::check_pauli(p, n);
-  index_t xmask = 0, zmask = 0;
-  int ny = 0;
-  for (int q = 0; q < n; ++q) {
-    const char c = p.ops[static_cast<std::size_t>(q)];
-    if (c == 'X' || c == 'Y') xmask |= index_t(1) << q;
-    if (c == 'Z' || c == 'Y') zmask |= index_t(1) << q;
-    if (c == 'Y') ny++;
-  }
+  const auto masks = detail::pauli_masks(p, n);
+  const index_t xmask = masks.x, zmask = masks.z;
+  const int ny = masks.ny;
   // ⟨c|P|c ⊕ x⟩ = (−i)^ny · (−1)^{popcount(c & zmask)}: Y(c, 1 − c) = −i·(−1)^c.
   const int phase = ny % 4;  // (−i)^ny = 1, −i, −1, i
   const index_t d = reg.dimension();

@@ -13,6 +13,20 @@
 
 namespace frugal::quantum {
 
+namespace detail {
+
+/// Zeroes a register's View and sets entry 0 to 1 (|0…0⟩, or |0…0⟩⟨0…0| for ρ).
+template <class Exec, class ViewT>
+void set_first_basis_state(const Exec& exec, const ViewT& v) {
+  using value = typename ViewT::non_const_value_type;
+  Kokkos::deep_copy(exec, v, value(0, 0));
+  auto one = Kokkos::subview(v, std::make_pair(index_t(0), index_t(1)));
+  Kokkos::deep_copy(exec, one, value(1, 0));
+  exec.fence();
+}
+
+}  // namespace detail
+
 /// A pure state of n qubits: 2^n complex amplitudes, basis index bit q = qubit q.
 /// \tparam R float or double
 /// \tparam Space the execution space whose memory holds the amplitudes and that runs its kernels
@@ -38,12 +52,7 @@ class state_vector {
   [[nodiscard]] const Space& space() const noexcept { return m_exec; }
 
   /// Back to |0…0⟩.
-  void reset() {
-    Kokkos::deep_copy(m_exec, m_data, complex<R>(0, 0));
-    auto one = Kokkos::subview(m_data, std::make_pair(index_t(0), index_t(1)));
-    Kokkos::deep_copy(m_exec, one, complex<R>(1, 0));
-    m_exec.fence();
-  }
+  void reset() { detail::set_first_basis_state(m_exec, m_data); }
 
   /// The amplitudes on the host, in double.
   [[nodiscard]] cvector to_host() const {
@@ -106,12 +115,7 @@ class density_matrix {
   [[nodiscard]] const Space& space() const noexcept { return m_exec; }
 
   /// Back to |0…0⟩⟨0…0|.
-  void reset() {
-    Kokkos::deep_copy(m_exec, m_data, complex<R>(0, 0));
-    auto one = Kokkos::subview(m_data, std::make_pair(index_t(0), index_t(1)));
-    Kokkos::deep_copy(m_exec, one, complex<R>(1, 0));
-    m_exec.fence();
-  }
+  void reset() { detail::set_first_basis_state(m_exec, m_data); }
 
   /// ρ on the host, in double.
   [[nodiscard]] cmatrix to_host() const {
