@@ -38,6 +38,7 @@ struct settings {
   std::int64_t shots = 4096;
   double over_rotation = 0.05;
   double zz_scale = 1.0;
+  std::string ansatz = "ry_rz_cx";
   bool quick = false;
   bool progress = true;
 };
@@ -115,6 +116,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--layers", cfg.layers, "Ansatz layers (0: qubits + 1)")->capture_default_str();
+  app.add_option("--ansatz", cfg.ansatz, "Hardware-efficient ansatz: ry_rz_cx (RY, RZ + CX) or u3_cu3 (U3 + CU3)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ry_rz_cx", "u3_cu3"}));
   app.add_option("--noiseless-steps", cfg.noiseless_steps, "Adam steps of noise-unaware training")
       ->capture_default_str();
   app.add_option("--steps", cfg.steps, "Adam steps of the noise-model and RobustState fine-tuning")
@@ -155,13 +159,14 @@ int main(int argc, char** argv) {
       for (int t = 0; t < n; ++t) hidden.over_rotation.push_back((t % 2 ? -1 : 1) * cfg.over_rotation * (1 + 0.2 * t));
       hidden.zz_scale = cfg.zz_scale;
       const int layers = cfg.layers > 0 ? cfg.layers : n + 1;
-      const q::circuit ansatz = q::hardware_efficient_ansatz(n, layers, coupling);
+      const q::circuit ansatz = q::hardware_efficient_ansatz(
+          n, layers, coupling, cfg.ansatz == "u3_cu3" ? q::ansatz_style::u3_cu3 : q::ansatz_style::ry_rz_cx);
       const q::noise_model model(cal);
       std::printf(
-          "%d qubits on %s: %d-layer RY/RZ + CX ansatz (%d parameters, %zu CX); hidden over-rotation %.3f, "
-          "ZZ x%.1f\n",
-          n, cal.name.c_str(), layers, ansatz.parameters(), coupling.size() * static_cast<std::size_t>(layers),
-          cfg.over_rotation, cfg.zz_scale);
+          "%d qubits on %s: %d-layer %s ansatz (%d parameters, %zu two-qubit gates); hidden over-rotation "
+          "%.3f, ZZ x%.1f\n",
+          n, cal.name.c_str(), layers, cfg.ansatz.c_str(), ansatz.parameters(),
+          coupling.size() * static_cast<std::size_t>(layers), cfg.over_rotation, cfg.zz_scale);
       std::fflush(stdout);
       std::vector<std::pair<std::string, q::cvector>> targets = {{"GHZ", ghz(n)}, {"W", w_state(n)}};
       if (!cfg.quick) {
