@@ -39,6 +39,7 @@ struct settings {
   double over_rotation = 0.05;
   double zz_scale = 1.0;
   std::string ansatz = "ry_rz_cx";
+  std::string jacobian = "noiseless";
   bool quick = false;
   bool progress = true;
 };
@@ -116,6 +117,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--layers", cfg.layers, "Ansatz layers (0: qubits + 1)")->capture_default_str();
+  app.add_option("--jacobian", cfg.jacobian,
+                 "Simulator whose Jacobian chains the device-measured loss: noiseless (state vector) or model (the "
+                 "calibrated noise model, density-matrix adjoint sweep)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"noiseless", "model"}));
   app.add_option("--ansatz", cfg.ansatz, "Hardware-efficient ansatz: ry_rz_cx (RY, RZ + CX) or u3_cu3 (U3 + CU3)")
       ->capture_default_str()
       ->check(CLI::IsMember({"ry_rz_cx", "u3_cu3"}));
@@ -194,6 +200,7 @@ int main(int argc, char** argv) {
           result r{n, name, seed, 1 - unaware.loss.back(), device_fidelity(unaware.theta), 0, 0, 0, {}, {}};
           o.steps = cfg.steps;
           o.learning_rate = cfg.lr;
+          o.jacobian_noise = cfg.jacobian == "model" ? &model : nullptr;
           const auto on_model = q::train_on_outputs(
               ansatz, target, unaware.theta,
               [&](const std::vector<double>& th) { return q::pauli_expectations(q::simulate(ansatz, th, &model)); }, o,

@@ -191,3 +191,39 @@ TEST_CASE("stand-in device: counts, readout, hidden coherent errors") {
   CHECK_THROWS_AS((void)plain.run(c, theta, 0), frugal::invalid_argument);
   CHECK_THROWS_AS((void)plain.density(q::circuit(3), {}), frugal::invalid_argument);
 }
+
+TEST_CASE("density-matrix adjoint gradient equals finite differences, noisy and noiseless") {
+  const auto cal = q::calibrations::falcon_line(3);
+  const q::noise_model model(cal);
+  q::circuit c(3);
+  c.ry(0, q::angle::parameter(0))
+      .rz(1, q::angle::parameter(1))
+      .cx(0, 1)
+      .u3(2, q::angle::parameter(2), q::angle::parameter(3), 0.4);
+  c.crx(1, 2, q::angle::parameter(4)).rzz(0, 1, q::angle::parameter(0, -0.5, 0.2)).sx(2).cx(1, 2);
+  const std::vector<double> theta = {0.7, -1.1, 0.4, 2.0, -0.6};
+  frugal::rng gen(51);
+  cmatrix o = cmatrix::Zero(8, 8);
+  for (int k = 0; k < 4; ++k) {
+    q::pauli_string p{"", gen.uniform(-1, 1)};
+    for (int t = 0; t < 3; ++t) p.ops += "IXYZ"[gen.uniform_int(4)];
+    o += q::pauli_matrix(p);
+  }
+  for (const q::noise_model* noise : {static_cast<const q::noise_model*>(nullptr), &model}) {
+    const auto vg = q::density_adjoint_gradient(c, theta, o, noise);
+    auto value = [&](const std::vector<double>& t) { return (o * q::simulate(c, t, noise).to_host()).trace().real(); };
+    CHECK(vg.value == doctest::Approx(value(theta)).epsilon(1e-12));
+    for (std::size_t i = 0; i < theta.size(); ++i) {
+      auto plus = theta, minus = theta;
+      plus[i] += 1e-6;
+      minus[i] -= 1e-6;
+      CHECK(vg.gradient[i] == doctest::Approx((value(plus) - value(minus)) / 2e-6).epsilon(1e-6).scale(1e-6));
+    }
+  }
+  // Noiseless: equals the state-vector adjoint sweep.
+  const auto sv = q::adjoint_gradient(c, theta, q::observable{.dense = o});
+  const auto dm = q::density_adjoint_gradient(c, theta, o);
+  for (std::size_t i = 0; i < theta.size(); ++i)
+    CHECK(dm.gradient[i] == doctest::Approx(sv.gradient[i]).epsilon(1e-10));
+  CHECK_THROWS_AS((void)q::density_adjoint_gradient(c, theta, cmatrix::Zero(4, 4)), frugal::invalid_argument);
+}

@@ -18,6 +18,7 @@
 #include "calibration.hpp"
 #include "channels.hpp"
 #include "circuit.hpp"
+#include "gradients.hpp"
 #include "measurement.hpp"
 #include "operations.hpp"
 
@@ -113,23 +114,37 @@ class noise_model {
     return std::clamp(lambda, 0.0, d * d / (d * d - 1));
   }
 
+  /// A channel of a gate's noise and the qubits it acts on (q1 = −1 for one qubit).
+  struct placed_channel {
+    const channel* e;
+    int q0, q1;
+  };
+
+  /// The channels applied after `op`, in order (none for virtual gates).
+  [[nodiscard]] std::vector<placed_channel> noise_after(const operation& op) const {
+    std::vector<placed_channel> out;
+    if (is_virtual_gate(op.kind)) return out;
+    const int k = gate_qubits(op.kind);
+    const prepared& p = prepared_for(op);
+    out.push_back({&p.r0, op.q0, -1});
+    if (k == 2) out.push_back({&*p.r1, op.q1, -1});
+    if (p.depolarizing) out.push_back({&*p.depolarizing, op.q0, k == 2 ? op.q1 : -1});
+    return out;
+  }
+
   /// Applies `op` (as matrix `u`, which may differ from the ideal one) and then its noise.
   template <Real R, class S>
   void apply(density_matrix<R, S>& rho, const operation& op, const cmatrix& u) const {
-    const int k = gate_qubits(op.kind);
-    if (k == 1)
+    if (gate_qubits(op.kind) == 1)
       apply_unitary(rho, u, op.q0);
     else
       apply_unitary(rho, u, op.q0, op.q1);
-    if (is_virtual_gate(op.kind)) return;
-    const prepared& p = prepared_for(op);
-    apply_channel(rho, p.r0, op.q0);
-    if (k == 2) apply_channel(rho, *p.r1, op.q1);
-    if (!p.depolarizing) return;
-    if (k == 1)
-      apply_channel(rho, *p.depolarizing, op.q0);
-    else
-      apply_channel(rho, *p.depolarizing, op.q0, op.q1);
+    for (const auto& c : noise_after(op)) {
+      if (c.q1 < 0)
+        apply_channel(rho, *c.e, c.q0);
+      else
+        apply_channel(rho, *c.e, c.q0, c.q1);
+    }
   }
 
   /// Per-qubit readout confusion.
@@ -181,6 +196,83 @@ template <Real R = double>
       apply_operation(rho, op, theta);
   }
   return rho;
+}
+
+/// Tr(O·ρ(θ)) and its exact gradient for the circuit run from |0…0⟩ with `noise` (nullptr:
+/// noiseless) on a density matrix, by an adjoint sweep in the Heisenberg picture: the forward pass
+/// keeps ρ before each gate; the backward pass carries λ = O back through each gate's noise (the
+/// adjoint channel, superoperator S†) and unitary (U†λU), and ∂/∂a of a gate's angle is
+/// 2·Re Tr(λ·∂U·ρ·U†). Memory: one density matrix per gate. `observable` is a dense Hermitian
+/// matrix on the host (n ≤ 10).
+[[nodiscard]] inline value_and_gradient density_adjoint_gradient(const circuit& c, const std::vector<double>& theta,
+                                                                 const cmatrix& observable,
+                                                                 const noise_model* noise = nullptr) {
+  c.check_parameters(theta);
+  const int n = c.qubits();
+  const index_t d = index_t(1) << n;
+  check(n <= 10, "frugal::quantum::density_adjoint_gradient: ", n, " qubits (at most 10)");
+  check(observable.rows() == d && observable.cols() == d, "frugal::quantum::density_adjoint_gradient: observable is ",
+        observable.rows(), "x", observable.cols(), " for ", n, " qubits");
+  if (noise)
+    check(noise->qubits() == n, "frugal::quantum::density_adjoint_gradient: ", n, "-qubit circuit on a ",
+          noise->qubits(), "-qubit device");
+  const auto& ops = c.operations();
+  std::vector<density_matrix<double>> before;
+  before.reserve(ops.size());
+  density_matrix<double> rho(n);
+  for (const auto& op : ops) {
+    before.push_back(rho.clone());
+    if (noise)
+      noise->apply(rho, op, circuit::matrix(op, theta));
+    else
+      apply_operation(rho, op, theta);
+  }
+  value_and_gradient out;
+  out.value = (observable * rho.to_host()).trace().real();
+  out.gradient.assign(theta.size(), 0.0);
+  // λ lives in a density_matrix register (it is Hermitian, not a state; the kernels do not care).
+  density_matrix<double> lambda(n);
+  {
+    auto h = Kokkos::create_mirror_view(lambda.data());
+    for (index_t r = 0; r < d; ++r)
+      for (index_t col = 0; col < d; ++col)
+        h(r * d + col) = complex<double>(observable(r, col).real(), observable(r, col).imag());
+    Kokkos::deep_copy(lambda.data(), h);
+  }
+  for (std::size_t k = ops.size(); k-- > 0;) {
+    const operation& op = ops[k];
+    const int nq = gate_qubits(op.kind);
+    if (noise) {
+      const auto chans = noise->noise_after(op);
+      for (auto it = chans.rbegin(); it != chans.rend(); ++it) {
+        const cmatrix adj = it->e->superoperator().adjoint();
+        if (it->q1 < 0)
+          apply_superoperator(lambda, adj, it->q0);
+        else
+          apply_superoperator(lambda, adj, it->q0, it->q1);
+      }
+    }
+    const cmatrix u = circuit::matrix(op, theta);
+    const auto values = circuit::angle_values(op, theta);
+    for (int j = 0; j < gate_angles(op.kind); ++j) {
+      const angle& a = op.angles[static_cast<std::size_t>(j)];
+      if (!a.is_parameter()) continue;
+      auto x = before[k].clone();  // X = ∂U·ρ·U†, applied as the superoperator ∂U ⊗ Ū
+      const cmatrix s = kron(gate_derivative(op.kind, values, j), u.conjugate());
+      if (nq == 1)
+        apply_superoperator(x, s, op.q0);
+      else
+        apply_superoperator(x, s, op.q0, op.q1);
+      const cmatrix lh = lambda.to_host(), xh = x.to_host();
+      out.gradient[static_cast<std::size_t>(a.index)] += 2 * a.scale * (lh.cwiseProduct(xh.transpose())).sum().real();
+    }
+    // λ ← U†·λ·U (the Heisenberg picture of ρ ↦ UρU†)
+    if (nq == 1)
+      apply_superoperator(lambda, kron(u.adjoint(), u.transpose()), op.q0);
+    else
+      apply_superoperator(lambda, kron(u.adjoint(), u.transpose()), op.q0, op.q1);
+  }
+  return out;
 }
 
 /// A device: runs a circuit (every qubit measured in the computational basis at the end) for a

@@ -176,6 +176,10 @@ struct state_preparation_options {
   int steps = 60;
   double learning_rate = 0.02;  ///< Adam
   progress_callback progress;   ///< phase "robuststate", metrics loss and (when monitored) fidelity
+  /// `train_on_outputs`: the simulator whose Jacobian chains dL/d outputs — nullptr: the noiseless
+  /// state-vector simulator (adjoint sweep); a noise model: the noisy density-matrix simulator
+  /// (`density_adjoint_gradient`), whose Jacobian also knows how noise shrinks each output.
+  const noise_model* jacobian_noise = nullptr;
 };
 
 /// Loss, monitored fidelity and parameters after every step.
@@ -261,7 +265,9 @@ inline cmatrix pauli_sum_matrix(const std::vector<double>& weights, int n) {
       g[k] = 2 * (o[k] - c[k]) / d;
     }
     // Jᵀg in one adjoint sweep: ∇θ ⟨Σ_P g_P·P⟩ on the simulator.
-    const auto vg = adjoint_gradient(ansatz, theta, observable{{}, {}, detail::pauli_sum_matrix(g, n)});
+    const cmatrix weighted = detail::pauli_sum_matrix(g, n);
+    const auto vg = options.jacobian_noise ? density_adjoint_gradient(ansatz, theta, weighted, options.jacobian_noise)
+                                           : adjoint_gradient(ansatz, theta, observable{{}, {}, weighted});
     trace.loss.push_back(loss);
     adam.step(theta, vg.gradient, options.learning_rate);
     if (monitor) trace.fidelity.push_back(monitor(theta));
