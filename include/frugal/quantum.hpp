@@ -4,9 +4,9 @@
 /// and analysis.
 
 #include "core.hpp"
-#include "quantum/channels.hpp"
 #include "quantum/ansatz.hpp"
 #include "quantum/calibration.hpp"
+#include "quantum/channels.hpp"
 #include "quantum/circuit.hpp"
 #include "quantum/device.hpp"
 #include "quantum/gates.hpp"
@@ -14,6 +14,6 @@
 #include "quantum/kernels.hpp"
 #include "quantum/measurement.hpp"
 #include "quantum/operations.hpp"
-#include "quantum/robuststate.hpp"
 #include "quantum/registers.hpp"
+#include "quantum/robuststate.hpp"
 #include "quantum/types.hpp"
