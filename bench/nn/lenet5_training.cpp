@@ -2,6 +2,7 @@
 // identical network, loss, optimizer and batch, both measured in this run, plus Eigen's SGEMM
 // rate as the compute ceiling of this machine. Prints medians and ratios.
 #include <frugal/frugal.hpp>
+#include "../common/timing.hpp"
 
 #include <Eigen/Core>
 
@@ -17,10 +18,7 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
+using frugal::bench::median;
 
 /// Median GFLOP/s of a single-precision 256^3 Eigen GEMM: what one core can do on dense math.
 double eigen_sgemm_gflops(int reps) {

@@ -6,6 +6,8 @@
 // Medians of repeated runs.
 #include <frugal/quantum.hpp>
 
+#include "../common/timing.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,23 +21,11 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
+using frugal::bench::median;
 
-/// Median seconds of f: at least 5 and at most `max_reps` runs, stopping after ~0.5 s.
+/// Median seconds of f: 5 to `max_reps` runs, stopping after ~0.5 s.
 double time_median(const std::function<void()>& f, int max_reps = 41) {
-  f();  // warm-up
-  std::vector<double> t;
-  double total = 0;
-  for (int r = 0; r < max_reps && (r < 5 || total < 0.5); ++r) {
-    const auto start = clock_type::now();
-    f();
-    t.push_back(std::chrono::duration<double>(clock_type::now() - start).count());
-    total += t.back();
-  }
-  return median(t);
+  return frugal::bench::time_median(f, max_reps, 5, 0.5);
 }
 
 /// Copy bandwidth (bytes read + written per second) of a `bytes`-byte memcpy.

@@ -5,6 +5,7 @@
 //
 //   bench_bcr [--quick]
 #include <frugal/sparse.hpp>
+#include "../common/timing.hpp"
 
 #include <Eigen/Core>
 #include <Eigen/SparseCore>
@@ -28,24 +29,9 @@ using dense_rm = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Row
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
+using frugal::bench::median;
 
-/// Median seconds of f: at least 3 and at most `max_reps` runs, stopping after ~0.6 s.
-double time_median(const std::function<void()>& f, int max_reps) {
-  f();  // warm-up
-  std::vector<double> t;
-  double total = 0;
-  for (int r = 0; r < max_reps && (r < 3 || total < 0.6); ++r) {
-    const auto start = clock_type::now();
-    f();
-    t.push_back(std::chrono::duration<double>(clock_type::now() - start).count());
-    total += t.back();
-  }
-  return median(t);
-}
+using frugal::bench::time_median;
 
 /// Eigen's single-precision GEMM rate on 512^3 (GFLOP/s): the dense compute ceiling here.
 double eigen_gemm_gflops() {

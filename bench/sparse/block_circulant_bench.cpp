@@ -9,6 +9,7 @@
 //   bench_block_circulant --quick    a small subset
 #include <frugal/core/rng.hpp>
 #include <frugal/sparse/block_circulant_matrix.hpp>
+#include "../common/timing.hpp"
 
 #include <Eigen/Core>
 #include <Kokkos_Core.hpp>
@@ -30,10 +31,7 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
+using frugal::bench::median;
 
 /// Median seconds per call of `f` over `reps` samples; each sample repeats `f` enough times to
 /// last about `sample_seconds` (calibrated once, after a warm-up).

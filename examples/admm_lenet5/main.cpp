@@ -23,6 +23,7 @@
 
 #include "../common/plot.hpp"
 #include "../common/progress_bar.hpp"
+#include "../common/stats.hpp"
 
 namespace nn = frugal::nn;
 namespace admm = frugal::admm;
@@ -444,10 +445,7 @@ std::vector<run_result> run_parallel(std::vector<std::function<run_result()>> jo
   return results;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
-}
+using frugal::examples::median;
 
 }  // namespace
 

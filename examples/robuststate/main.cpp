@@ -20,6 +20,7 @@
 
 #include "../common/plot.hpp"
 #include "../common/progress_bar.hpp"
+#include "../common/stats.hpp"
 
 namespace q = frugal::quantum;
 using frugal::index_t;
@@ -87,10 +88,7 @@ q::calibration first_qubits(const q::calibration& cal, int n) {
   return c;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
+using frugal::examples::median;
 
 struct result {
   int n;

@@ -230,13 +230,7 @@ inline cmatrix gate_derivative(gate_kind k, std::array<double, 3> a, int j) {
         d1 = cmatrix::Zero(2, 2);
         d1.col(1) = i1 * u1.col(1);
       }
-      if (k == gate_kind::u3) return d1;
-      cmatrix d = cmatrix::Zero(4, 4);
-      d(1, 1) = d1(0, 0);
-      d(1, 3) = d1(0, 1);
-      d(3, 1) = d1(1, 0);
-      d(3, 3) = d1(1, 1);
-      return d;
+      return k == gate_kind::u3 ? d1 : zero_control_block(gates::controlled(d1));
     }
     default:
       throw invalid_argument(std::string("frugal::quantum::gate_derivative: gate ") + gate_name(k) + " has no angles");

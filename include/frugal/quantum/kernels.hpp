@@ -59,6 +59,21 @@ bit_layout<K> make_layout(const std::array<int, K>& bits) {
   return l;
 }
 
+/// Host SIMD path shared by the kernels: when 2^(lowest target bit) ≥ the xsimd batch width L,
+/// groups cL … cL + L − 1 sit at L consecutive addresses, so `body(p, base)` can treat each
+/// sub-index as one complex batch at p + base + offset. Runs body for every chunk on `exec` and
+/// returns true, or returns false (running nothing) when the layout does not allow it.
+template <class R, int K, class Exec, class ViewT, class Body>
+bool for_each_simd_chunk(const char* label, const Exec& exec, const ViewT& v, const bit_layout<K>& layout,
+                         index_t groups, const Body& body) {
+  constexpr index_t L = static_cast<index_t>(xsimd::batch<std::complex<R>>::size);
+  if ((index_t(1) << layout.sorted[0]) < L || groups < L) return false;
+  auto* p = reinterpret_cast<std::complex<R>*>(v.data());
+  Kokkos::parallel_for(label, Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups / L),
+                       [=](index_t chunk) { body(p, layout.base(chunk * L)); });
+  return true;
+}
+
 }  // namespace detail
 
 /// v ← M·v on the bits `bits` of the 2^m-entry vector `v` (a rank-1 View): for every assignment of
@@ -74,25 +89,21 @@ void apply_bits(const Exec& exec, const ViewT& v, int m, const small_matrix<R, (
     // Host path: when 2^(lowest target bit) ≥ the SIMD width, the groups of one chunk sit at
     // consecutive addresses, so each sub-index is one xsimd complex batch (split re/im inside).
     using batch = xsimd::batch<std::complex<R>>;
-    constexpr index_t L = static_cast<index_t>(batch::size);
-    if ((index_t(1) << layout.sorted[0]) >= L && groups >= L) {
-      auto* p = reinterpret_cast<std::complex<R>*>(v.data());
-      std::complex<R> mm[D * D];
-      for (int i = 0; i < D * D; ++i) mm[i] = {mat.a[i].real(), mat.a[i].imag()};
-      Kokkos::parallel_for("frugal::quantum::apply_bits_simd",
-                           Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups / L),
-                           [=](index_t chunk) {
-                             const index_t base = layout.base(chunk * L);
-                             batch x[D];
-                             for (int j = 0; j < D; ++j) x[j] = batch::load_unaligned(p + base + layout.offset[j]);
-                             for (int i = 0; i < D; ++i) {
-                               batch acc = batch(mm[i * D]) * x[0];
-                               for (int j = 1; j < D; ++j) acc = acc + batch(mm[i * D + j]) * x[j];
-                               acc.store_unaligned(p + base + layout.offset[i]);
-                             }
-                           });
-      return;
-    }
+    std::complex<R> mm[D * D];
+    for (int i = 0; i < D * D; ++i) mm[i] = {mat.a[i].real(), mat.a[i].imag()};
+    const bool done = detail::for_each_simd_chunk<R>("frugal::quantum::apply_bits_simd", exec, v, layout, groups,
+                                                     [=](std::complex<R>* p, index_t base) {
+                                                       batch x[D];
+                                                       for (int j = 0; j < D; ++j)
+                                                         x[j] = batch::load_unaligned(p + base + layout.offset[j]);
+                                                       for (int i = 0; i < D; ++i) {
+                                                         batch acc = batch(mm[i * D]) * x[0];
+                                                         for (int j = 1; j < D; ++j)
+                                                           acc = acc + batch(mm[i * D + j]) * x[j];
+                                                         acc.store_unaligned(p + base + layout.offset[i]);
+                                                       }
+                                                     });
+    if (done) return;
   }
   Kokkos::parallel_for(
       "frugal::quantum::apply_bits", Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups),
@@ -142,22 +153,15 @@ void apply_bits(const Exec& exec, const ViewT& v, int m, const monomial_matrix<R
   const index_t groups = index_t(1) << (m - K);
   if constexpr (HostExecutionSpace<Exec>) {
     using batch = xsimd::batch<std::complex<R>>;  // as in the dense kernel: one batch per sub-index
-    constexpr index_t L = static_cast<index_t>(batch::size);
-    if ((index_t(1) << layout.sorted[0]) >= L && groups >= L) {
-      auto* p = reinterpret_cast<std::complex<R>*>(v.data());
-      std::complex<R> val[D];
-      for (int i = 0; i < D; ++i) val[i] = {mat.value[i].real(), mat.value[i].imag()};
-      Kokkos::parallel_for("frugal::quantum::apply_bits_monomial_simd",
-                           Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups / L),
-                           [=](index_t chunk) {
-                             const index_t base = layout.base(chunk * L);
-                             batch x[D];
-                             for (int j = 0; j < D; ++j) x[j] = batch::load_unaligned(p + base + layout.offset[j]);
-                             for (int i = 0; i < D; ++i)
-                               (batch(val[i]) * x[mat.column[i]]).store_unaligned(p + base + layout.offset[i]);
-                           });
-      return;
-    }
+    std::complex<R> val[D];
+    for (int i = 0; i < D; ++i) val[i] = {mat.value[i].real(), mat.value[i].imag()};
+    const bool done = detail::for_each_simd_chunk<R>(
+        "frugal::quantum::apply_bits_monomial_simd", exec, v, layout, groups, [=](std::complex<R>* p, index_t base) {
+          batch x[D];
+          for (int j = 0; j < D; ++j) x[j] = batch::load_unaligned(p + base + layout.offset[j]);
+          for (int i = 0; i < D; ++i) (batch(val[i]) * x[mat.column[i]]).store_unaligned(p + base + layout.offset[i]);
+        });
+    if (done) return;
   }
   Kokkos::parallel_for(
       "frugal::quantum::apply_bits_monomial", Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups),
@@ -178,35 +182,29 @@ void apply_conjugation(const Exec& exec, const ViewT& rho, int n, const small_ma
   const index_t groups = index_t(1) << (2 * n - 4);
   if constexpr (HostExecutionSpace<Exec>) {
     using batch = xsimd::batch<std::complex<R>>;  // as in apply_bits: one batch per sub-index
-    constexpr index_t L = static_cast<index_t>(batch::size);
-    if ((index_t(1) << layout.sorted[0]) >= L && groups >= L) {
-      auto* p = reinterpret_cast<std::complex<R>*>(rho.data());
-      std::complex<R> uu[16], uc[16];
-      for (int i = 0; i < 16; ++i) {
-        uu[i] = {u.a[i].real(), u.a[i].imag()};
-        uc[i] = std::conj(uu[i]);
-      }
-      Kokkos::parallel_for("frugal::quantum::apply_conjugation_simd",
-                           Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups / L),
-                           [=](index_t chunk) {
-                             const index_t base = layout.base(chunk * L);
-                             batch b[16], t[16];
-                             for (int j = 0; j < 16; ++j) b[j] = batch::load_unaligned(p + base + layout.offset[j]);
-                             for (int r = 0; r < 4; ++r)  // T = U·B
-                               for (int c = 0; c < 4; ++c) {
-                                 batch acc = batch(uu[r * 4]) * b[c];
-                                 for (int k = 1; k < 4; ++k) acc = acc + batch(uu[r * 4 + k]) * b[k * 4 + c];
-                                 t[r * 4 + c] = acc;
-                               }
-                             for (int r = 0; r < 4; ++r)  // B' = T·U†: B'(r, c) = Σ_k T(r, k)·conj(U(c, k))
-                               for (int c = 0; c < 4; ++c) {
-                                 batch acc = t[r * 4] * batch(uc[c * 4]);
-                                 for (int k = 1; k < 4; ++k) acc = acc + t[r * 4 + k] * batch(uc[c * 4 + k]);
-                                 acc.store_unaligned(p + base + layout.offset[r * 4 + c]);
-                               }
-                           });
-      return;
+    std::complex<R> uu[16], uc[16];
+    for (int i = 0; i < 16; ++i) {
+      uu[i] = {u.a[i].real(), u.a[i].imag()};
+      uc[i] = std::conj(uu[i]);
     }
+    const bool done = detail::for_each_simd_chunk<R>(
+        "frugal::quantum::apply_conjugation_simd", exec, rho, layout, groups, [=](std::complex<R>* p, index_t base) {
+          batch b[16], t[16];
+          for (int j = 0; j < 16; ++j) b[j] = batch::load_unaligned(p + base + layout.offset[j]);
+          for (int r = 0; r < 4; ++r)  // T = U·B
+            for (int c = 0; c < 4; ++c) {
+              batch acc = batch(uu[r * 4]) * b[c];
+              for (int k = 1; k < 4; ++k) acc = acc + batch(uu[r * 4 + k]) * b[k * 4 + c];
+              t[r * 4 + c] = acc;
+            }
+          for (int r = 0; r < 4; ++r)  // B' = T·U†: B'(r, c) = Σ_k T(r, k)·conj(U(c, k))
+            for (int c = 0; c < 4; ++c) {
+              batch acc = t[r * 4] * batch(uc[c * 4]);
+              for (int k = 1; k < 4; ++k) acc = acc + t[r * 4 + k] * batch(uc[c * 4 + k]);
+              acc.store_unaligned(p + base + layout.offset[r * 4 + c]);
+            }
+        });
+    if (done) return;
   }
   Kokkos::parallel_for(
       "frugal::quantum::apply_conjugation", Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups),

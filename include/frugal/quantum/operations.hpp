@@ -80,10 +80,10 @@ void apply_unitary(const Exec& exec, density_matrix<R, S>& rho, const cmatrix& u
   check_qubits("frugal::quantum::apply_unitary", {q0, q1}, rho.qubits());
   check_unitary("frugal::quantum::apply_unitary", u, 4);
   const int n = rho.qubits();
-  monomial_matrix<R, 4> mono{};
-  if (monomial_matrix<R, 4>::from(u, mono))  // U ⊗ Ū is monomial too: one multiply per entry
-    detail::apply_matrix<4, Exec, typename density_matrix<R, S>::view_type, R>(
-        exec, rho.data(), 2 * n, kron(u, u.conjugate()), {q0, q1, n + q0, n + q1});
+  // U monomial ⇔ U ⊗ Ū monomial: then one multiply per entry, else U·B·U† per 4 × 4 block.
+  monomial_matrix<R, 16> mono{};
+  if (monomial_matrix<R, 16>::from(kron(u, u.conjugate()), mono))
+    apply_bits<4>(exec, rho.data(), 2 * n, mono, {q0, q1, n + q0, n + q1});
   else
     apply_conjugation(exec, rho.data(), n, small_matrix<R, 4>::from(u), q0, q1);
 }
