@@ -4,6 +4,7 @@
 
 #include "admm.hpp"
 #include "core.hpp"
+#include "embedding.hpp"
 #include "io.hpp"
 #include "nn.hpp"
 #include "quantum.hpp"

@@ -1,0 +1,678 @@
+#pragma once
+/// \file
+/// The FIITED adaptive embedding table in a virtually-hashed, physically-indexed (VHPI) layout.
+///
+/// Every row is a block of k contiguous fixed-width chunks in a shared chunk pool. An id is hashed
+/// to a slot of an open-addressing table (the virtual index); the slot holds the physical index of
+/// the row's first chunk and k (the physical index). A row with k live chunks has dimension k·w:
+/// its chunks are always the leading ones and the missing trailing dimensions read as zero, so a
+/// lookup reads one contiguous run of k·w floats, like a row of a full table.
+///
+/// Shrinking a row returns its trailing chunks to a free list (one list per block size); growing
+/// moves the row to a block of the new size (from the free lists or the pool's unused tail) and
+/// initialises the new chunks. When the free fraction passes a threshold the pool is compacted into
+/// a new, exactly sized mapping and the old one is unmapped, so the process's resident memory
+/// really falls.
+///
+/// Per chunk the table keeps its values (w floats) and an importance score (4 bytes); per slot the
+/// id, the block (first chunk and k packed in 4 bytes), the row-wise Adagrad accumulator and the
+/// score of the row's next, not yet live chunk (4 bytes each). `bytes_allocated()` counts all of
+/// it. Limits: at most 31 chunks per row and 2^27 chunks in the pool.
+///
+/// Rows materialise on their first update (`new_row_chunks` chunks, with the values a full table
+/// would have started from); a row never updated reads as zero.
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../core/checkpoint.hpp"
+#include "../core/error.hpp"
+#include "../core/execution.hpp"
+#include "bags.hpp"
+#include "detail/page_buffer.hpp"
+#include "importance.hpp"
+
+namespace frugal::embedding {
+
+/// Options of `adaptive_table`.
+struct adaptive_table_options {
+  index_t chunk_width = 8;      ///< w: dimensions per chunk; must divide dim
+  index_t new_row_chunks = -1;  ///< chunks a row gets at its first update; -1 = all (dim / w)
+  pooling mode = pooling::sum;
+  sparse_optimizer optimizer = {};
+  float init_scale = 0.05f;  ///< as `dense_table_options::init_scale`; same values for the same seed
+  std::uint64_t seed = 1;
+  double max_load = 0.7;            ///< slot-table load factor that triggers growth
+  double compact_threshold = 0.25;  ///< compact when free chunks exceed this fraction of the pool
+};
+
+/// FIITED / VHPI adaptive embedding table. See the file comment.
+/// \tparam Importance how a step's accesses and gradients raise a chunk's score
+/// \tparam Exec host execution space of the lookup
+template <ImportancePolicy Importance = fiited_importance, HostExecutionSpace Exec = default_host_space>
+class adaptive_table {
+ public:
+  using execution_space = Exec;
+  using importance_type = Importance;
+  /// Most chunks one row may hold, and most chunks in the pool.
+  static constexpr index_t max_chunks_per_row = 31;
+  static constexpr std::size_t max_pool_chunks = std::size_t{1} << 27;
+  static constexpr std::uint32_t npos = 0xFFFFFFFFu;
+
+  /// One slot of the virtual index.
+  struct slot {
+    std::uint32_t key = 0;    ///< id + 1; 0 = empty
+    std::uint32_t block = 0;  ///< first chunk << 5 | live chunks (0 = no chunk)
+    float accumulator = 0;    ///< row-wise Adagrad state
+    float candidate = 0;      ///< score of the row's next (not yet live) chunk
+
+    [[nodiscard]] std::uint32_t chunks() const noexcept { return block & 31u; }
+    [[nodiscard]] std::uint32_t first() const noexcept { return block >> 5; }
+  };
+  static_assert(sizeof(slot) == 16);
+
+  adaptive_table(index_t rows, index_t dim, adaptive_table_options options = {}, Importance importance = {},
+                 Exec exec = Exec{})
+      : m_rows(rows), m_dim(dim), m_options(options), m_importance(importance), m_exec(std::move(exec)) {
+    constexpr const char* where = "frugal::embedding::adaptive_table";
+    check(rows > 0 && rows <= (index_t{1} << 32) - 1, where, ": rows = ", rows, " must be in [1, 2^32 - 1]");
+    check(dim > 0, where, ": dim = ", dim, " must be positive");
+    check(options.chunk_width > 0 && dim % options.chunk_width == 0, where, ": chunk_width = ", options.chunk_width,
+          " must be positive and divide dim = ", dim);
+    m_chunks_per_row = dim / options.chunk_width;
+    check(m_chunks_per_row <= max_chunks_per_row, where, ": ", m_chunks_per_row, " chunks per row, at most ",
+          max_chunks_per_row, "; use a wider chunk");
+    if (m_options.new_row_chunks < 0) m_options.new_row_chunks = m_chunks_per_row;
+    check(m_options.new_row_chunks <= m_chunks_per_row, where, ": new_row_chunks = ", m_options.new_row_chunks,
+          " exceeds dim / chunk_width = ", m_chunks_per_row);
+    check(options.max_load > 0 && options.max_load < 1, where, ": max_load = ", options.max_load, " must be in (0, 1)");
+    check(options.compact_threshold >= 0 && options.compact_threshold < 1, where,
+          ": compact_threshold = ", options.compact_threshold, " must be in [0, 1)");
+    check(options.init_scale >= 0, where, ": init_scale = ", options.init_scale, " must be >= 0");
+    m_options.optimizer.validate(where);
+    m_free_heads.assign(static_cast<std::size_t>(m_chunks_per_row) + 1, npos);
+    rehash(16);
+  }
+
+  // ---- shape ---------------------------------------------------------------------------------
+  [[nodiscard]] index_t rows() const noexcept { return m_rows; }
+  [[nodiscard]] index_t dim() const noexcept { return m_dim; }
+  [[nodiscard]] index_t chunk_width() const noexcept { return m_options.chunk_width; }
+  [[nodiscard]] index_t chunks_per_row() const noexcept { return m_chunks_per_row; }
+  [[nodiscard]] pooling mode() const noexcept { return m_options.mode; }
+  [[nodiscard]] const adaptive_table_options& options() const noexcept { return m_options; }
+
+  // ---- occupancy -----------------------------------------------------------------------------
+  /// Chunks owned by rows.
+  [[nodiscard]] std::size_t live_chunks() const noexcept { return m_live_chunks; }
+  /// Chunks on the free lists.
+  [[nodiscard]] std::size_t free_chunks() const noexcept { return m_free_count; }
+  /// Chunks the pool can hold without growing.
+  [[nodiscard]] std::size_t pool_capacity() const noexcept { return m_scores.size(); }
+  /// Occupied slots (rows with chunks, and rows tracked as candidates with none).
+  [[nodiscard]] std::size_t entries() const noexcept { return m_entries; }
+  [[nodiscard]] std::size_t slot_capacity() const noexcept { return m_slots.size(); }
+  /// Live parameters: live chunks × chunk width.
+  [[nodiscard]] std::size_t live_parameters() const noexcept {
+    return m_live_chunks * static_cast<std::size_t>(m_options.chunk_width);
+  }
+  /// Chunks given to a row at its first update (the budget controller sets this).
+  [[nodiscard]] index_t new_row_chunks() const noexcept { return m_options.new_row_chunks; }
+  void set_new_row_chunks(index_t k) {
+    check(k >= 0 && k <= m_chunks_per_row, "frugal::embedding::adaptive_table::set_new_row_chunks: ", k,
+          " outside [0, ", m_chunks_per_row, "]");
+    m_options.new_row_chunks = k;
+  }
+
+  /// Every byte held from the system: slot table, chunk values and scores.
+  [[nodiscard]] std::size_t bytes_allocated() const noexcept {
+    return m_slots.bytes() + m_values.bytes() + m_scores.bytes();
+  }
+
+  /// Bytes the table holds after compaction with `entries` occupied slots and `chunks` live chunks
+  /// (what `compact()` and the slot-table sizing of `apply_targets` give).
+  [[nodiscard]] std::size_t bytes_for(std::size_t entries, std::size_t chunks) const noexcept {
+    const auto w = static_cast<std::size_t>(m_options.chunk_width);
+    return detail::allocation_bytes(slot_capacity_for(entries) * sizeof(slot)) +
+           detail::allocation_bytes(chunks * w * sizeof(float)) + detail::allocation_bytes(chunks * sizeof(float));
+  }
+
+  // ---- rows ----------------------------------------------------------------------------------
+  /// Live chunks of id `id` (0 if absent).
+  [[nodiscard]] index_t row_chunks(std::uint32_t id) const noexcept {
+    const std::uint32_t s = find(id);
+    return s == npos ? 0 : m_slots[s].chunks();
+  }
+
+  /// The `dim()` values id `id` reads as (zeros beyond its live chunks).
+  [[nodiscard]] std::vector<float> row_values(std::uint32_t id) const {
+    std::vector<float> out(static_cast<std::size_t>(m_dim), 0.0f);
+    const std::uint32_t s = find(id);
+    if (s == npos) return out;
+    const auto w = static_cast<std::size_t>(m_options.chunk_width);
+    std::copy_n(m_values.data() + static_cast<std::size_t>(m_slots[s].first()) * w, m_slots[s].chunks() * w,
+                out.begin());
+    return out;
+  }
+
+  /// Importance scores of id `id`'s live chunks.
+  [[nodiscard]] std::vector<float> row_scores(std::uint32_t id) const {
+    const std::uint32_t s = find(id);
+    if (s == npos) return {};
+    const float* p = m_scores.data() + m_slots[s].first();
+    return std::vector<float>(p, p + m_slots[s].chunks());
+  }
+
+  /// Sets id `id` to `k` live chunks: trailing chunks are returned to the free lists, new ones are
+  /// initialised as a full table would have started them. `k = 0` removes the row entirely.
+  void resize_row(std::uint32_t id, index_t k) {
+    check(static_cast<index_t>(id) < m_rows, "frugal::embedding::adaptive_table::resize_row: id ", id, " >= rows ",
+          m_rows);
+    check(k >= 0 && k <= m_chunks_per_row, "frugal::embedding::adaptive_table::resize_row: ", k, " chunks outside [0, ",
+          m_chunks_per_row, "]");
+    std::uint32_t s = find(id);
+    if (s == npos) {
+      if (k == 0) return;
+      s = insert(id);
+    }
+    set_chunks(s, static_cast<std::uint32_t>(k));
+    if (k == 0) erase_slot(s);
+    maybe_compact();
+  }
+
+  /// Materialises every row with all chunks (a full table in VHPI form).
+  void materialize_all() {
+    for (index_t id = 0; id < m_rows; ++id) {
+      std::uint32_t s = find(static_cast<std::uint32_t>(id));
+      if (s == npos) s = insert(static_cast<std::uint32_t>(id));
+      set_chunks(s, static_cast<std::uint32_t>(m_chunks_per_row));
+    }
+  }
+
+  // ---- lookup and update ---------------------------------------------------------------------
+  /// Pooled lookup into `out` (bags.size() × dim()). Two passes: the ids are resolved to their
+  /// blocks (slot lines prefetched ahead), then each bag sums its rows (row data prefetched ahead).
+  void forward(const bag_batch& bags, std::span<float> out) const {
+    validate("frugal::embedding::adaptive_table::forward", bags, m_rows, m_options.mode);
+    check_extent("frugal::embedding::adaptive_table::forward", "output size", out.size(),
+                 static_cast<std::size_t>(bags.size() * m_dim));
+    const std::size_t n = bags.indices.size();
+    m_resolved.resize(n);
+    const std::uint32_t* indices = bags.indices.data();
+    std::uint32_t* resolved = m_resolved.data();
+    const adaptive_table* self = this;
+    constexpr std::size_t ahead = 16;
+    const std::size_t mask = m_slots.size() - 1;
+    const slot* slots = m_slots.data();
+    parallel_for("frugal::embedding::adaptive_table::resolve", m_exec, static_cast<index_t>(n), [=](index_t i) {
+      const auto k = static_cast<std::size_t>(i);
+      if (k + ahead < n) FRUGAL_PREFETCH(slots + (self->hash(indices[k + ahead]) & mask));
+      const std::uint32_t s = self->find(indices[k]);
+      resolved[k] = s == npos ? 0u : slots[s].block;
+    });
+    const auto d = static_cast<std::size_t>(m_dim), w = static_cast<std::size_t>(m_options.chunk_width);
+    const index_t* offsets = bags.offsets.data();
+    const float* weights = bags.weights.empty() ? nullptr : bags.weights.data();
+    const float* values = m_values.data();
+    float* o = out.data();
+    const bool mean = m_options.mode == pooling::mean;
+    const auto total = static_cast<index_t>(n);
+    detail::dispatch_width(d, [&](auto width) {
+      constexpr int D = decltype(width)::value;
+      parallel_for("frugal::embedding::adaptive_table::forward", m_exec, bags.size(), [=](index_t b) {
+        float* y = o + static_cast<std::size_t>(b) * d;
+        const index_t begin = offsets[b], end = offsets[b + 1];
+        auto row = [=](index_t i) { return values + static_cast<std::size_t>(resolved[i] >> 5) * w; };
+        auto len = [=](index_t i) { return static_cast<std::size_t>(resolved[i] & 31u) * w; };
+        detail::pool_bag<D, true>(y, d, begin, end, total, weights, row, len);
+        if (mean && end > begin) {
+          const float inv = 1.0f / static_cast<float>(end - begin);
+          for (std::size_t j = 0; j < d; ++j) y[j] *= inv;
+        }
+      });
+    });
+  }
+
+  /// Applies dL/d(output) through the fused optimizer to the live chunks of every touched row,
+  /// raises their importance scores and the score of each row's next chunk, and materialises rows
+  /// seen for the first time (`new_row_chunks()` chunks, or a score-only candidate entry when 0).
+  /// Runs serially (it may insert rows).
+  void backward(const bag_batch& bags, std::span<const float> grad_output) {
+    validate("frugal::embedding::adaptive_table::backward", bags, m_rows, m_options.mode);
+    check_extent("frugal::embedding::adaptive_table::backward", "gradient size", grad_output.size(),
+                 static_cast<std::size_t>(bags.size() * m_dim));
+    detail::aggregate_gradients(bags, m_options.mode, grad_output, m_dim, m_grads);
+    const auto w = static_cast<std::size_t>(m_options.chunk_width);
+    const sparse_optimizer& opt = m_options.optimizer;
+    const std::size_t unique = m_grads.size();
+    // Pass 1: the slot of every touched row. Rows seen for the first time are inserted after the
+    // slot table has grown once for all of them, so the slot indices stay valid.
+    m_touched.resize(unique);
+    m_touched_blocks.resize(unique);
+    std::size_t missing = 0;
+    const std::size_t mask = m_slots.size() - 1;
+    for (std::size_t k = 0; k < unique; ++k) {
+      if (k + detail::prefetch_distance < unique)
+        FRUGAL_PREFETCH(m_slots.data() + (hash(m_grads.ids[k + detail::prefetch_distance]) & mask));
+      m_touched[k] = find(m_grads.ids[k]);
+      if (m_touched[k] == npos)
+        ++missing;
+      else
+        m_touched_blocks[k] = m_slots[m_touched[k]].block;
+    }
+    if (missing > 0) {
+      std::size_t capacity = m_slots.size();
+      while (static_cast<double>(m_entries + missing) > m_options.max_load * static_cast<double>(capacity))
+        capacity *= 2;
+      if (capacity != m_slots.size()) {
+        rehash(capacity);
+        for (std::size_t k = 0; k < unique; ++k)
+          if (m_touched[k] != npos) m_touched[k] = find(m_grads.ids[k]);
+      }
+      for (std::size_t k = 0; k < unique; ++k)
+        if (m_touched[k] == npos) {
+          m_touched[k] = place(slot{m_grads.ids[k] + 1, 0u, 0.0f, 0.0f});
+          set_chunks(m_touched[k], static_cast<std::uint32_t>(m_options.new_row_chunks));
+          m_touched_blocks[k] = m_slots[m_touched[k]].block;  // block indices survive pool growth
+        }
+    }
+    // Pass 2: the fused update, rows prefetched ahead.
+    for (std::size_t k = 0; k < unique; ++k) {
+      if (k + detail::prefetch_distance < unique) {
+        const std::uint32_t ahead = m_touched_blocks[k + detail::prefetch_distance];
+        detail::prefetch_floats(m_values.data() + static_cast<std::size_t>(ahead >> 5) * w, (ahead & 31u) * w);
+        FRUGAL_PREFETCH(m_scores.data() + (ahead >> 5));
+        FRUGAL_PREFETCH(m_slots.data() + m_touched[k + detail::prefetch_distance]);
+      }
+      const std::int32_t count = m_grads.counts[k];
+      const float* g = m_grads.row(k);
+      const std::uint32_t s = m_touched[k];
+      slot& e = m_slots[s];
+      const std::size_t live = e.chunks();
+      float* r = m_values.data() + static_cast<std::size_t>(e.first()) * w;
+      float* scores = m_scores.data() + e.first();
+      if (live > 0) {
+        float step = opt.learning_rate;
+        if (opt.kind == optimizer_kind::rowwise_adagrad) {
+          float sum = 0;
+          for (std::size_t j = 0; j < live * w; ++j) sum += g[j] * g[j];
+          e.accumulator += sum / static_cast<float>(live * w);
+          step = opt.learning_rate / (std::sqrt(e.accumulator) + opt.epsilon);
+        }
+        for (std::size_t c = 0; c < live; ++c) {
+          float norm2 = 0;
+          for (std::size_t t = 0; t < w; ++t) {
+            const float gt = g[c * w + t];
+            norm2 += gt * gt;
+            r[c * w + t] -= step * gt;
+          }
+          scores[c] += m_importance(count, std::sqrt(norm2));
+        }
+      }
+      if (live < static_cast<std::size_t>(m_chunks_per_row)) {
+        const float* gc = g + live * w;
+        float norm2 = 0;
+        for (std::size_t t = 0; t < w; ++t) norm2 += gc[t] * gc[t];
+        e.candidate += m_importance(count, std::sqrt(norm2));
+      }
+    }
+  }
+
+  // ---- budget control ------------------------------------------------------------------------
+  /// Calls `f(slot_index, id, live_chunks, chunk_scores, candidate_score)` for every entry.
+  template <class F>
+  void for_each_row(F&& f) const {
+    for (std::uint32_t s = 0; s < m_slots.size(); ++s) {
+      const slot& e = m_slots[s];
+      if (e.key == 0) continue;
+      f(s, e.key - 1, static_cast<index_t>(e.chunks()), std::span<const float>(m_scores.data() + e.first(), e.chunks()),
+        e.candidate);
+    }
+  }
+
+  /// Gives every entry the chunk count `target[slot]` (indexed as `for_each_row` reports slots),
+  /// drops entries whose target is 0, rebuilds the slot table for the survivors, multiplies every
+  /// score by `decay`, and compacts the pool when `compact_pool` is set or its free fraction passes
+  /// the threshold.
+  void apply_targets(std::span<const std::uint8_t> target, float decay, bool compact_pool = false) {
+    check_extent("frugal::embedding::adaptive_table::apply_targets", "targets", target.size(), m_slots.size());
+    check(decay >= 0 && decay <= 1, "frugal::embedding::adaptive_table::apply_targets: decay = ", decay,
+          " outside [0, 1]");
+    std::size_t survivors = 0;
+    for (std::uint32_t s = 0; s < m_slots.size(); ++s) {
+      if (m_slots[s].key == 0) continue;
+      check(target[s] <= m_chunks_per_row, "frugal::embedding::adaptive_table::apply_targets: target ", int(target[s]),
+            " exceeds ", m_chunks_per_row, " chunks");
+      set_chunks(s, target[s]);
+      if (target[s] > 0) ++survivors;
+    }
+    // Rebuild the virtual index with the survivors only.
+    detail::page_buffer<slot> old(slot_capacity_for(survivors));
+    old.swap(m_slots);
+    m_entries = 0;
+    for (std::size_t s = 0; s < old.size(); ++s) {
+      if (old[s].key == 0 || old[s].chunks() == 0) continue;
+      slot e = old[s];
+      e.candidate *= decay;
+      place(e);
+    }
+    for (std::size_t c = 0; c < m_used; ++c) m_scores[c] *= decay;
+    if (compact_pool)
+      compact();
+    else
+      maybe_compact();
+  }
+
+  /// Moves every live row into a new pool of exactly `live_chunks()` chunks, in slot order, and
+  /// releases the old one. Values, scores and row contents are unchanged.
+  void compact() {
+    const auto w = static_cast<std::size_t>(m_options.chunk_width);
+    detail::page_buffer<float> values(m_live_chunks * w);
+    detail::page_buffer<float> scores(m_live_chunks);
+    std::uint32_t fill = 0;
+    for (std::size_t s = 0; s < m_slots.size(); ++s) {
+      slot& e = m_slots[s];
+      if (e.key == 0 || e.chunks() == 0) continue;
+      const std::uint32_t k = e.chunks();
+      std::copy_n(m_values.data() + static_cast<std::size_t>(e.first()) * w, k * w,
+                  values.data() + static_cast<std::size_t>(fill) * w);
+      std::copy_n(m_scores.data() + e.first(), k, scores.data() + fill);
+      e.block = fill << 5 | k;
+      fill += k;
+    }
+    m_values.swap(values);
+    m_scores.swap(scores);
+    m_used = fill;
+    std::fill(m_free_heads.begin(), m_free_heads.end(), npos);
+    m_free_count = 0;
+  }
+
+  /// Checks the VHPI invariants and throws `error` describing the first violation: every live
+  /// chunk is owned by exactly one row and is on no free list; the free lists hold exactly
+  /// `free_chunks()` distinct chunks in blocks of their list's size, all below the high-water
+  /// mark; owned + free = used; every key is findable, unique and below `rows()`.
+  void check_invariants() const {
+    constexpr const char* where = "frugal::embedding::adaptive_table::check_invariants";
+    std::vector<std::uint8_t> state(m_scores.size(), 0);  // 0 unused, 1 owned, 2 free
+    std::size_t live = 0, entries = 0;
+    for (std::uint32_t s = 0; s < m_slots.size(); ++s) {
+      const slot& e = m_slots[s];
+      if (e.key == 0) continue;
+      ++entries;
+      check<error>(static_cast<index_t>(e.key - 1) < m_rows, where, ": slot ", s, " holds id ", e.key - 1, " >= rows ",
+                   m_rows);
+      check<error>(find(e.key - 1) == s, where, ": id ", e.key - 1, " in slot ", s, " is not found by lookup");
+      check<error>(e.chunks() <= static_cast<std::uint32_t>(m_chunks_per_row), where, ": id ", e.key - 1, " has ",
+                   e.chunks(), " chunks, at most ", m_chunks_per_row);
+      for (std::uint32_t c = e.first(); c < e.first() + e.chunks(); ++c) {
+        check<error>(c < m_used, where, ": id ", e.key - 1, " owns chunk ", c, " beyond the used pool ", m_used);
+        check<error>(state[c] == 0, where, ": chunk ", c, " is owned twice (second owner id ", e.key - 1, ")");
+        state[c] = 1;
+        ++live;
+      }
+    }
+    check<error>(entries == m_entries, where, ": ", entries, " occupied slots, counter says ", m_entries);
+    check<error>(live == m_live_chunks, where, ": ", live, " owned chunks, counter says ", m_live_chunks);
+    std::size_t free = 0, blocks = 0;
+    for (std::size_t size = 1; size < m_free_heads.size(); ++size)
+      for (std::uint32_t c = m_free_heads[size]; c != npos; c = free_link(c)) {
+        check<error>(c + size <= m_used, where, ": free block ", c, "+", size, " beyond the used pool ", m_used);
+        for (std::size_t t = c; t < c + size; ++t) {
+          check<error>(state[t] == 0, where, ": chunk ", t,
+                       state[t] == 1 ? " is both owned and free" : " is free twice");
+          state[t] = 2;
+        }
+        free += size;
+        check<error>(++blocks <= m_used, where, ": a free list loops");
+      }
+    check<error>(free == m_free_count, where, ": free lists hold ", free, " chunks, counter says ", m_free_count);
+    check<error>(live + free == m_used, where, ": ", live, " owned + ", free, " free != ", m_used, " used chunks");
+    check<error>(
+        m_used <= m_scores.size() && m_values.size() == m_scores.size() * static_cast<std::size_t>(chunk_width()),
+        where, ": pool arrays disagree in size");
+  }
+
+  // ---- checkpoints ---------------------------------------------------------------------------
+  /// Writes the exact state (slot table, pool, free lists, scores, optimizer state) under `prefix/`.
+  void save(checkpoint_writer& out, std::string_view prefix) const {
+    const std::string p(prefix);
+    out.put_string(p + "/kind", "adaptive_table");
+    out.put_string(p + "/importance", Importance::name);
+    const std::int64_t shape[3] = {m_rows, m_dim, m_options.chunk_width};
+    out.put<std::int64_t>(p + "/shape", shape);
+    const std::uint64_t counters[5] = {m_used, m_free_count, m_live_chunks, m_entries,
+                                       static_cast<std::uint64_t>(m_options.new_row_chunks)};
+    out.put<std::uint64_t>(p + "/counters", counters);
+    out.put<std::uint32_t>(p + "/free_heads", m_free_heads);
+    std::vector<std::uint32_t> keys(m_slots.size()), blocks(m_slots.size());
+    std::vector<float> acc(m_slots.size()), cand(m_slots.size());
+    for (std::size_t s = 0; s < m_slots.size(); ++s) {
+      keys[s] = m_slots[s].key;
+      blocks[s] = m_slots[s].block;
+      acc[s] = m_slots[s].accumulator;
+      cand[s] = m_slots[s].candidate;
+    }
+    out.put<std::uint32_t>(p + "/slot_keys", keys);
+    out.put<std::uint32_t>(p + "/slot_blocks", blocks);
+    out.put<float>(p + "/slot_accumulators", acc);
+    out.put<float>(p + "/slot_candidates", cand);
+    out.put<float>(p + "/values", std::span<const float>(m_values.data(), m_values.size()));
+    out.put<float>(p + "/scores", std::span<const float>(m_scores.data(), m_scores.size()));
+  }
+
+  /// Restores what `save` wrote. Throws `format_error` when the records disagree with this
+  /// table's shape or with each other (the invariants are checked before anything is replaced).
+  void load(const checkpoint_reader& in, std::string_view prefix) {
+    const std::string p(prefix);
+    const std::string where = "frugal::embedding::adaptive_table::load";
+    const std::string& file = in.file();
+    detail::check_format(file, in.get_string(p + "/kind") == "adaptive_table", where, ": record '", p,
+                         "/kind' is not an adaptive table");
+    detail::check_format(file, in.get_string(p + "/importance") == Importance::name, where, ": checkpoint importance '",
+                         in.get_string(p + "/importance"), "' differs from this table's '", Importance::name, "'");
+    const auto shape = in.get<std::int64_t>(p + "/shape");
+    detail::check_format(
+        file, shape.size() == 3 && shape[0] == m_rows && shape[1] == m_dim && shape[2] == m_options.chunk_width, where,
+        ": checkpoint holds a table of another shape");
+    const auto counters = in.get<std::uint64_t>(p + "/counters");
+    const auto free_heads = in.get<std::uint32_t>(p + "/free_heads");
+    const auto keys = in.get<std::uint32_t>(p + "/slot_keys");
+    const auto blocks = in.get<std::uint32_t>(p + "/slot_blocks");
+    const auto acc = in.get<float>(p + "/slot_accumulators");
+    const auto cand = in.get<float>(p + "/slot_candidates");
+    const auto values = in.get<float>(p + "/values");
+    const auto scores = in.get<float>(p + "/scores");
+    const std::size_t ns = keys.size(), nc = scores.size();
+    detail::check_format(file,
+                         counters.size() == 5 && blocks.size() == ns && acc.size() == ns && cand.size() == ns &&
+                             std::has_single_bit(ns) && free_heads.size() == m_free_heads.size() &&
+                             values.size() == nc * static_cast<std::size_t>(m_options.chunk_width) &&
+                             counters[0] <= nc && nc <= max_pool_chunks &&
+                             counters[4] <= static_cast<std::uint64_t>(m_chunks_per_row),
+                         where, ": inconsistent record sizes");
+    std::size_t occupied = 0;
+    for (std::size_t s = 0; s < ns; ++s) occupied += keys[s] != 0;
+    detail::check_format(file, occupied < ns, where, ": slot table has no empty slot");
+    for (std::size_t size = 1; size < free_heads.size(); ++size)
+      detail::check_format(file, free_heads[size] == npos || free_heads[size] + size <= counters[0], where,
+                           ": free list ", size, " starts outside the pool");
+    adaptive_table next(*this);
+    next.m_slots = detail::page_buffer<slot>(ns);
+    for (std::size_t s = 0; s < ns; ++s) next.m_slots[s] = slot{keys[s], blocks[s], acc[s], cand[s]};
+    next.m_values = detail::page_buffer<float>(values.size());
+    std::copy(values.begin(), values.end(), next.m_values.data());
+    next.m_scores = detail::page_buffer<float>(nc);
+    std::copy(scores.begin(), scores.end(), next.m_scores.data());
+    next.m_used = counters[0];
+    next.m_free_count = counters[1];
+    next.m_live_chunks = counters[2];
+    next.m_entries = counters[3];
+    next.m_options.new_row_chunks = static_cast<index_t>(counters[4]);
+    next.m_free_heads = free_heads;
+    try {
+      next.check_invariants();
+    } catch (const error& e) {
+      throw format_error(frugal::detail::concat(where, ": '", file, "' holds an inconsistent table: ", e.what()), file,
+                         0);
+    }
+    *this = std::move(next);
+  }
+
+ private:
+  [[nodiscard]] std::uint64_t hash(std::uint32_t id) const noexcept {
+    return detail::mix64(id ^ (m_options.seed * 0xA0761D6478BD642FULL));
+  }
+
+  [[nodiscard]] std::size_t slot_capacity_for(std::size_t entries) const noexcept {
+    const auto need = static_cast<std::size_t>(std::ceil(static_cast<double>(entries) / m_options.max_load)) + 1;
+    return std::max<std::size_t>(16, std::bit_ceil(need));
+  }
+
+  [[nodiscard]] std::uint32_t find(std::uint32_t id) const noexcept {
+    const std::size_t mask = m_slots.size() - 1;
+    const std::uint32_t key = id + 1;
+    for (std::size_t s = hash(id) & mask;; s = (s + 1) & mask) {
+      const std::uint32_t k = m_slots[s].key;
+      if (k == key) return static_cast<std::uint32_t>(s);
+      if (k == 0) return npos;
+    }
+  }
+
+  /// Places `e` (whose key is absent) into the slot table; no growth check.
+  std::uint32_t place(const slot& e) noexcept {
+    const std::size_t mask = m_slots.size() - 1;
+    std::size_t s = hash(e.key - 1) & mask;
+    while (m_slots[s].key != 0) s = (s + 1) & mask;
+    m_slots[s] = e;
+    ++m_entries;
+    return static_cast<std::uint32_t>(s);
+  }
+
+  std::uint32_t insert(std::uint32_t id) {
+    if (static_cast<double>(m_entries + 1) > m_options.max_load * static_cast<double>(m_slots.size()))
+      rehash(m_slots.size() * 2);
+    return place(slot{id + 1, 0u, 0.0f, 0.0f});
+  }
+
+  void rehash(std::size_t capacity) {
+    detail::page_buffer<slot> old(capacity);
+    old.swap(m_slots);
+    m_entries = 0;
+    for (std::size_t s = 0; s < old.size(); ++s)
+      if (old[s].key != 0) place(old[s]);
+  }
+
+  /// Removes slot `s` (which owns no chunk) with backward-shift deletion, keeping probes intact.
+  void erase_slot(std::uint32_t s) noexcept {
+    const std::size_t mask = m_slots.size() - 1;
+    std::size_t hole = s;
+    for (std::size_t j = (hole + 1) & mask; m_slots[j].key != 0; j = (j + 1) & mask) {
+      const std::size_t home = hash(m_slots[j].key - 1) & mask;
+      // j may move into the hole unless its home lies cyclically in (hole, j].
+      const bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+      if (movable) {
+        m_slots[hole] = m_slots[j];
+        hole = j;
+      }
+    }
+    m_slots[hole] = slot{};
+    --m_entries;
+  }
+
+  /// The next free block of a free list: stored in the block's first value.
+  [[nodiscard]] std::uint32_t free_link(std::uint32_t c) const noexcept {
+    return std::bit_cast<std::uint32_t>(
+        m_values[static_cast<std::size_t>(c) * static_cast<std::size_t>(chunk_width())]);
+  }
+
+  /// A block of `k` contiguous chunks: from the free list of that size, else the pool's tail.
+  std::uint32_t allocate_block(std::uint32_t k) {
+    if (m_free_heads[k] != npos) {
+      const std::uint32_t c = m_free_heads[k];
+      m_free_heads[k] = free_link(c);
+      m_free_count -= k;
+      return c;
+    }
+    if (m_used + k > m_scores.size()) {
+      const std::size_t capacity = std::max<std::size_t>({64, m_scores.size() + m_scores.size() / 2, m_used + k});
+      check(capacity <= max_pool_chunks, "frugal::embedding::adaptive_table: the chunk pool would exceed 2^27 chunks");
+      m_values.resize(capacity * static_cast<std::size_t>(m_options.chunk_width));
+      m_scores.resize(capacity);
+    }
+    const auto c = static_cast<std::uint32_t>(m_used);
+    m_used += k;
+    return c;
+  }
+
+  void release_block(std::uint32_t c, std::uint32_t k) noexcept {
+    if (k == 0) return;
+    m_values[static_cast<std::size_t>(c) * static_cast<std::size_t>(chunk_width())] =
+        std::bit_cast<float>(m_free_heads[k]);
+    m_free_heads[k] = c;
+    m_free_count += k;
+  }
+
+  /// Gives slot `s` exactly `k` live chunks. Shrinking keeps the first removed chunk's score as the
+  /// row's candidate score (so a pruned chunk can earn its way back); growing moves the row to a
+  /// block of the new size and resets it.
+  void set_chunks(std::uint32_t s, std::uint32_t k) {
+    const auto w = static_cast<std::size_t>(m_options.chunk_width);
+    const std::uint32_t have = m_slots[s].chunks(), first = m_slots[s].first();
+    if (k == have) return;
+    if (k < have) {
+      m_slots[s].candidate = m_scores[first + k];
+      release_block(first + k, have - k);
+      m_slots[s].block = k == 0 ? 0u : (first << 5 | k);
+      m_live_chunks -= have - k;
+      return;
+    }
+    const std::uint32_t fresh = allocate_block(k);
+    if (have > 0) {
+      std::copy_n(m_values.data() + static_cast<std::size_t>(first) * w, have * w,
+                  m_values.data() + static_cast<std::size_t>(fresh) * w);
+      std::copy_n(m_scores.data() + first, have, m_scores.data() + fresh);
+      release_block(first, have);
+    }
+    const std::uint64_t id = m_slots[s].key - 1;
+    for (std::size_t t = have * w; t < k * w; ++t)
+      m_values[static_cast<std::size_t>(fresh) * w + t] =
+          detail::initial_value(m_options.seed, id, t, m_options.init_scale);
+    for (std::uint32_t c = have; c < k; ++c) m_scores[fresh + c] = 0.0f;
+    m_slots[s].block = fresh << 5 | k;
+    m_slots[s].candidate = 0.0f;
+    m_live_chunks += k - have;
+  }
+
+  void maybe_compact() {
+    if (m_free_count > 0 &&
+        static_cast<double>(m_free_count) > m_options.compact_threshold * static_cast<double>(m_scores.size()))
+      compact();
+  }
+
+  index_t m_rows, m_dim;
+  index_t m_chunks_per_row = 1;
+  adaptive_table_options m_options;
+  Importance m_importance;
+  Exec m_exec;
+  detail::page_buffer<slot> m_slots;
+  detail::page_buffer<float> m_values;
+  detail::page_buffer<float> m_scores;
+  std::vector<std::uint32_t> m_free_heads;  ///< per block size, the first free block (its link in its first value)
+  std::size_t m_used = 0;                   ///< high-water mark: chunks [m_used, capacity) were never handed out
+  std::size_t m_free_count = 0;
+  std::size_t m_live_chunks = 0;
+  std::size_t m_entries = 0;
+  detail::row_gradients m_grads;
+  mutable std::vector<std::uint32_t> m_resolved;  ///< forward scratch: the block of each index
+  std::vector<std::uint32_t> m_touched;           ///< backward scratch: the slot of each touched row
+  std::vector<std::uint32_t> m_touched_blocks;    ///< and its block
+};
+
+}  // namespace frugal::embedding

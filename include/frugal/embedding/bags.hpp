@@ -1,0 +1,260 @@
+#pragma once
+/// \file
+/// Batches of multi-hot bags in the offsets + indices convention of PyTorch's `EmbeddingBag` and
+/// FBGEMM, pooling modes, the fused sparse optimizers every table applies in `backward`, and the
+/// shared helpers (gradient aggregation per distinct row, deterministic initial values).
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "../core/execution.hpp"
+
+/// Hints the processor to fetch the cache line at `p` (a no-op where unsupported).
+#if defined(__GNUC__) || defined(__clang__)
+#define FRUGAL_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define FRUGAL_PREFETCH(p) ((void)0)
+#endif
+
+namespace frugal::embedding {
+
+/// How the rows of one bag are combined.
+enum class pooling : std::uint8_t {
+  sum,  ///< Σ w_i · row(id_i) (w_i = 1 without per-sample weights)
+  mean  ///< (1/|bag|) Σ row(id_i); an empty bag gives zeros
+};
+
+/// A batch of bags, viewed (not owned). Bag b holds `indices[offsets[b] .. offsets[b+1])`;
+/// `offsets` has batch + 1 entries (PyTorch's `include_last_offset=True`), starts at 0, never
+/// decreases and ends at `indices.size()`. Empty bags are allowed. `weights` is empty or one
+/// weight per index (sum pooling only, as in PyTorch).
+struct bag_batch {
+  std::span<const index_t> offsets;
+  std::span<const std::uint32_t> indices;
+  std::span<const float> weights = {};
+
+  [[nodiscard]] index_t size() const noexcept { return offsets.empty() ? 0 : static_cast<index_t>(offsets.size()) - 1; }
+};
+
+/// Throws `invalid_argument` (naming `where`) unless `bags` is well formed for a table of `rows`
+/// rows under `mode`.
+inline void validate(std::string_view where, const bag_batch& bags, index_t rows, pooling mode) {
+  check(!bags.offsets.empty(), where, ": offsets is empty; a batch of B bags has B + 1 offsets");
+  check(bags.offsets.front() == 0, where, ": offsets[0] = ", bags.offsets.front(), ", must be 0");
+  check(bags.offsets.back() == static_cast<index_t>(bags.indices.size()), where, ": last offset ", bags.offsets.back(),
+        " != number of indices ", bags.indices.size());
+  // Fast scans first; the messages are built only when something is wrong.
+  bool monotone = true;
+  for (std::size_t b = 1; b < bags.offsets.size(); ++b) monotone &= bags.offsets[b] >= bags.offsets[b - 1];
+  if (!monotone)
+    for (std::size_t b = 1; b < bags.offsets.size(); ++b)
+      check(bags.offsets[b] >= bags.offsets[b - 1], where, ": offsets decrease at bag ", b - 1, " (",
+            bags.offsets[b - 1], " > ", bags.offsets[b], ")");
+  check(bags.weights.empty() || bags.weights.size() == bags.indices.size(), where, ": ", bags.weights.size(),
+        " per-sample weights for ", bags.indices.size(), " indices");
+  check(bags.weights.empty() || mode == pooling::sum, where,
+        ": per-sample weights need sum pooling (as in PyTorch's EmbeddingBag)");
+  check(bags.indices.size() < (std::size_t{1} << 32), where, ": more than 2^32 indices in one batch");
+  std::uint32_t largest = 0;
+  for (const std::uint32_t id : bags.indices) largest = id > largest ? id : largest;
+  if (!bags.indices.empty() && static_cast<index_t>(largest) >= rows)
+    for (std::size_t i = 0; i < bags.indices.size(); ++i)
+      check(static_cast<index_t>(bags.indices[i]) < rows, where, ": index ", i, " is ", bags.indices[i], ", table has ",
+            rows, " rows");
+}
+
+/// Which rule `backward` applies to each touched row.
+enum class optimizer_kind : std::uint8_t {
+  sgd,             ///< w ← w − η g
+  rowwise_adagrad  ///< G ← G + mean_j g_j²; w ← w − η g / (√G + ε): one accumulator per row (FBGEMM, DLRM)
+};
+
+/// The fused optimizer of a table. Row-wise Adagrad keeps one float per (live) row; SGD none.
+struct sparse_optimizer {
+  optimizer_kind kind = optimizer_kind::rowwise_adagrad;
+  float learning_rate = 0.05f;
+  float epsilon = 1e-8f;
+
+  void validate(std::string_view where) const {
+    check(learning_rate >= 0 && std::isfinite(learning_rate), where, ": learning_rate = ", learning_rate,
+          " must be finite and >= 0");
+    check(epsilon > 0, where, ": epsilon = ", epsilon, " must be > 0");
+  }
+};
+
+namespace detail {
+
+/// Throws `format_error` about `file`, built from `parts`, unless `condition` holds.
+template <class... Parts>
+inline void check_format(const std::string& file, bool condition, const Parts&... parts) {
+  if (!condition) throw format_error(frugal::detail::concat(parts...), file, 0);
+}
+
+/// Lookups ahead at which the lookup kernels prefetch a row (rows are scattered in memory).
+inline constexpr index_t prefetch_distance = 16;
+
+/// Prefetches every cache line of `n` floats at `p`.
+inline void prefetch_floats(const float* p, std::size_t n) noexcept {
+  for (std::size_t off = 0; off < n; off += 16) FRUGAL_PREFETCH(p + off);
+}
+
+/// Sums the rows of one bag into `y` (`d` floats, all written): `row(i)` gives the data of
+/// lookup i, `len(i)` how many of its leading floats are stored (the rest read as zero; always `d`
+/// unless `Variable`). `D` > 0 is a compile-time width (= d), so the accumulator lives in
+/// registers; `D` = 0 means the width `d` is known at run time only.
+template <int D, bool Variable, class Row, class Len>
+inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t end, index_t total,
+                     const float* weights, Row row, Len len) noexcept {
+  if constexpr (D > 0) {
+    constexpr auto fixed = static_cast<std::size_t>(D);
+    alignas(64) float acc[fixed] = {};
+    for (index_t i = begin; i < end; ++i) {
+      if (i + prefetch_distance < total) {
+        const float* ahead = row(i + prefetch_distance);
+        for (std::size_t off = 0; off < fixed; off += 16) FRUGAL_PREFETCH(ahead + off);
+      }
+      const float* __restrict r = row(i);
+      const float w = weights ? weights[i] : 1.0f;
+      if constexpr (Variable) {
+        const std::size_t n = len(i);
+        if (n == fixed) {
+          for (std::size_t j = 0; j < fixed; ++j) acc[j] += w * r[j];
+        } else {
+          for (std::size_t j = 0; j < fixed; ++j) acc[j] += j < n ? w * r[j] : 0.0f;
+        }
+      } else {
+        for (std::size_t j = 0; j < fixed; ++j) acc[j] += w * r[j];
+      }
+    }
+    for (std::size_t j = 0; j < fixed; ++j) y[j] = acc[j];
+  } else {
+    for (std::size_t j = 0; j < d; ++j) y[j] = 0.0f;
+    for (index_t i = begin; i < end; ++i) {
+      if (i + prefetch_distance < total) prefetch_floats(row(i + prefetch_distance), len(i + prefetch_distance));
+      const float* __restrict r = row(i);
+      const std::size_t n = len(i);
+      const float w = weights ? weights[i] : 1.0f;
+      for (std::size_t j = 0; j < n; ++j) y[j] += w * r[j];
+    }
+  }
+}
+
+/// Calls `f(std::integral_constant<int, D>)` with D = `d` for the common widths 8, 16, 32, 64 and
+/// 128, else D = 0 (run-time width).
+template <class F>
+inline void dispatch_width(std::size_t d, F&& f) {
+  switch (d) {
+    case 8:
+      return f(std::integral_constant<int, 8>{});
+    case 16:
+      return f(std::integral_constant<int, 16>{});
+    case 32:
+      return f(std::integral_constant<int, 32>{});
+    case 64:
+      return f(std::integral_constant<int, 64>{});
+    case 128:
+      return f(std::integral_constant<int, 128>{});
+    default:
+      return f(std::integral_constant<int, 0>{});
+  }
+}
+
+/// splitmix64's finaliser: a strong 64-bit mixer.
+[[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+/// The initial value of element `j` of row `row`: uniform in [−scale, scale), a pure function of
+/// (seed, row, j), so every storage policy starts from the same numbers and a row materialised
+/// late equals the row a full table would have held.
+[[nodiscard]] inline float initial_value(std::uint64_t seed, std::uint64_t row, std::uint64_t j, float scale) noexcept {
+  const std::uint64_t h = mix64(seed ^ mix64(row * 0x9E3779B97F4A7C15ULL + j + 1));
+  const double u = static_cast<double>(h >> 11) * 0x1.0p-53;
+  return static_cast<float>((2.0 * u - 1.0) * scale);
+}
+
+/// Summed gradients per distinct row of one batch, in order of first occurrence.
+struct row_gradients {
+  std::vector<std::uint32_t> ids;
+  std::vector<std::int32_t> counts;                ///< occurrences of the row in the batch
+  std::vector<float> grads;                        ///< ids.size() × dim, row-major
+  std::vector<std::uint32_t> keys, slots, bag_of;  ///< scratch: a hash set of the ids, the bag of each index
+  index_t dim = 0;
+
+  [[nodiscard]] std::size_t size() const noexcept { return ids.size(); }
+  [[nodiscard]] float* row(std::size_t k) noexcept { return grads.data() + k * static_cast<std::size_t>(dim); }
+  [[nodiscard]] const float* row(std::size_t k) const noexcept {
+    return grads.data() + k * static_cast<std::size_t>(dim);
+  }
+};
+
+/// dL/d(row) for every distinct row of `bags`, given dL/d(output) (`batch × dim`, row-major).
+/// Deterministic: each row's contributions are added in index order. O(indices × dim): the ids are
+/// deduplicated with a hash set, not sorted.
+inline void aggregate_gradients(const bag_batch& bags, pooling mode, std::span<const float> grad_output, index_t dim,
+                                row_gradients& out) {
+  const std::size_t n = bags.indices.size();
+  const auto d = static_cast<std::size_t>(dim);
+  out.dim = dim;
+  out.bag_of.resize(n);
+  for (index_t b = 0; b < bags.size(); ++b)
+    for (index_t i = bags.offsets[static_cast<std::size_t>(b)]; i < bags.offsets[static_cast<std::size_t>(b) + 1]; ++i)
+      out.bag_of[static_cast<std::size_t>(i)] = static_cast<std::uint32_t>(b);
+  std::size_t capacity = 16;
+  while (capacity < 2 * n) capacity *= 2;
+  const std::size_t mask = capacity - 1;
+  constexpr std::uint32_t empty = 0xFFFFFFFFu;
+  out.keys.assign(capacity, empty);
+  out.slots.resize(capacity);
+  out.ids.clear();
+  out.counts.clear();
+  out.grads.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t id = bags.indices[i];
+    std::size_t h = mix64(id) & mask;
+    while (out.keys[h] != empty && out.keys[h] != id) h = (h + 1) & mask;
+    if (out.keys[h] == empty) {
+      out.keys[h] = id;
+      out.slots[h] = static_cast<std::uint32_t>(out.ids.size());
+      out.ids.push_back(id);
+      out.counts.push_back(0);
+      out.grads.resize(out.grads.size() + d, 0.0f);
+    }
+    const std::size_t k = out.slots[h];
+    ++out.counts[k];
+    const std::uint32_t b = out.bag_of[i];
+    float scale = bags.weights.empty() ? 1.0f : bags.weights[i];
+    if (mode == pooling::mean) scale /= static_cast<float>(bags.offsets[b + 1] - bags.offsets[b]);
+    const float* __restrict src = grad_output.data() + static_cast<std::size_t>(b) * d;
+    float* __restrict g = out.grads.data() + k * d;
+    for (std::size_t j = 0; j < d; ++j) g[j] += scale * src[j];
+  }
+}
+
+/// The fused update of one row of `d` values (`acc` is the row's Adagrad accumulator, unused by
+/// SGD).
+inline void apply_update(const sparse_optimizer& opt, float* row, const float* grad, std::size_t d,
+                         float& acc) noexcept {
+  if (d == 0) return;
+  if (opt.kind == optimizer_kind::sgd) {
+    for (std::size_t j = 0; j < d; ++j) row[j] -= opt.learning_rate * grad[j];
+    return;
+  }
+  float sum = 0;
+  for (std::size_t j = 0; j < d; ++j) sum += grad[j] * grad[j];
+  acc += sum / static_cast<float>(d);
+  const float step = opt.learning_rate / (std::sqrt(acc) + opt.epsilon);
+  for (std::size_t j = 0; j < d; ++j) row[j] -= step * grad[j];
+}
+
+}  // namespace detail
+}  // namespace frugal::embedding

@@ -1,0 +1,565 @@
+#include <doctest/doctest.h>
+
+#include <frugal/core/rng.hpp>
+#include <frugal/embedding.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <vector>
+
+#include "test_support.hpp"
+
+using namespace frugal;
+using namespace frugal::embedding;
+
+namespace {
+
+/// Random bags over `rows` ids: some empty, repeated ids, optional weights.
+struct random_bags {
+  std::vector<index_t> offsets{0};
+  std::vector<std::uint32_t> indices;
+  std::vector<float> weights;
+  bag_batch view(bool weighted) const {
+    return bag_batch{.offsets = offsets,
+                     .indices = indices,
+                     .weights = weighted ? std::span<const float>(weights) : std::span<const float>()};
+  }
+};
+
+random_bags make_bags(rng& gen, index_t batch, index_t rows, index_t max_pool) {
+  random_bags b;
+  for (index_t i = 0; i < batch; ++i) {
+    const auto len = static_cast<index_t>(gen.uniform_int(static_cast<std::uint64_t>(max_pool + 1)));  // 0 allowed
+    for (index_t k = 0; k < len; ++k) {
+      // A small hot set so ids repeat within and across bags.
+      const bool hot = gen.uniform() < 0.4;
+      b.indices.push_back(static_cast<std::uint32_t>(gen.uniform_int(hot ? 3 : static_cast<std::uint64_t>(rows))));
+      b.weights.push_back(static_cast<float>(gen.uniform(-1.0, 2.0)));
+    }
+    b.offsets.push_back(static_cast<index_t>(b.indices.size()));
+  }
+  return b;
+}
+
+/// Plain reference tables: a map from id to the `dim` values it reads as, and row-wise Adagrad
+/// state; the update rule written out from its definition.
+struct reference_table {
+  index_t dim;
+  std::map<std::uint32_t, std::vector<double>> rows;  // stored (live) dims only
+  std::map<std::uint32_t, double> acc;
+
+  std::vector<double> pooled(const bag_batch& bags, pooling mode, index_t b) const {
+    std::vector<double> y(static_cast<std::size_t>(dim), 0.0);
+    const index_t begin = bags.offsets[static_cast<std::size_t>(b)],
+                  end = bags.offsets[static_cast<std::size_t>(b) + 1];
+    for (index_t i = begin; i < end; ++i) {
+      const auto it = rows.find(bags.indices[static_cast<std::size_t>(i)]);
+      if (it == rows.end()) continue;
+      const double w = bags.weights.empty() ? 1.0 : bags.weights[static_cast<std::size_t>(i)];
+      for (std::size_t j = 0; j < it->second.size(); ++j) y[j] += w * it->second[j];
+    }
+    if (mode == pooling::mean && end > begin)
+      for (auto& v : y) v /= static_cast<double>(end - begin);
+    return y;
+  }
+
+  void update(const bag_batch& bags, pooling mode, const std::vector<float>& grad_out, const sparse_optimizer& opt) {
+    std::map<std::uint32_t, std::vector<double>> grads;
+    for (index_t b = 0; b < bags.size(); ++b) {
+      const index_t begin = bags.offsets[static_cast<std::size_t>(b)],
+                    end = bags.offsets[static_cast<std::size_t>(b) + 1];
+      for (index_t i = begin; i < end; ++i) {
+        auto& g = grads[bags.indices[static_cast<std::size_t>(i)]];
+        g.resize(static_cast<std::size_t>(dim), 0.0);
+        double s = bags.weights.empty() ? 1.0 : bags.weights[static_cast<std::size_t>(i)];
+        if (mode == pooling::mean) s /= static_cast<double>(end - begin);
+        for (index_t j = 0; j < dim; ++j)
+          g[static_cast<std::size_t>(j)] += s * grad_out[static_cast<std::size_t>(b * dim + j)];
+      }
+    }
+    for (auto& [id, g] : grads) {
+      auto it = rows.find(id);
+      if (it == rows.end()) continue;
+      auto& r = it->second;
+      if (r.empty()) continue;
+      double step = opt.learning_rate;
+      if (opt.kind == optimizer_kind::rowwise_adagrad) {
+        double sum = 0;
+        for (std::size_t j = 0; j < r.size(); ++j) sum += g[j] * g[j];
+        acc[id] += sum / static_cast<double>(r.size());
+        step = opt.learning_rate / (std::sqrt(acc[id]) + opt.epsilon);
+      }
+      for (std::size_t j = 0; j < r.size(); ++j) r[j] -= step * g[j];
+    }
+  }
+};
+
+template <class Table>
+void check_forward(const Table& table, const reference_table& ref, const bag_batch& bags, pooling mode) {
+  std::vector<float> out(static_cast<std::size_t>(bags.size() * table.dim()), -7.0f);
+  table.forward(bags, out);
+  for (index_t b = 0; b < bags.size(); ++b) {
+    const auto y = ref.pooled(bags, mode, b);
+    for (index_t j = 0; j < table.dim(); ++j)
+      REQUIRE(out[static_cast<std::size_t>(b * table.dim() + j)] ==
+              doctest::Approx(y[static_cast<std::size_t>(j)]).epsilon(1e-5));
+  }
+}
+
+std::vector<float> random_grad(rng& gen, std::size_t n) {
+  std::vector<float> g(n);
+  for (auto& v : g) v = static_cast<float>(gen.normal());
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("bag validation names the problem") {
+  full_table<> t(10, 4);
+  std::vector<float> out(8);
+  const std::vector<index_t> bad_start{1, 2, 3};
+  const std::vector<std::uint32_t> idx{1, 2, 3};
+  CHECK_THROWS_WITH_AS(t.forward(bag_batch{.offsets = bad_start, .indices = idx}, out), doctest::Contains("offsets[0]"),
+                       invalid_argument);
+  const std::vector<index_t> decreasing{0, 2, 1, 3};
+  std::vector<float> out3(12);
+  CHECK_THROWS_WITH_AS(t.forward(bag_batch{.offsets = decreasing, .indices = idx}, out3), doctest::Contains("decrease"),
+                       invalid_argument);
+  const std::vector<index_t> ok{0, 1, 3};
+  const std::vector<std::uint32_t> out_of_range{1, 2, 10};
+  CHECK_THROWS_WITH_AS(t.forward(bag_batch{.offsets = ok, .indices = out_of_range}, out),
+                       doctest::Contains("table has 10 rows"), invalid_argument);
+  const std::vector<float> weights{1, 2};
+  CHECK_THROWS_WITH_AS(t.forward(bag_batch{.offsets = ok, .indices = idx, .weights = weights}, out),
+                       doctest::Contains("per-sample weights"), invalid_argument);
+  std::vector<float> small(3);
+  CHECK_THROWS_AS(t.forward(bag_batch{.offsets = ok, .indices = idx}, small), shape_error);
+  CHECK_THROWS_AS(full_table<>(0, 4), invalid_argument);
+  CHECK_THROWS_AS(adaptive_table<>(10, 12, adaptive_table_options{.chunk_width = 5}), invalid_argument);
+  full_table<> mean_table(10, 4, dense_table_options{.mode = pooling::mean});
+  CHECK_THROWS_WITH_AS(
+      mean_table.forward(bag_batch{.offsets = ok, .indices = idx, .weights = std::vector<float>{1, 2, 3}}, out),
+      doctest::Contains("sum pooling"), invalid_argument);
+}
+
+TEST_CASE("dense tables: lookup and fused update match the plain reference") {
+  rng gen(11);
+  for (const auto kind : {optimizer_kind::sgd, optimizer_kind::rowwise_adagrad})
+    for (const auto mode : {pooling::sum, pooling::mean})
+      for (const bool weighted : {false, true})
+        for (const index_t stored : {index_t{6}, index_t{4}}) {
+          if (weighted && mode == pooling::mean) continue;
+          CAPTURE(int(kind));
+          CAPTURE(int(mode));
+          CAPTURE(weighted);
+          CAPTURE(stored);
+          const index_t rows = 50, dim = 6;
+          const dense_table_options o{
+              .stored_dim = stored, .mode = mode, .optimizer = {.kind = kind, .learning_rate = 0.1f}, .seed = 5};
+          full_table<> full(rows, dim, o);
+          hashed_table<> hashed(rows, 17, dim, o);
+          reference_table ref_full{dim, {}, {}}, ref_hashed{dim, {}, {}};
+          for (std::uint32_t id = 0; id < rows; ++id) {
+            const auto r = full.row(id);
+            ref_full.rows[id].assign(r.begin(), r.end());
+          }
+          for (int step = 0; step < 4; ++step) {
+            const auto bags = make_bags(gen, 9, rows, 6);
+            const auto view = bags.view(weighted);
+            check_forward(full, ref_full, view, mode);
+            // The hashed reference works on buckets: map the ids first.
+            random_bags hb = bags;
+            for (auto& i : hb.indices) i = hashed.physical_row(i);
+            ref_hashed.rows.clear();
+            for (std::uint32_t id = 0; id < rows; ++id) {
+              const auto r = hashed.row(id);
+              ref_hashed.rows[hashed.physical_row(id)].assign(r.begin(), r.end());
+            }
+            {
+              std::vector<float> out(static_cast<std::size_t>(view.size() * dim));
+              hashed.forward(view, out);
+              for (index_t b = 0; b < view.size(); ++b) {
+                const auto y = ref_hashed.pooled(hb.view(weighted), mode, b);
+                for (index_t j = 0; j < dim; ++j)
+                  REQUIRE(out[static_cast<std::size_t>(b * dim + j)] ==
+                          doctest::Approx(y[static_cast<std::size_t>(j)]).epsilon(1e-5));
+              }
+            }
+            const auto g = random_grad(gen, static_cast<std::size_t>(view.size() * dim));
+            full.backward(view, g);
+            ref_full.update(view, mode, g, o.optimizer);
+            hashed.backward(view, g);
+            ref_hashed.update(hb.view(weighted), mode, g, o.optimizer);
+            for (std::uint32_t id = 0; id < rows; ++id) {
+              const auto r = full.row(id);
+              for (std::size_t j = 0; j < r.size(); ++j)
+                REQUIRE(r[j] == doctest::Approx(ref_full.rows[id][j]).epsilon(1e-5));
+              const auto h = hashed.row(id);
+              for (std::size_t j = 0; j < h.size(); ++j)
+                REQUIRE(h[j] == doctest::Approx(ref_hashed.rows[hashed.physical_row(id)][j]).epsilon(1e-5));
+            }
+          }
+          // Stored dims beyond `stored` read as zero.
+          const std::vector<index_t> one{0, 1};
+          const std::vector<std::uint32_t> id{3};
+          std::vector<float> out(static_cast<std::size_t>(dim));
+          full.forward(bag_batch{.offsets = one, .indices = id}, out);
+          for (index_t j = stored; j < dim; ++j) CHECK(out[static_cast<std::size_t>(j)] == 0.0f);
+          CHECK(full.bytes_allocated() == full_table<>::bytes_for(rows, stored, kind));
+        }
+}
+
+TEST_CASE("adaptive table with every chunk equals the full table") {
+  rng gen(3);
+  const index_t rows = 40, dim = 8;
+  for (const auto kind : {optimizer_kind::sgd, optimizer_kind::rowwise_adagrad}) {
+    const sparse_optimizer opt{.kind = kind, .learning_rate = 0.2f};
+    full_table<> full(rows, dim, dense_table_options{.optimizer = opt, .seed = 9});
+    adaptive_table<> adaptive(rows, dim, adaptive_table_options{.chunk_width = 2, .optimizer = opt, .seed = 9});
+    adaptive.materialize_all();
+    for (int step = 0; step < 5; ++step) {
+      const auto bags = make_bags(gen, 12, rows, 5);
+      std::vector<float> a(static_cast<std::size_t>(12 * dim)), b(a.size());
+      full.forward(bags.view(true), a);
+      adaptive.forward(bags.view(true), b);
+      for (std::size_t i = 0; i < a.size(); ++i) REQUIRE(a[i] == doctest::Approx(b[i]).epsilon(1e-6));
+      const auto g = random_grad(gen, a.size());
+      full.backward(bags.view(true), g);
+      adaptive.backward(bags.view(true), g);
+    }
+    for (std::uint32_t id = 0; id < rows; ++id) {
+      const auto r = full.row(id);
+      const auto v = adaptive.row_values(id);
+      for (std::size_t j = 0; j < r.size(); ++j) REQUIRE(v[j] == doctest::Approx(r[j]).epsilon(1e-5));
+    }
+    adaptive.check_invariants();
+  }
+}
+
+TEST_CASE("adaptive table: pruned rows, lookup and update against the reference") {
+  rng gen(21);
+  const index_t rows = 60, dim = 12, w = 4;
+  for (const auto mode : {pooling::sum, pooling::mean}) {
+    const sparse_optimizer opt{.kind = optimizer_kind::rowwise_adagrad, .learning_rate = 0.1f};
+    adaptive_table<> table(rows, dim, adaptive_table_options{.chunk_width = w, .mode = mode, .optimizer = opt});
+    reference_table ref{dim, {}, {}};
+    // Random row dimensions, some rows absent.
+    for (std::uint32_t id = 0; id < rows; ++id) {
+      const auto k = static_cast<index_t>(gen.uniform_int(4));
+      table.resize_row(id, k);
+      if (k > 0) {
+        const auto v = table.row_values(id);
+        ref.rows[id].assign(v.begin(), v.begin() + k * w);
+      }
+    }
+    table.set_new_row_chunks(1);
+    for (int step = 0; step < 6; ++step) {
+      const auto bags = make_bags(gen, 10, rows, 6);
+      const auto view = bags.view(mode == pooling::sum);
+      check_forward(table, ref, view, mode);
+      // Rows seen for the first time materialise with one chunk of initial values, then update.
+      for (const auto id : bags.indices)
+        if (!ref.rows.contains(id)) {
+          const auto init = [&] {
+            adaptive_table<> probe(rows, dim, adaptive_table_options{.chunk_width = w});
+            probe.resize_row(id, 1);
+            return probe.row_values(id);
+          }();
+          ref.rows[id].assign(init.begin(), init.begin() + w);
+        }
+      const auto g = random_grad(gen, static_cast<std::size_t>(view.size() * dim));
+      table.backward(view, g);
+      ref.update(view, mode, g, opt);
+      for (const auto& [id, r] : ref.rows) {
+        const auto v = table.row_values(id);
+        REQUIRE(table.row_chunks(id) * w == static_cast<index_t>(r.size()));
+        for (std::size_t j = 0; j < r.size(); ++j) REQUIRE(v[j] == doctest::Approx(r[j]).epsilon(1e-5));
+        for (std::size_t j = r.size(); j < v.size(); ++j) REQUIRE(v[j] == 0.0f);
+      }
+      table.check_invariants();
+    }
+  }
+}
+
+TEST_CASE("VHPI invariants hold under long randomized grow, shrink, prune and compact sequences") {
+  rng gen(77);
+  const index_t rows = 500, dim = 16, w = 4;
+  adaptive_table<> table(rows, dim, adaptive_table_options{.chunk_width = w, .compact_threshold = 0.3});
+  std::map<std::uint32_t, std::vector<float>> expect;  // what each present id reads as
+  auto expect_resize = [&](std::uint32_t id, index_t k) {
+    auto& e = expect[id];
+    if (e.empty()) e.assign(static_cast<std::size_t>(dim), 0.0f);
+    const index_t old = table.row_chunks(id);
+    for (index_t j = k * w; j < dim; ++j) e[static_cast<std::size_t>(j)] = 0.0f;
+    // grown chunks get the initial values a full table starts from
+    for (index_t j = old * w; j < k * w; ++j)
+      e[static_cast<std::size_t>(j)] = embedding::detail::initial_value(1, id, static_cast<std::uint64_t>(j), 0.05f);
+    if (k == 0) expect.erase(id);
+  };
+  for (int op = 0; op < 4000; ++op) {
+    const double u = gen.uniform();
+    if (u < 0.85) {
+      const auto id = static_cast<std::uint32_t>(gen.uniform_int(rows));
+      const auto k = static_cast<index_t>(gen.uniform_int(5));
+      expect_resize(id, k);
+      table.resize_row(id, k);
+    } else if (u < 0.95) {
+      // A controller-style round: random targets for every entry.
+      std::vector<std::uint8_t> target(table.slot_capacity(), 0);
+      table.for_each_row([&](std::uint32_t slot, std::uint32_t id, index_t, std::span<const float>, float) {
+        const auto k = static_cast<index_t>(gen.uniform_int(5));
+        target[slot] = static_cast<std::uint8_t>(k);
+        expect_resize(id, k);
+      });
+      const bool force = gen.uniform() < 0.5;
+      table.apply_targets(target, 0.9f, force);
+      if (force) CHECK(table.bytes_allocated() == table.bytes_for(table.entries(), table.live_chunks()));
+    } else {
+      table.compact();
+      CHECK(table.free_chunks() == 0);
+      CHECK(table.pool_capacity() == table.live_chunks());
+    }
+    table.check_invariants();
+    if (op % 97 == 0)
+      for (const auto& [id, e] : expect) REQUIRE(table.row_values(id) == e);
+  }
+  for (std::uint32_t id = 0; id < rows; ++id)
+    CHECK(table.row_chunks(id) == (expect.contains(id) ? table.row_chunks(id) : 0));
+  std::size_t live = 0;
+  for (const auto& [id, e] : expect) live += static_cast<std::size_t>(table.row_chunks(id));
+  CHECK(live == table.live_chunks());
+  // bytes_allocated is the sum of its parts, page-rounded.
+  CHECK(table.bytes_allocated() ==
+        embedding::detail::allocation_bytes(table.slot_capacity() * 16) +
+            embedding::detail::allocation_bytes(table.pool_capacity() * static_cast<std::size_t>(w) * 4) +
+            embedding::detail::allocation_bytes(table.pool_capacity() * 4));
+}
+
+TEST_CASE("check_invariants detects corruption") {
+  adaptive_table<> table(20, 8, adaptive_table_options{.chunk_width = 4});
+  for (std::uint32_t id = 0; id < 5; ++id) table.resize_row(id, 2);
+  table.resize_row(0, 1);  // one chunk on the free list
+  table.check_invariants();
+  const auto dir = test::scratch_dir("embedding-invariants");
+  checkpoint_writer out;
+  table.save(out, "t");
+  out.write(dir / "good.ck");
+  {  // Point row 1's block at row 2's chunks: a chunk owned twice.
+    checkpoint_reader in(dir / "good.ck");
+    auto blocks = in.get<std::uint32_t>("t/slot_blocks");
+    auto keys = in.get<std::uint32_t>("t/slot_keys");
+    std::size_t slot1 = 0;
+    std::uint32_t block2 = 0;
+    for (std::size_t s = 0; s < keys.size(); ++s) {
+      if (keys[s] == 2) slot1 = s;
+      if (keys[s] == 3) block2 = blocks[s];
+    }
+    blocks[slot1] = block2;
+    checkpoint_writer bad;
+    for (const auto& name : in.names()) {
+      if (name == "t/slot_blocks")
+        bad.put<std::uint32_t>(name, blocks);
+      else if (name == "t/kind" || name == "t/importance")
+        bad.put_string(name, in.get_string(name));
+      else if (name == "t/shape")
+        bad.put<std::int64_t>(name, in.get<std::int64_t>(name));
+      else if (name == "t/counters")
+        bad.put<std::uint64_t>(name, in.get<std::uint64_t>(name));
+      else if (name == "t/slot_keys" || name == "t/free_heads")
+        bad.put<std::uint32_t>(name, in.get<std::uint32_t>(name));
+      else
+        bad.put<float>(name, in.get<float>(name));
+    }
+    bad.write(dir / "bad.ck");
+  }
+  adaptive_table<> loaded(20, 8, adaptive_table_options{.chunk_width = 4});
+  CHECK_THROWS_WITH_AS(loaded.load(checkpoint_reader(dir / "bad.ck"), "t"), doctest::Contains("inconsistent"),
+                       format_error);
+  CHECK(loaded.entries() == 0);  // unchanged by the failed load
+  loaded.load(checkpoint_reader(dir / "good.ck"), "t");
+  for (std::uint32_t id = 0; id < 20; ++id) CHECK(loaded.row_values(id) == table.row_values(id));
+  CHECK(loaded.bytes_allocated() == table.bytes_allocated());
+  adaptive_table<> other_shape(20, 12, adaptive_table_options{.chunk_width = 4});
+  CHECK_THROWS_AS(other_shape.load(checkpoint_reader(dir / "good.ck"), "t"), format_error);
+  adaptive_table<frequency_importance> other_policy(20, 8, adaptive_table_options{.chunk_width = 4});
+  CHECK_THROWS_WITH_AS(other_policy.load(checkpoint_reader(dir / "good.ck"), "t"), doctest::Contains("importance"),
+                       format_error);
+}
+
+TEST_CASE("importance scores follow the policy") {
+  const std::vector<index_t> offsets{0, 3};
+  const std::vector<std::uint32_t> idx{2, 2, 5};
+  std::vector<float> g(8, 0.0f);
+  g[0] = 3.0f;  // chunk 0 of every row in the bag gets gradient (3, 0, 0, 0) per occurrence
+  g[4] = 4.0f;  // chunk 1
+  adaptive_table<fiited_importance> a(10, 8, adaptive_table_options{.chunk_width = 4, .new_row_chunks = 1});
+  adaptive_table<frequency_importance> f(10, 8, adaptive_table_options{.chunk_width = 4, .new_row_chunks = 1});
+  a.backward(bag_batch{.offsets = offsets, .indices = idx}, g);
+  f.backward(bag_batch{.offsets = offsets, .indices = idx}, g);
+  // id 2 occurs twice: summed gradient norm 6 = accesses (2) × per-access norm (3).
+  CHECK(a.row_scores(2) == std::vector<float>{6.0f});
+  CHECK(a.row_scores(5) == std::vector<float>{3.0f});
+  CHECK(f.row_scores(2) == std::vector<float>{2.0f});
+  CHECK(f.row_scores(5) == std::vector<float>{1.0f});
+}
+
+TEST_CASE("budget controller keeps the highest-scoring chunks within the byte budget") {
+  rng gen(5);
+  const index_t rows = 2000, dim = 16, w = 4;
+  adaptive_table<> table(rows, dim, adaptive_table_options{.chunk_width = w});
+  table.materialize_all();
+  // Scores: a random importance per (row, chunk), decreasing along each row.
+  std::vector<std::array<float, 4>> scores(rows);
+  for (auto& s : scores) {
+    float v = static_cast<float>(gen.uniform(0.0, 10.0));
+    for (auto& x : s) x = v *= static_cast<float>(gen.uniform(0.3, 1.0));
+  }
+  // Feed them through backward: a one-hot bag per row with gradient = the score in one coordinate of each chunk.
+  for (std::uint32_t id = 0; id < rows; ++id) {
+    const std::vector<index_t> offsets{0, 1};
+    const std::vector<std::uint32_t> idx{id};
+    std::vector<float> g(static_cast<std::size_t>(dim), 0.0f);
+    for (int c = 0; c < 4; ++c) g[static_cast<std::size_t>(c * w)] = scores[id][static_cast<std::size_t>(c)];
+    table.backward(bag_batch{.offsets = offsets, .indices = idx}, g);
+  }
+  const std::size_t full_bytes = full_table<>::bytes_for(rows, dim, optimizer_kind::rowwise_adagrad);
+  budget_controller<adaptive_table<>> controller({&table}, full_bytes,
+                                                 budget_options{.target_fraction = 0.2, .warmup = 0, .ramp = 0});
+  controller.round(0, 0.2);
+  CHECK(controller.last_round().bytes_after <= controller.last_round().budget_bytes);
+  CHECK(table.bytes_allocated() <= static_cast<std::size_t>(0.2 * static_cast<double>(full_bytes)));
+  table.check_invariants();
+  // Brute force: the kept chunks are exactly the top ones by score (scores are decreasing along rows).
+  std::vector<float> all;
+  for (const auto& s : scores) all.insert(all.end(), s.begin(), s.end());
+  std::sort(all.begin(), all.end(), std::greater<>());
+  const std::size_t kept = table.live_chunks();
+  REQUIRE(kept > 0);
+  REQUIRE(kept < all.size());
+  const float cut = all[kept - 1];
+  for (std::uint32_t id = 0; id < rows; ++id) {
+    const index_t k = table.row_chunks(id);
+    for (index_t c = 0; c < 4; ++c) {
+      const float s = scores[id][static_cast<std::size_t>(c)];
+      if (c < k)
+        CHECK(s >= cut);
+      else
+        CHECK(s <= cut);
+    }
+  }
+  // Row granularity keeps whole rows only.
+  adaptive_table<> rows_table(rows, dim, adaptive_table_options{.chunk_width = w});
+  rows_table.materialize_all();
+  budget_controller<adaptive_table<>> row_controller(
+      {&rows_table}, full_bytes,
+      budget_options{.granularity = prune_granularity::row, .target_fraction = 0.2, .warmup = 0, .ramp = 0});
+  row_controller.round(0, 0.2);
+  for (std::uint32_t id = 0; id < rows; ++id) CHECK((rows_table.row_chunks(id) == 0 || rows_table.row_chunks(id) == 4));
+  CHECK(rows_table.bytes_allocated() <= static_cast<std::size_t>(0.2 * static_cast<double>(full_bytes)));
+  // Schedule: warm-up then a linear ramp.
+  budget_controller<adaptive_table<>> scheduled({&table}, full_bytes,
+                                                budget_options{.target_fraction = 0.1, .warmup = 100, .ramp = 200});
+  CHECK(scheduled.fraction_at(50) == 1.0);
+  CHECK(scheduled.fraction_at(200) == doctest::Approx(0.55));
+  CHECK(scheduled.fraction_at(400) == doctest::Approx(0.1));
+}
+
+TEST_CASE("pruning returns memory to the operating system") {
+#if defined(__linux__)
+  auto rss = [] {
+    std::ifstream statm("/proc/self/statm");
+    std::size_t size = 0, resident = 0;
+    statm >> size >> resident;
+    return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  };
+  const index_t rows = 200000, dim = 32;
+  adaptive_table<> table(rows, dim, adaptive_table_options{.chunk_width = 8});
+  table.materialize_all();
+  table.compact();  // every page of the pool written: all of it resident
+  const std::size_t before = rss();
+  const std::size_t held = table.bytes_allocated();
+  REQUIRE(held > 30u << 20);
+  std::vector<std::uint8_t> target(table.slot_capacity(), 0);
+  index_t kept = 0;
+  table.for_each_row([&](std::uint32_t slot, std::uint32_t id, index_t, std::span<const float>, float) {
+    if (id % 10 == 0) {
+      target[slot] = 4;
+      ++kept;
+    }
+  });
+  table.apply_targets(target, 1.0f, true);
+  const std::size_t after = rss();
+  MESSAGE("RSS before ", before >> 20, " MiB, after ", after >> 20, " MiB; table ", held >> 20, " -> ",
+          table.bytes_allocated() >> 20, " MiB");
+  CHECK(table.bytes_allocated() < held / 5);
+  // The resident set falls by at least 80 % of the bytes the table gave back.
+  CHECK(before - after >= (held - table.bytes_allocated()) * 8 / 10);
+#else
+  MESSAGE("skipped: needs /proc/self/statm");
+#endif
+}
+
+TEST_CASE("metrics: AUC against brute-force pair counting, log loss against its definition") {
+  rng gen(8);
+  for (int trial = 0; trial < 20; ++trial) {
+    const std::size_t n = 50 + gen.uniform_int(100);
+    std::vector<float> scores(n), labels(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      scores[i] = static_cast<float>(gen.uniform_int(12));  // many ties
+      labels[i] = gen.uniform() < 0.4 ? 1.0f : 0.0f;
+    }
+    labels[0] = 1;
+    labels[1] = 0;
+    double wins = 0, pairs = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j)
+        if (labels[i] == 1 && labels[j] == 0) {
+          pairs += 1;
+          wins += scores[i] > scores[j] ? 1.0 : scores[i] == scores[j] ? 0.5 : 0.0;
+        }
+    CHECK(roc_auc(scores, labels) == doctest::Approx(wins / pairs).epsilon(1e-12));
+    double ll = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double p = 1 / (1 + std::exp(-static_cast<double>(scores[i]) / 4));
+      ll -= labels[i] * std::log(p) + (1 - labels[i]) * std::log(1 - p);
+      scores[i] /= 4;
+    }
+    CHECK(log_loss(scores, labels) == doctest::Approx(ll / static_cast<double>(n)).epsilon(1e-9));
+  }
+  const std::vector<float> one_class{1, 1}, s{0.1f, 0.2f};
+  CHECK_THROWS_AS((void)roc_auc(s, one_class), invalid_argument);
+}
+
+TEST_CASE("synthetic click log: deterministic, in range, Zipf-distributed") {
+  synthetic_options o;
+  o.cardinalities = {10, 1000, 100000};
+  o.seed = 4;
+  const synthetic_clicks gen(o);
+  const auto a = gen.generate(0, 20000);
+  const auto b = gen.generate(0, 20000);
+  a.validate();
+  CHECK(a.sparse == b.sparse);
+  CHECK(a.labels == b.labels);
+  CHECK(a.dense == b.dense);
+  const auto tail = gen.generate(15000, 5000);  // ranges are independent
+  CHECK(std::equal(tail.labels.begin(), tail.labels.end(), a.labels.begin() + 15000));
+  o.seed = 5;
+  const auto c = synthetic_clicks(o).generate(0, 20000);
+  CHECK(c.sparse != a.sparse);
+  // The most frequent id of the big field takes about 1 / H(n, s) of the draws.
+  std::map<std::uint32_t, int> counts;
+  for (index_t i = 0; i < a.size(); ++i) ++counts[a.sparse[static_cast<std::size_t>(i) * 3 + 2]];
+  int top = 0;
+  for (const auto& [id, n] : counts) top = std::max(top, n);
+  double h = 0;
+  for (int r = 1; r <= 100000; ++r) h += std::pow(r, -1.05);
+  CHECK(static_cast<double>(top) / 20000.0 == doctest::Approx(1.0 / h).epsilon(0.15));
+  double positives = 0;
+  for (float l : a.labels) positives += l;
+  CHECK(positives / 20000.0 > 0.05);
+  CHECK(positives / 20000.0 < 0.6);
+  CHECK(default_cardinalities().size() == 26);
+  CHECK(default_cardinalities().front() == 10);
+  CHECK(default_cardinalities().back() == 1000000);
+}
