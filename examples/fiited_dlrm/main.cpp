@@ -169,6 +169,12 @@ result run_adaptive(const config& c, const dataset_pair& data, int seed, double 
   return r;
 }
 
+std::string budget_text(double b) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g %%", b * 100);
+  return text;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -295,7 +301,7 @@ int main(int argc, char** argv) {
       const job& j = jobs[k];
       const auto& d = data[static_cast<std::size_t>(j.seed - 1)];
       char label[64];
-      std::snprintf(label, sizeof label, "%s %.0f%% seed %d", j.method.c_str(), j.budget * 100, j.seed);
+      std::snprintf(label, sizeof label, "%s %g%% seed %d", j.method.c_str(), j.budget * 100, j.seed);
       result r;
       if (j.method == "full") {
         std::vector<full_table<>> t;
@@ -377,16 +383,26 @@ int main(int argc, char** argv) {
     return v.empty() ? std::nan("") : examples::median(v);
   };
   const double full_auc = median_of("full", 1.0, [](const result& r) { return r.auc; });
-  std::printf("\nmedians over %d seed(s); ΔAUC against full tables (negative = loss)\n\n", cfg.seeds);
+  // ΔAUC is paired: the median over seeds of (method's AUC − the full tables' AUC on that seed).
+  auto paired_delta = [&](const std::string& m, double b) {
+    std::vector<double> v;
+    for (const auto& r : results)
+      if (r.method == m && (m == "full" || r.budget == b))
+        for (const auto& f : results)
+          if (f.method == "full" && f.seed == r.seed) v.push_back(r.auc - f.auc);
+    return v.empty() ? std::nan("") : examples::median(v);
+  };
+  std::printf("\nmedians over %d seed(s); ΔAUC = median over seeds of (AUC − full tables' AUC on the same seed)\n\n",
+              cfg.seeds);
   std::printf("| method | budget | bytes | %% of full | AUC | ΔAUC | logloss | examples/s |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   auto row = [&](const std::string& m, double b) {
     const double auc = median_of(m, b, [](const result& r) { return r.auc; });
     if (std::isnan(auc)) return;
     std::printf("| %s | %s | %.2f MiB | %.2f | %.4f | %+.4f | %.4f | %.0f |\n", m.c_str(),
-                m == "full" ? "—" : (std::to_string(static_cast<int>(std::lround(b * 100))) + " %").c_str(),
+                m == "full" ? "—" : budget_text(b).c_str(),
                 median_of(m, b, [](const result& r) { return static_cast<double>(r.bytes); }) / 1048576.0,
-                median_of(m, b, [](const result& r) { return r.percent; }), auc, auc - full_auc,
+                median_of(m, b, [](const result& r) { return r.percent; }), auc, paired_delta(m, b),
                 median_of(m, b, [](const result& r) { return r.logloss; }),
                 median_of(m, b, [](const result& r) { return r.examples_per_s; }));
   };

@@ -9,10 +9,10 @@
 /// lookup reads one contiguous run of k·w floats, like a row of a full table.
 ///
 /// Shrinking a row returns its trailing chunks to a free list (one list per block size); growing
-/// moves the row to a block of the new size (from the free lists or the pool's unused tail) and
-/// initialises the new chunks. When the free fraction passes a threshold the pool is compacted into
-/// a new, exactly sized mapping and the old one is unmapped, so the process's resident memory
-/// really falls.
+/// moves the row to a block of the new size (from the free lists or the pool's unused tail); the
+/// new chunks start at zero, so the row's output does not jump when it regrows. When the free fraction passes a
+/// threshold the pool is compacted into a new, exactly sized mapping and the old one is unmapped, so the process's
+/// resident memory really falls.
 ///
 /// Per chunk the table keeps its values (w floats) and an importance score (4 bytes); per slot the
 /// id, the block (first chunk and k packed in 4 bytes), the row-wise Adagrad accumulator and the
@@ -170,8 +170,8 @@ class adaptive_table {
     return std::vector<float>(p, p + m_slots[s].chunks());
   }
 
-  /// Sets id `id` to `k` live chunks: trailing chunks are returned to the free lists, new ones are
-  /// initialised as a full table would have started them. `k = 0` removes the row entirely.
+  /// Sets id `id` to `k` live chunks: trailing chunks are returned to the free lists, new ones start
+  /// at zero (so what the row returns does not jump). `k = 0` removes the row entirely.
   void resize_row(std::uint32_t id, index_t k) {
     check(static_cast<index_t>(id) < m_rows, "frugal::embedding::adaptive_table::resize_row: id ", id, " >= rows ",
           m_rows);
@@ -182,7 +182,7 @@ class adaptive_table {
       if (k == 0) return;
       s = insert(id);
     }
-    set_chunks(s, static_cast<std::uint32_t>(k));
+    set_chunks(s, static_cast<std::uint32_t>(k), false);
     if (k == 0) erase_slot(s);
     maybe_compact();
   }
@@ -192,7 +192,7 @@ class adaptive_table {
     for (index_t id = 0; id < m_rows; ++id) {
       std::uint32_t s = find(static_cast<std::uint32_t>(id));
       if (s == npos) s = insert(static_cast<std::uint32_t>(id));
-      set_chunks(s, static_cast<std::uint32_t>(m_chunks_per_row));
+      set_chunks(s, static_cast<std::uint32_t>(m_chunks_per_row), true);
     }
   }
 
@@ -208,7 +208,7 @@ class adaptive_table {
     const std::uint32_t* indices = bags.indices.data();
     std::uint32_t* resolved = m_resolved.data();
     const adaptive_table* self = this;
-    constexpr std::size_t ahead = 16;
+    constexpr std::size_t ahead = 64;  // a probe is short: look far ahead to hide the slot's cache miss
     const std::size_t mask = m_slots.size() - 1;
     const slot* slots = m_slots.data();
     parallel_for("frugal::embedding::adaptive_table::resolve", m_exec, static_cast<index_t>(n), [=](index_t i) {
@@ -279,7 +279,7 @@ class adaptive_table {
       for (std::size_t k = 0; k < unique; ++k)
         if (m_touched[k] == npos) {
           m_touched[k] = place(slot{m_grads.ids[k] + 1, 0u, 0.0f, 0.0f});
-          set_chunks(m_touched[k], static_cast<std::uint32_t>(m_options.new_row_chunks));
+          set_chunks(m_touched[k], static_cast<std::uint32_t>(m_options.new_row_chunks), true);
           m_touched_blocks[k] = m_slots[m_touched[k]].block;  // block indices survive pool growth
         }
     }
@@ -350,7 +350,7 @@ class adaptive_table {
       if (m_slots[s].key == 0) continue;
       check(target[s] <= m_chunks_per_row, "frugal::embedding::adaptive_table::apply_targets: target ", int(target[s]),
             " exceeds ", m_chunks_per_row, " chunks");
-      set_chunks(s, target[s]);
+      set_chunks(s, target[s], false);
       if (target[s] > 0) ++survivors;
     }
     // Rebuild the virtual index with the survivors only.
@@ -621,8 +621,9 @@ class adaptive_table {
 
   /// Gives slot `s` exactly `k` live chunks. Shrinking keeps the first removed chunk's score as the
   /// row's candidate score (so a pruned chunk can earn its way back); growing moves the row to a
-  /// block of the new size and resets it.
-  void set_chunks(std::uint32_t s, std::uint32_t k) {
+  /// block of the new size and resets it. New chunks hold a full table's initial values for a row
+  /// materialising, zeros when a row regrows (its output is unchanged until they learn).
+  void set_chunks(std::uint32_t s, std::uint32_t k, bool initial_values) {
     const auto w = static_cast<std::size_t>(m_options.chunk_width);
     const std::uint32_t have = m_slots[s].chunks(), first = m_slots[s].first();
     if (k == have) return;
@@ -643,7 +644,7 @@ class adaptive_table {
     const std::uint64_t id = m_slots[s].key - 1;
     for (std::size_t t = have * w; t < k * w; ++t)
       m_values[static_cast<std::size_t>(fresh) * w + t] =
-          detail::initial_value(m_options.seed, id, t, m_options.init_scale);
+          initial_values ? detail::initial_value(m_options.seed, id, t, m_options.init_scale) : 0.0f;
     for (std::uint32_t c = have; c < k; ++c) m_scores[fresh + c] = 0.0f;
     m_slots[s].block = fresh << 5 | k;
     m_slots[s].candidate = 0.0f;

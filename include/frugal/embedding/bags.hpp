@@ -127,7 +127,11 @@ inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t 
         if (n == fixed) {
           for (std::size_t j = 0; j < fixed; ++j) acc[j] += w * r[j];
         } else {
-          for (std::size_t j = 0; j < fixed; ++j) acc[j] += j < n ? w * r[j] : 0.0f;
+          // A shorter row: pad a copy with zeros, so `acc` is only ever indexed by constants and
+          // stays in registers.
+          alignas(64) float padded[fixed] = {};
+          for (std::size_t j = 0; j < n; ++j) padded[j] = r[j];
+          for (std::size_t j = 0; j < fixed; ++j) acc[j] += w * padded[j];
         }
       } else {
         for (std::size_t j = 0; j < fixed; ++j) acc[j] += w * r[j];
