@@ -99,7 +99,8 @@ class budget_controller {
 
     // Candidate items: every live chunk and every row's next chunk, scored so that a row's items
     // never gain importance along the row (prefix minima), which keeps the selection prefix-closed.
-    m_items.clear();
+    // A local vector: its memory goes back when the round ends.
+    std::vector<item> items;
     const std::size_t tables = m_tables.size();
     for (std::size_t t = 0; t < tables; ++t) {
       const index_t max_chunks = m_tables[t]->chunks_per_row();
@@ -109,21 +110,21 @@ class budget_controller {
               float total = 0;
               for (float s : scores) total += s;
               if (live < max_chunks) total = live == 0 ? candidate * static_cast<float>(max_chunks) : total;
-              m_items.push_back(item{total, static_cast<std::uint32_t>(t), slot, 0});
+              items.push_back(item{total, static_cast<std::uint32_t>(t), slot, 0});
               return;
             }
             float running = 0;
             for (index_t j = 0; j < live; ++j) {
               running = j == 0 ? scores[0] : std::min(running, scores[static_cast<std::size_t>(j)]);
-              m_items.push_back(item{running, static_cast<std::uint32_t>(t), slot, static_cast<std::uint8_t>(j)});
+              items.push_back(item{running, static_cast<std::uint32_t>(t), slot, static_cast<std::uint8_t>(j)});
             }
             if (live < max_chunks) {
               running = live == 0 ? candidate : std::min(running, candidate);
-              m_items.push_back(item{running, static_cast<std::uint32_t>(t), slot, static_cast<std::uint8_t>(live)});
+              items.push_back(item{running, static_cast<std::uint32_t>(t), slot, static_cast<std::uint8_t>(live)});
             }
           });
     }
-    std::sort(m_items.begin(), m_items.end(), [](const item& a, const item& b) {
+    std::sort(items.begin(), items.end(), [](const item& a, const item& b) {
       if (a.score != b.score) return a.score > b.score;
       if (a.table != b.table) return a.table < b.table;
       if (a.slot != b.slot) return a.slot < b.slot;
@@ -139,7 +140,7 @@ class budget_controller {
       bytes[t] = m_tables[t]->bytes_for(0, 0);
       total += bytes[t];
     }
-    for (const item& it : m_items) {
+    for (const item& it : items) {
       if (threshold_mode && it.score < m_options.threshold) break;
       const std::size_t t = it.table;
       const std::size_t add_chunks =
@@ -187,7 +188,6 @@ class budget_controller {
   std::size_t m_reference;
   budget_options m_options;
   budget_round m_last;
-  std::vector<item> m_items;
 };
 
 }  // namespace frugal::embedding
