@@ -231,11 +231,7 @@ class adaptive_table {
         const index_t begin = offsets[b], end = offsets[b + 1];
         auto row = [=](index_t i) { return values + static_cast<std::size_t>(resolved[i] >> 5) * w; };
         auto len = [=](index_t i) { return static_cast<std::size_t>(resolved[i] & 31u) * w; };
-        detail::pool_bag<D, true>(y, d, begin, end, total, weights, row, len);
-        if (mean && end > begin) {
-          const float inv = 1.0f / static_cast<float>(end - begin);
-          for (std::size_t j = 0; j < d; ++j) y[j] *= inv;
-        }
+        detail::pool_bag<D, true>(y, d, begin, end, total, weights, mean, row, len);
       });
     });
   }

@@ -108,10 +108,11 @@ inline void prefetch_floats(const float* p, std::size_t n) noexcept {
 /// Sums the rows of one bag into `y` (`d` floats, all written): `row(i)` gives the data of
 /// lookup i, `len(i)` how many of its leading floats are stored (the rest read as zero; always `d`
 /// unless `Variable`). `D` > 0 is a compile-time width (= d), so the accumulator lives in
-/// registers; `D` = 0 means the width `d` is known at run time only.
+/// registers; `D` = 0 means the width `d` is known at run time only. With `mean`, the sum of a
+/// non-empty bag is divided by its size.
 template <int D, bool Variable, class Row, class Len>
 inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t end, index_t total,
-                     const float* weights, Row row, Len len) noexcept {
+                     const float* weights, bool mean, Row row, Len len) noexcept {
   if constexpr (D > 0) {
     constexpr auto fixed = static_cast<std::size_t>(D);
     alignas(64) float acc[fixed] = {};
@@ -147,6 +148,10 @@ inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t 
       const float w = weights ? weights[i] : 1.0f;
       for (std::size_t j = 0; j < n; ++j) y[j] += w * r[j];
     }
+  }
+  if (mean && end > begin) {
+    const float inv = 1.0f / static_cast<float>(end - begin);
+    for (std::size_t j = 0; j < d; ++j) y[j] *= inv;
   }
 }
 

@@ -118,11 +118,7 @@ class dense_table {
         const index_t begin = offsets[b], end = offsets[b + 1];
         auto row = [=](index_t i) { return data + static_cast<std::size_t>(map(indices[i])) * sd; };
         auto len = [=](index_t) { return sd; };
-        detail::pool_bag<D, false>(y, d, begin, end, total, weights, row, len);
-        if (mean && end > begin) {
-          const float inv = 1.0f / static_cast<float>(end - begin);
-          for (std::size_t j = 0; j < sd; ++j) y[j] *= inv;
-        }
+        detail::pool_bag<D, false>(y, d, begin, end, total, weights, mean, row, len);
       });
     });
   }
