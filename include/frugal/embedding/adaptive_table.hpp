@@ -294,30 +294,14 @@ class adaptive_table {
       const std::size_t live = e.chunks();
       float* r = m_values.data() + static_cast<std::size_t>(e.first()) * w;
       float* scores = m_scores.data() + e.first();
-      if (live > 0) {
-        float step = opt.learning_rate;
-        if (opt.kind == optimizer_kind::rowwise_adagrad) {
-          float sum = 0;
-          for (std::size_t j = 0; j < live * w; ++j) sum += g[j] * g[j];
-          e.accumulator += sum / static_cast<float>(live * w);
-          step = opt.learning_rate / (std::sqrt(e.accumulator) + opt.epsilon);
-        }
-        for (std::size_t c = 0; c < live; ++c) {
-          float norm2 = 0;
-          for (std::size_t t = 0; t < w; ++t) {
-            const float gt = g[c * w + t];
-            norm2 += gt * gt;
-            r[c * w + t] -= step * gt;
-          }
-          scores[c] += m_importance(count, std::sqrt(norm2));
-        }
-      }
-      if (live < static_cast<std::size_t>(m_chunks_per_row)) {
-        const float* gc = g + live * w;
+      detail::apply_update(opt, r, g, live * w, e.accumulator);
+      auto chunk_norm = [&](std::size_t c) {
         float norm2 = 0;
-        for (std::size_t t = 0; t < w; ++t) norm2 += gc[t] * gc[t];
-        e.candidate += m_importance(count, std::sqrt(norm2));
-      }
+        for (std::size_t t = 0; t < w; ++t) norm2 += g[c * w + t] * g[c * w + t];
+        return std::sqrt(norm2);
+      };
+      for (std::size_t c = 0; c < live; ++c) scores[c] += m_importance(count, chunk_norm(c));
+      if (live < static_cast<std::size_t>(m_chunks_per_row)) e.candidate += m_importance(count, chunk_norm(live));
     }
   }
 

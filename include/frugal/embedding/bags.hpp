@@ -15,6 +15,7 @@
 
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
+#include "../nn/optimizer.hpp"
 
 /// Hints the processor to fetch the cache line at `p` (a no-op where unsupported).
 #if defined(__GNUC__) || defined(__clang__)
@@ -258,11 +259,9 @@ inline void apply_update(const sparse_optimizer& opt, float* row, const float* g
     for (std::size_t j = 0; j < d; ++j) row[j] -= opt.learning_rate * grad[j];
     return;
   }
-  float sum = 0;
-  for (std::size_t j = 0; j < d; ++j) sum += grad[j] * grad[j];
-  acc += sum / static_cast<float>(d);
-  const float step = opt.learning_rate / (std::sqrt(acc) + opt.epsilon);
-  for (std::size_t j = 0; j < d; ++j) row[j] -= step * grad[j];
+  // The same rule as the dense optimizer's, which owns it.
+  nn::rowwise_adagrad<float>::update_row(std::span<float>(row, d), std::span<const float>(grad, d), acc,
+                                         {.learning_rate = opt.learning_rate, .epsilon = opt.epsilon});
 }
 
 }  // namespace detail
