@@ -239,44 +239,50 @@ TEST_CASE("adaptive table with every chunk equals the full table") {
 
 TEST_CASE("adaptive table: pruned rows, lookup and update against the reference") {
   rng gen(21);
-  const index_t rows = 60, dim = 12, w = 4;
-  for (const auto mode : {pooling::sum, pooling::mean}) {
-    const sparse_optimizer opt{.kind = optimizer_kind::rowwise_adagrad, .learning_rate = 0.1f};
-    adaptive_table<> table(rows, dim, adaptive_table_options{.chunk_width = w, .mode = mode, .optimizer = opt});
-    reference_table ref{dim, {}, {}};
-    // Random row dimensions, some rows absent.
-    for (std::uint32_t id = 0; id < rows; ++id) {
-      const auto k = static_cast<index_t>(gen.uniform_int(4));
-      table.resize_row(id, k);
-      if (k > 0) {
-        const auto v = table.row_values(id);
-        ref.rows[id].assign(v.begin(), v.begin() + k * w);
-      }
-    }
-    table.set_new_row_chunks(1);
-    for (int step = 0; step < 6; ++step) {
-      const auto bags = make_bags(gen, 10, rows, 6);
-      const auto view = bags.view(mode == pooling::sum);
-      check_forward(table, ref, view, mode);
-      // Rows seen for the first time materialise with one chunk of initial values, then update.
-      for (const auto id : bags.indices)
-        if (!ref.rows.contains(id)) {
-          auto& r = ref.rows[id];
-          for (index_t j = 0; j < w; ++j)
-            r.push_back(embedding::detail::initial_value(1, id, static_cast<std::uint64_t>(j), 0.05f));
+  const index_t rows = 60;
+  // Run-time width (12) and every compile-time width of the lookup kernel, with chunks narrower
+  // than a SIMD batch, so rows end inside a batch.
+  const std::pair<index_t, index_t> shapes[] = {{12, 4}, {8, 2}, {16, 4}, {32, 8}, {64, 4}, {128, 32}};
+  for (const auto& [dim, w] : shapes)
+    for (const auto mode : {pooling::sum, pooling::mean}) {
+      CAPTURE(dim);
+      CAPTURE(w);
+      const sparse_optimizer opt{.kind = optimizer_kind::rowwise_adagrad, .learning_rate = 0.1f};
+      adaptive_table<> table(rows, dim, adaptive_table_options{.chunk_width = w, .mode = mode, .optimizer = opt});
+      reference_table ref{dim, {}, {}};
+      // Random row dimensions, some rows absent.
+      for (std::uint32_t id = 0; id < rows; ++id) {
+        const auto k = static_cast<index_t>(gen.uniform_int(static_cast<std::uint64_t>(dim / w + 1)));
+        table.resize_row(id, k);
+        if (k > 0) {
+          const auto v = table.row_values(id);
+          ref.rows[id].assign(v.begin(), v.begin() + k * w);
         }
-      const auto g = random_grad(gen, static_cast<std::size_t>(view.size() * dim));
-      table.backward(view, g);
-      ref.update(view, mode, g, opt);
-      for (const auto& [id, r] : ref.rows) {
-        const auto v = table.row_values(id);
-        REQUIRE(table.row_chunks(id) * w == static_cast<index_t>(r.size()));
-        for (std::size_t j = 0; j < r.size(); ++j) REQUIRE(v[j] == doctest::Approx(r[j]).epsilon(1e-5));
-        for (std::size_t j = r.size(); j < v.size(); ++j) REQUIRE(v[j] == 0.0f);
       }
-      table.check_invariants();
+      table.set_new_row_chunks(1);
+      for (int step = 0; step < 6; ++step) {
+        const auto bags = make_bags(gen, 10, rows, 6);
+        const auto view = bags.view(mode == pooling::sum);
+        check_forward(table, ref, view, mode);
+        // Rows seen for the first time materialise with one chunk of initial values, then update.
+        for (const auto id : bags.indices)
+          if (!ref.rows.contains(id)) {
+            auto& r = ref.rows[id];
+            for (index_t j = 0; j < w; ++j)
+              r.push_back(embedding::detail::initial_value(1, id, static_cast<std::uint64_t>(j), 0.05f));
+          }
+        const auto g = random_grad(gen, static_cast<std::size_t>(view.size() * dim));
+        table.backward(view, g);
+        ref.update(view, mode, g, opt);
+        for (const auto& [id, r] : ref.rows) {
+          const auto v = table.row_values(id);
+          REQUIRE(table.row_chunks(id) * w == static_cast<index_t>(r.size()));
+          for (std::size_t j = 0; j < r.size(); ++j) REQUIRE(v[j] == doctest::Approx(r[j]).epsilon(1e-5));
+          for (std::size_t j = r.size(); j < v.size(); ++j) REQUIRE(v[j] == 0.0f);
+        }
+        table.check_invariants();
+      }
     }
-  }
 }
 
 TEST_CASE("VHPI invariants hold under long randomized grow, shrink, prune and compact sequences") {
