@@ -77,6 +77,8 @@ class page_buffer {
   [[nodiscard]] std::size_t bytes() const noexcept { return allocation_bytes(m_size * sizeof(T)); }
 
  private:
+  static constexpr std::size_t huge_page_threshold = std::size_t{4} << 20;  ///< bytes
+
   static T* allocate(std::size_t n) {
     if (n == 0) return nullptr;
     if (n > static_cast<std::size_t>(-1) / sizeof(T)) throw std::bad_alloc();
@@ -84,6 +86,11 @@ class page_buffer {
     void* p =
         ::mmap(nullptr, allocation_bytes(n * sizeof(T)), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    // Tables are read at random: ask for transparent huge pages (where the system offers them on
+    // request), so a lookup rarely misses the TLB. Advice only; failure changes nothing.
+    if (n * sizeof(T) >= huge_page_threshold) ::madvise(p, allocation_bytes(n * sizeof(T)), MADV_HUGEPAGE);
+#endif
     return static_cast<T*>(p);
 #else
     void* p = ::operator new (n * sizeof(T), std::align_val_t{64});
