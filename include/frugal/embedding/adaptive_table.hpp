@@ -15,9 +15,9 @@
 /// resident memory really falls.
 ///
 /// Per chunk the table keeps its values (w floats) and an importance score (4 bytes); per slot the
-/// id, the block (first chunk and k packed in 4 bytes), the row-wise Adagrad accumulator and the
-/// score of the row's next, not yet live chunk (4 bytes each). `bytes_allocated()` counts all of
-/// it. Limits: at most 31 chunks per row and 2^27 chunks in the pool.
+/// id and the block (first chunk and k packed in 4 bytes: all a lookup reads), and in a parallel
+/// array the row-wise Adagrad accumulator and the score of the row's next, not yet live chunk (4
+/// bytes each). `bytes_allocated()` counts all of it. Limits: at most 31 chunks per row and 2^27 chunks in the pool.
 ///
 /// Rows materialise on their first update (`new_row_chunks` chunks, with the values a full table
 /// would have started from); a row never updated reads as zero.
@@ -66,17 +66,21 @@ class adaptive_table {
   static constexpr std::size_t max_pool_chunks = std::size_t{1} << 27;
   static constexpr std::uint32_t npos = 0xFFFFFFFFu;
 
-  /// One slot of the virtual index.
+  /// One slot of the virtual index: all a lookup reads, 8 bytes, so a cache line holds 8 slots.
   struct slot {
     std::uint32_t key = 0;    ///< id + 1; 0 = empty
     std::uint32_t block = 0;  ///< first chunk << 5 | live chunks (0 = no chunk)
-    float accumulator = 0;    ///< row-wise Adagrad state
-    float candidate = 0;      ///< score of the row's next (not yet live) chunk
 
     [[nodiscard]] std::uint32_t chunks() const noexcept { return block & 31u; }
     [[nodiscard]] std::uint32_t first() const noexcept { return block >> 5; }
   };
-  static_assert(sizeof(slot) == 16);
+  static_assert(sizeof(slot) == 8);
+  /// What only training touches, kept apart from the slots (same index) so lookups read dense lines.
+  struct slot_state {
+    float accumulator = 0;  ///< row-wise Adagrad state
+    float candidate = 0;    ///< score of the row's next (not yet live) chunk
+  };
+  static_assert(sizeof(slot_state) == sizeof(slot));
 
   adaptive_table(index_t rows, index_t dim, adaptive_table_options options = {}, Importance importance = {},
                  Exec exec = Exec{})
@@ -98,6 +102,7 @@ class adaptive_table {
     check(options.init_scale >= 0, where, ": init_scale = ", options.init_scale, " must be >= 0");
     m_options.optimizer.validate(where);
     m_free_heads.assign(static_cast<std::size_t>(m_chunks_per_row) + 1, npos);
+    m_hash_seed = detail::mix64(options.seed * 0xA0761D6478BD642FULL + 1);
     rehash(16);
   }
 
@@ -140,7 +145,7 @@ class adaptive_table {
   /// (what `compact()` and the slot-table sizing of `apply_targets` give).
   [[nodiscard]] std::size_t bytes_for(std::size_t entries, std::size_t chunks) const noexcept {
     const auto w = static_cast<std::size_t>(m_options.chunk_width);
-    return detail::allocation_bytes(slot_capacity_for(entries) * sizeof(slot)) +
+    return detail::allocation_bytes(slot_capacity_for(entries) * (sizeof(slot) + sizeof(slot_state))) +
            detail::allocation_bytes(chunks * w * sizeof(float)) + detail::allocation_bytes(chunks * sizeof(float));
   }
 
@@ -208,14 +213,22 @@ class adaptive_table {
     const std::uint32_t* indices = bags.indices.data();
     std::uint32_t* resolved = m_resolved.data();
     const adaptive_table* self = this;
-    constexpr std::size_t ahead = 64;  // a probe is short: look far ahead to hide the slot's cache miss
-    const std::size_t mask = m_slots.size() - 1;
-    const slot* slots = m_slots.data();
-    parallel_for("frugal::embedding::adaptive_table::resolve", m_exec, static_cast<index_t>(n), [=](index_t i) {
-      const auto k = static_cast<std::size_t>(i);
-      if (k + ahead < n) FRUGAL_PREFETCH(slots + (self->hash(indices[k + ahead]) & mask));
-      const std::uint32_t s = self->find(indices[k]);
-      resolved[k] = s == npos ? 0u : slots[s].block;
+    // Resolve in groups: hash a group's ids once and prefetch their home lines, then probe, so up
+    // to a group's worth of slot-table misses are in flight at once. A probe compares a whole line
+    // of slots without branching on what it loads, so a miss does not stall the next probes.
+    constexpr std::size_t group = 64;
+    const auto groups = static_cast<index_t>((n + group - 1) / group);
+    parallel_for("frugal::embedding::adaptive_table::resolve", m_exec, groups, [=](index_t g) {
+      const std::size_t lo = static_cast<std::size_t>(g) * group, hi = std::min(n, lo + group);
+      std::size_t home[group];
+      for (std::size_t k = lo; k < hi; ++k) {
+        home[k - lo] = self->home(indices[k]);
+        FRUGAL_PREFETCH(self->m_slots.data() + home[k - lo]);
+      }
+      for (std::size_t k = lo; k < hi; ++k) {
+        const std::uint32_t s = self->probe(indices[k], home[k - lo]);
+        resolved[k] = s == npos ? 0u : self->m_slots[s].block;
+      }
     });
     const auto d = static_cast<std::size_t>(m_dim), w = static_cast<std::size_t>(m_options.chunk_width);
     const index_t* offsets = bags.offsets.data();
@@ -253,10 +266,9 @@ class adaptive_table {
     m_touched.resize(unique);
     m_touched_blocks.resize(unique);
     std::size_t missing = 0;
-    const std::size_t mask = m_slots.size() - 1;
     for (std::size_t k = 0; k < unique; ++k) {
       if (k + detail::prefetch_distance < unique)
-        FRUGAL_PREFETCH(m_slots.data() + (hash(m_grads.ids[k + detail::prefetch_distance]) & mask));
+        FRUGAL_PREFETCH(m_slots.data() + home(m_grads.ids[k + detail::prefetch_distance]));
       m_touched[k] = find(m_grads.ids[k]);
       if (m_touched[k] == npos)
         ++missing;
@@ -274,7 +286,7 @@ class adaptive_table {
       }
       for (std::size_t k = 0; k < unique; ++k)
         if (m_touched[k] == npos) {
-          m_touched[k] = place(slot{m_grads.ids[k] + 1, 0u, 0.0f, 0.0f});
+          m_touched[k] = place(slot{m_grads.ids[k] + 1, 0u}, slot_state{});
           set_chunks(m_touched[k], static_cast<std::uint32_t>(m_options.new_row_chunks), true);
           m_touched_blocks[k] = m_slots[m_touched[k]].block;  // block indices survive pool growth
         }
@@ -285,23 +297,25 @@ class adaptive_table {
         const std::uint32_t ahead = m_touched_blocks[k + detail::prefetch_distance];
         detail::prefetch_floats(m_values.data() + static_cast<std::size_t>(ahead >> 5) * w, (ahead & 31u) * w);
         FRUGAL_PREFETCH(m_scores.data() + (ahead >> 5));
-        FRUGAL_PREFETCH(m_slots.data() + m_touched[k + detail::prefetch_distance]);
+        FRUGAL_PREFETCH(m_slots.state_address(m_touched[k + detail::prefetch_distance]));
       }
       const std::int32_t count = m_grads.counts[k];
       const float* g = m_grads.row(k);
       const std::uint32_t s = m_touched[k];
-      slot& e = m_slots[s];
+      const slot e{0u, m_touched_blocks[k]};  // pass 1's copy: the slot's line may be evicted by now
+      slot_state st = m_slots.state(s);
       const std::size_t live = e.chunks();
       float* r = m_values.data() + static_cast<std::size_t>(e.first()) * w;
       float* scores = m_scores.data() + e.first();
-      detail::apply_update(opt, r, g, live * w, e.accumulator);
+      detail::apply_update(opt, r, g, live * w, st.accumulator);
       auto chunk_norm = [&](std::size_t c) {
         float norm2 = 0;
         for (std::size_t t = 0; t < w; ++t) norm2 += g[c * w + t] * g[c * w + t];
         return std::sqrt(norm2);
       };
       for (std::size_t c = 0; c < live; ++c) scores[c] += m_importance(count, chunk_norm(c));
-      if (live < static_cast<std::size_t>(m_chunks_per_row)) e.candidate += m_importance(count, chunk_norm(live));
+      if (live < static_cast<std::size_t>(m_chunks_per_row)) st.candidate += m_importance(count, chunk_norm(live));
+      m_slots.set_state(s, st);
     }
   }
 
@@ -313,7 +327,7 @@ class adaptive_table {
       const slot& e = m_slots[s];
       if (e.key == 0) continue;
       f(s, e.key - 1, static_cast<index_t>(e.chunks()), std::span<const float>(m_scores.data() + e.first(), e.chunks()),
-        e.candidate);
+        m_slots.state(s).candidate);
     }
   }
 
@@ -334,14 +348,14 @@ class adaptive_table {
       if (target[s] > 0) ++survivors;
     }
     // Rebuild the virtual index with the survivors only.
-    detail::page_buffer<slot> old(slot_capacity_for(survivors));
+    slot_table old(slot_capacity_for(survivors));
     old.swap(m_slots);
     m_entries = 0;
     for (std::size_t s = 0; s < old.size(); ++s) {
       if (old[s].key == 0 || old[s].chunks() == 0) continue;
-      slot e = old[s];
-      e.candidate *= decay;
-      place(e);
+      slot_state st = old.state(s);
+      st.candidate *= decay;
+      place(old[s], st);
     }
     for (std::size_t c = 0; c < m_used; ++c) m_scores[c] *= decay;
     if (compact_pool)
@@ -436,8 +450,8 @@ class adaptive_table {
     for (std::size_t s = 0; s < m_slots.size(); ++s) {
       keys[s] = m_slots[s].key;
       blocks[s] = m_slots[s].block;
-      acc[s] = m_slots[s].accumulator;
-      cand[s] = m_slots[s].candidate;
+      acc[s] = m_slots.state(s).accumulator;
+      cand[s] = m_slots.state(s).candidate;
     }
     out.put<std::uint32_t>(p + "/slot_keys", keys);
     out.put<std::uint32_t>(p + "/slot_blocks", blocks);
@@ -484,8 +498,11 @@ class adaptive_table {
       detail::check_format(file, free_heads[size] == npos || free_heads[size] + size <= counters[0], where,
                            ": free list ", size, " starts outside the pool");
     adaptive_table next(*this);
-    next.m_slots = detail::page_buffer<slot>(ns);
-    for (std::size_t s = 0; s < ns; ++s) next.m_slots[s] = slot{keys[s], blocks[s], acc[s], cand[s]};
+    next.m_slots = slot_table(ns);
+    for (std::size_t s = 0; s < ns; ++s) {
+      next.m_slots[s] = slot{keys[s], blocks[s]};
+      next.m_slots.set_state(s, slot_state{acc[s], cand[s]});
+    }
     next.m_values = detail::page_buffer<float>(values.size());
     std::copy(values.begin(), values.end(), next.m_values.data());
     next.m_scores = detail::page_buffer<float>(nc);
@@ -506,31 +523,39 @@ class adaptive_table {
   }
 
  private:
-  [[nodiscard]] std::uint64_t hash(std::uint32_t id) const noexcept {
-    return detail::mix64(id ^ (m_options.seed * 0xA0761D6478BD642FULL));
-  }
-
   [[nodiscard]] std::size_t slot_capacity_for(std::size_t entries) const noexcept {
     const auto need = static_cast<std::size_t>(std::ceil(static_cast<double>(entries) / m_options.max_load)) + 1;
     return std::max<std::size_t>(16, std::bit_ceil(need));
   }
 
-  [[nodiscard]] std::uint32_t find(std::uint32_t id) const noexcept {
+  /// The home slot of `id`: Fibonacci (multiply-shift) hashing of the seeded id, the top bits of
+  /// the product. One multiply; consecutive ids land evenly spread, and the table's seed moves
+  /// every id.
+  [[nodiscard]] std::size_t home(std::uint32_t id) const noexcept {
+    const int bits = std::countr_zero(m_slots.size());
+    return static_cast<std::size_t>(((id ^ m_hash_seed) * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
+  }
+
+  /// The slot of `id` (or npos), probing linearly from `from` (= home(id)).
+  [[nodiscard]] std::uint32_t probe(std::uint32_t id, std::size_t from) const noexcept {
     const std::size_t mask = m_slots.size() - 1;
     const std::uint32_t key = id + 1;
-    for (std::size_t s = hash(id) & mask;; s = (s + 1) & mask) {
+    for (std::size_t s = from;; s = (s + 1) & mask) {
       const std::uint32_t k = m_slots[s].key;
       if (k == key) return static_cast<std::uint32_t>(s);
       if (k == 0) return npos;
     }
   }
 
+  [[nodiscard]] std::uint32_t find(std::uint32_t id) const noexcept { return probe(id, home(id)); }
+
   /// Places `e` (whose key is absent) into the slot table; no growth check.
-  std::uint32_t place(const slot& e) noexcept {
+  std::uint32_t place(const slot& e, const slot_state& st) noexcept {
     const std::size_t mask = m_slots.size() - 1;
-    std::size_t s = hash(e.key - 1) & mask;
+    std::size_t s = home(e.key - 1);
     while (m_slots[s].key != 0) s = (s + 1) & mask;
     m_slots[s] = e;
+    m_slots.set_state(s, st);
     ++m_entries;
     return static_cast<std::uint32_t>(s);
   }
@@ -538,15 +563,15 @@ class adaptive_table {
   std::uint32_t insert(std::uint32_t id) {
     if (static_cast<double>(m_entries + 1) > m_options.max_load * static_cast<double>(m_slots.size()))
       rehash(m_slots.size() * 2);
-    return place(slot{id + 1, 0u, 0.0f, 0.0f});
+    return place(slot{id + 1, 0u}, slot_state{});
   }
 
   void rehash(std::size_t capacity) {
-    detail::page_buffer<slot> old(capacity);
+    slot_table old(capacity);
     old.swap(m_slots);
     m_entries = 0;
     for (std::size_t s = 0; s < old.size(); ++s)
-      if (old[s].key != 0) place(old[s]);
+      if (old[s].key != 0) place(old[s], old.state(s));
   }
 
   /// Removes slot `s` (which owns no chunk) with backward-shift deletion, keeping probes intact.
@@ -554,15 +579,17 @@ class adaptive_table {
     const std::size_t mask = m_slots.size() - 1;
     std::size_t hole = s;
     for (std::size_t j = (hole + 1) & mask; m_slots[j].key != 0; j = (j + 1) & mask) {
-      const std::size_t home = hash(m_slots[j].key - 1) & mask;
-      // j may move into the hole unless its home lies cyclically in (hole, j].
-      const bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+      const std::size_t h = home(m_slots[j].key - 1);
+      // j may move into the hole unless its home h lies cyclically in (hole, j].
+      const bool movable = hole <= j ? (h <= hole || h > j) : (h <= hole && h > j);
       if (movable) {
         m_slots[hole] = m_slots[j];
+        m_slots.set_state(hole, m_slots.state(j));
         hole = j;
       }
     }
     m_slots[hole] = slot{};
+    m_slots.set_state(hole, slot_state{});
     --m_entries;
   }
 
@@ -608,7 +635,7 @@ class adaptive_table {
     const std::uint32_t have = m_slots[s].chunks(), first = m_slots[s].first();
     if (k == have) return;
     if (k < have) {
-      m_slots[s].candidate = m_scores[first + k];
+      m_slots.set_state(s, slot_state{m_slots.state(s).accumulator, m_scores[first + k]});
       release_block(first + k, have - k);
       m_slots[s].block = k == 0 ? 0u : (first << 5 | k);
       m_live_chunks -= have - k;
@@ -627,7 +654,7 @@ class adaptive_table {
           initial_values ? detail::initial_value(m_options.seed, id, t, m_options.init_scale) : 0.0f;
     for (std::uint32_t c = have; c < k; ++c) m_scores[fresh + c] = 0.0f;
     m_slots[s].block = fresh << 5 | k;
-    m_slots[s].candidate = 0.0f;
+    m_slots.set_state(s, slot_state{m_slots.state(s).accumulator, 0.0f});
     m_live_chunks += k - have;
   }
 
@@ -642,7 +669,33 @@ class adaptive_table {
   adaptive_table_options m_options;
   Importance m_importance;
   Exec m_exec;
-  detail::page_buffer<slot> m_slots;
+  /// The virtual index: `size()` slots, then their `slot_state`s, in one page-backed mapping.
+  class slot_table {
+   public:
+    slot_table() = default;
+    explicit slot_table(std::size_t n) : m_data(2 * n), m_size(n) {}
+    [[nodiscard]] std::size_t size() const noexcept { return m_size; }
+    [[nodiscard]] const slot* data() const noexcept { return m_data.data(); }
+    slot& operator[](std::size_t s) noexcept { return m_data[s]; }
+    const slot& operator[](std::size_t s) const noexcept { return m_data[s]; }
+    [[nodiscard]] slot_state state(std::size_t s) const noexcept {
+      return std::bit_cast<slot_state>(m_data[m_size + s]);
+    }
+    void set_state(std::size_t s, const slot_state& st) noexcept { m_data[m_size + s] = std::bit_cast<slot>(st); }
+    [[nodiscard]] const void* state_address(std::size_t s) const noexcept { return m_data.data() + m_size + s; }
+    [[nodiscard]] std::size_t bytes() const noexcept { return m_data.bytes(); }
+    void swap(slot_table& other) noexcept {
+      m_data.swap(other.m_data);
+      std::swap(m_size, other.m_size);
+    }
+
+   private:
+    detail::page_buffer<slot> m_data;
+    std::size_t m_size = 0;
+  };
+
+  slot_table m_slots;
+  std::uint64_t m_hash_seed = 0;  ///< mixed from the options' seed
   detail::page_buffer<float> m_values;
   detail::page_buffer<float> m_scores;
   std::vector<std::uint32_t> m_free_heads;  ///< per block size, the first free block (its link in its first value)
