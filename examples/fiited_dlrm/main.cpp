@@ -401,10 +401,13 @@ int main(int argc, char** argv) {
   auto row = [&](const std::string& m, double b) {
     const double auc = median_of(m, b, [](const result& r) { return r.auc; });
     if (std::isnan(auc)) return;
-    std::printf("| %s | %s | %.2f MiB | %.2f | %.4f | %+.4f | %.4f | %.0f |\n", m.c_str(),
+    const double delta = paired_delta(m, b);
+    char delta_text[32] = "— (no full run)";
+    if (!std::isnan(delta)) std::snprintf(delta_text, sizeof delta_text, "%+.4f", delta);
+    std::printf("| %s | %s | %.2f MiB | %.2f | %.4f | %s | %.4f | %.0f |\n", m.c_str(),
                 m == "full" ? "—" : budget_text(b).c_str(),
                 median_of(m, b, [](const result& r) { return static_cast<double>(r.bytes); }) / 1048576.0,
-                median_of(m, b, [](const result& r) { return r.percent; }), auc, paired_delta(m, b),
+                median_of(m, b, [](const result& r) { return r.percent; }), auc, delta_text,
                 median_of(m, b, [](const result& r) { return r.logloss; }),
                 median_of(m, b, [](const result& r) { return r.examples_per_s; }));
   };
