@@ -15,25 +15,42 @@ using frugal::index_t;
 using frugal::test::bit_equal;
 using frugal::test::train_steps;
 
-TEST_CASE("ADMM on a separable quadratic converges to the projection of the unconstrained optimum") {
-  // min ‖w − t‖² s.t. at most 3 non-zeros: the answer is t's 3 largest-magnitude entries.
+namespace {
+
+/// min ‖w − t‖² over one 1×8 parameter; with at most 3 non-zeros the answer is t's 3
+/// largest-magnitude entries, `expected`.
+struct quadratic_problem {
   nn::parameter<double> w;
-  w.resize(1, 8);
-  nn::matrix<double> t(1, 8);
-  t << 0.3, -2.0, 0.1, 1.5, -0.2, 0.05, 1.0, -0.4;
+  nn::matrix<double> t{1, 8}, expected{1, 8};
   nn::parameter_registry<double> registry;
-  registry.add("w", w);
+
+  quadratic_problem() {
+    w.resize(1, 8);
+    t << 0.3, -2.0, 0.1, 1.5, -0.2, 0.05, 1.0, -0.4;
+    expected << 0, -2.0, 0, 1.5, 0, 0, 1.0, 0;
+    registry.add("w", w);
+  }
+  /// 50 plain gradient steps of `opt` on the loss.
+  template <class Opt>
+  void train(Opt& opt) {
+    for (int s = 0; s < 50; ++s) {
+      w.grad = 2 * (w.value - t);
+      opt.step(registry);
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ADMM on a separable quadratic converges to the projection of the unconstrained optimum") {
+  quadratic_problem q;
+  auto& w = q.w;
+  auto& registry = q.registry;
   admm::admm_state<double> state({.rho = 0.05, .rho_multiplier = 1.5, .rho_max = 10, .iterations = 30});
   state.add("w", admm::irregular_sparsity{.keep_fraction = 3.0 / 8});
   std::vector<frugal::progress_event> events;
   const auto history = admm::run_admm(
-      state, registry, [] { return nn::sgd<double>({.learning_rate = 0.05}); },
-      [&](auto& opt) {
-        for (int s = 0; s < 50; ++s) {
-          w.grad = 2 * (w.value - t);
-          opt.step(registry);
-        }
-      },
+      state, registry, [] { return nn::sgd<double>({.learning_rate = 0.05}); }, [&](auto& opt) { q.train(opt); },
       [&](const frugal::progress_event& e) {
         events.push_back(e);
         CHECK(e.metrics.size() == 4);
@@ -42,11 +59,41 @@ TEST_CASE("ADMM on a separable quadratic converges to the projection of the unco
   CHECK(history.back().primal < 1e-3);
   CHECK(history.back().primal < history.front().primal);
   state.harden(registry);
-  nn::matrix<double> expected(1, 8);
-  expected << 0, -2.0, 0, 1.5, 0, 0, 1.0, 0;
-  CHECK((w.value - expected).norm() < 0.05);
+  CHECK((w.value - q.expected).norm() < 0.05);
   REQUIRE(w.mask.has_value());
-  CHECK(*w.mask == (expected.array() != 0).cast<double>().matrix());
+  CHECK(*w.mask == (q.expected.array() != 0).cast<double>().matrix());
+}
+
+TEST_CASE("progressive ADMM: sets tightened between iterations end at the final set's answer") {
+  // Same quadratic, but the keep count falls 8 → 6 → 4 → 3 over the first iterations through
+  // before_update + set_projection; the answer is still t's 3 largest entries.
+  quadratic_problem q;
+  admm::admm_state<double> state({.rho = 0.05, .rho_multiplier = 1.5, .rho_max = 10, .iterations = 30});
+  state.add("w", admm::irregular_sparsity{.keep_fraction = 1.0});
+  std::vector<int> calls;
+  std::vector<double> kept;  // non-zeros of Z after each update
+  const int schedule[] = {6, 4, 3};
+  admm::run_admm(
+      state, q.registry, [] { return nn::sgd<double>({.learning_rate = 0.05}); },
+      [&](auto& opt) {
+        if (!calls.empty()) kept.push_back(static_cast<double>((state.z("w").array() != 0).count()));
+        q.train(opt);
+      },
+      {},
+      [&](int it) {
+        calls.push_back(it);
+        state.set_projection("w", admm::irregular_sparsity{.keep_fraction = schedule[std::min(it, 2)] / 8.0});
+      });
+  REQUIRE(calls.size() == 30);
+  CHECK(calls.front() == 0);
+  CHECK(calls.back() == 29);
+  CHECK(kept[0] == 6);
+  CHECK(kept[1] == 4);
+  CHECK(kept[2] == 3);
+  CHECK(kept.back() == 3);
+  state.harden(q.registry);
+  CHECK((q.w.value - q.expected).norm() < 0.05);
+  CHECK_THROWS_AS(state.set_projection("nope", admm::irregular_sparsity{}), frugal::invalid_argument);
 }
 
 TEST_CASE("admm_state refuses bad options and unknown parameters") {

@@ -93,6 +93,14 @@ class admm_state {
     m_entries.emplace(std::move(name), entry{std::move(projection), {}, {}});
   }
 
+  /// Replaces the constraint set of `name` (already constrained) from the next `update` on; Z and
+  /// U are kept. Progressive ADMM tightens the sets this way between iterations.
+  void set_projection(std::string_view name, any_projection<S> projection) {
+    auto it = m_entries.find(name);
+    check(it != m_entries.end(), "frugal::admm::admm_state::set_projection: parameter '", name, "' is not constrained");
+    it->second.projection = std::move(projection);
+  }
+
   /// Z = Π(W), U = 0 for every constrained parameter (throws if one is not in `registry`).
   void initialize(const nn::parameter_registry<S>& registry) {
     for (auto& [name, e] : m_entries) {
@@ -252,20 +260,24 @@ class admm_optimizer {
 /// Runs the ADMM phase: `initialize`, then for each iteration a fresh optimizer from
 /// `make_optimizer()` (the learning-rate reset of ADMM-NN), `epochs_per_iteration` calls of
 /// `train_epoch(optimizer)`, and an update whose residuals are reported through `progress`
-/// (phase "admm", metrics primal, relative_primal, dual, rho). Does not harden: call
+/// (phase "admm", metrics primal, relative_primal, dual, rho). `before_update(iteration)`, when
+/// set, runs after each iteration's training and before its Z/U update (iterations count from 0),
+/// e.g. to tighten the constraint sets with `set_projection`. Does not harden: call
 /// `state.harden(registry)` afterwards. Returns the residuals of every iteration.
 /// \tparam MakeOptimizer () -> an nn::Optimizer
 /// \tparam TrainEpoch (admm_optimizer<...>&) -> void, one epoch of ordinary training
 template <nn::Scalar S, class MakeOptimizer, class TrainEpoch>
 std::vector<admm_residuals> run_admm(admm_state<S>& state, const nn::parameter_registry<S>& registry,
                                      MakeOptimizer&& make_optimizer, TrainEpoch&& train_epoch,
-                                     const progress_callback& progress = {}) {
+                                     const progress_callback& progress = {},
+                                     const std::function<void(int)>& before_update = {}) {
   state.initialize(registry);
   const auto& o = state.options();
   std::vector<admm_residuals> history;
   for (int it = 0; it < o.iterations; ++it) {
     admm_optimizer opt(make_optimizer(), state);
     for (int e = 0; e < o.epochs_per_iteration; ++e) train_epoch(opt);
+    if (before_update) before_update(it);
     const admm_residuals r = state.update(registry);
     history.push_back(r);
     const metric m[] = {{"primal", r.primal}, {"relative_primal", r.relative_primal}, {"dual", r.dual}, {"rho", r.rho}};
