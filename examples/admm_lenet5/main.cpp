@@ -42,6 +42,7 @@ struct settings {
   std::string out_dir = "admm_lenet5_out";
   bool quick = false;
   int seeds = 1;
+  int first_seed = 1;  // seeds first_seed .. first_seed + seeds - 1
   int threads = 2;
   int dense_epochs = 10;
   int admm_epochs = 8;
@@ -63,6 +64,10 @@ struct settings {
   bool progress = true;
   bool verbose = false;
   double admm_lr = 0.01;
+  double admm_ramp = 0.5;              // progressive ADMM (irregular runs): share of the iterations over which
+                                       // the keep fractions fall to the target
+  double structured_admm_ramp = 0;     // the same for the filter, column and BCR runs
+  std::string admm_optimizer = "sgd";  // of the pruning phase: sgd (momentum 0.9) or adam
   index_t updates_per_epoch = 4;
   double allocation_exponent = 0.5;
   double quantize_ratio = 33;                       // 0: the first of `ratios`
@@ -287,29 +292,36 @@ void fill_layers(run_result& r, const nn::parameter_registry<float>& reg,
   }
 }
 
-/// One ADMM phase on `model`: SGD (momentum 0.9, learning rate reset every iteration); each
+/// One ADMM phase on `model`: SGD (momentum 0.9) or Adam, state and learning rate reset every iteration; each
 /// iteration trains on the next 1/updates_per_epoch of the training set, so Z and U are updated
 /// several times per epoch. With --verbose, prints every iteration's residuals and test accuracy.
 void admm_phase(const context& ctx, model_type& model, const nn::parameter_registry<float>& reg,
-                admm::admm_state<float>& state, frugal::rng& gen, const std::string& label, double lr) {
+                admm::admm_state<float>& state, frugal::rng& gen, const std::string& label, double lr,
+                const std::string& optimizer, const std::function<void(int)>& before_update = {}) {
   const auto bar_callback = ctx.bar->callback(label);
   index_t iteration = 0;
-  admm::run_admm(
-      state, reg, [&] { return nn::sgd<float>({.learning_rate = static_cast<float>(lr), .momentum = 0.9f}); },
-      [&](auto& opt) {
-        const index_t parts = ctx.cfg.updates_per_epoch, n = ctx.train.size(), k = iteration++ % parts;
-        const index_t first = n * k / parts, last = n * (k + 1) / parts;
-        nn::train_classifier_epoch(model, opt, ctx.train.slice(first, last - first), ctx.cfg.batch, gen, bar_callback);
-      },
-      [&](const frugal::progress_event& e) {
-        if (bar_callback) bar_callback(e);
-        if (!ctx.cfg.verbose) return;
-        const double acc = nn::evaluate_classifier(model, ctx.test).accuracy;
-        std::printf("  %-26s iteration %3lld/%lld: primal %.4f (relative %.4f), dual %.4f, rho %.4g, test acc %.4f\n",
-                    label.c_str(), static_cast<long long>(e.done), static_cast<long long>(e.total), e.metrics[0].value,
-                    e.metrics[1].value, e.metrics[2].value, e.metrics[3].value, acc);
-        std::fflush(stdout);
-      });
+  auto train = [&](auto& opt) {
+    const index_t parts = ctx.cfg.updates_per_epoch, n = ctx.train.size(), k = iteration++ % parts;
+    const index_t first = n * k / parts, last = n * (k + 1) / parts;
+    nn::train_classifier_epoch(model, opt, ctx.train.slice(first, last - first), ctx.cfg.batch, gen, bar_callback);
+  };
+  auto report = [&](const frugal::progress_event& e) {
+    if (bar_callback) bar_callback(e);
+    if (!ctx.cfg.verbose) return;
+    const double acc = nn::evaluate_classifier(model, ctx.test).accuracy;
+    std::printf("  %-26s iteration %3lld/%lld: primal %.4f (relative %.4f), dual %.4f, rho %.4g, test acc %.4f\n",
+                label.c_str(), static_cast<long long>(e.done), static_cast<long long>(e.total), e.metrics[0].value,
+                e.metrics[1].value, e.metrics[2].value, e.metrics[3].value, acc);
+    std::fflush(stdout);
+  };
+  if (optimizer == "adam")
+    admm::run_admm(
+        state, reg, [&] { return nn::adam<float>({.learning_rate = static_cast<float>(lr)}); }, train, report,
+        before_update);
+  else
+    admm::run_admm(
+        state, reg, [&] { return nn::sgd<float>({.learning_rate = static_cast<float>(lr), .momentum = 0.9f}); }, train,
+        report, before_update);
 }
 
 admm::admm_options phase_options(const settings& cfg, double rho, int epochs) {
@@ -332,11 +344,27 @@ run_result admm_job(const context& ctx, const model_type& dense, scheme s, doubl
   const auto keep = admm::allocate_keep_fractions(reg, weight_names, ratio, allocation_exponent);
   admm::admm_state<float> state(phase_options(cfg, cfg.rho, cfg.admm_epochs));
   std::map<std::string, admm::bcr_pattern> patterns;
+  // Progressive ADMM (--admm-ramp): the keep fraction of every layer falls from 1 to its target
+  // over the first ramp·iterations on a cubic schedule (Zhu & Gupta's), then stays there.
+  const int iterations = state.options().iterations;
+  const double ramp_iterations = (s == scheme::irregular ? cfg.admm_ramp : cfg.structured_admm_ramp) * iterations;
+  auto keep_at = [&](const std::string& name, int it) {
+    const double target = keep.at(name);
+    if (ramp_iterations <= 0) return target;
+    const double left = 1.0 - std::min(1.0, (it + 1) / ramp_iterations);
+    return target + (1.0 - target) * left * left * left;
+  };
   for (const auto& name : weight_names)
-    state.add(name, projection_for(s, name, reg.at(name).value, keep.at(name), blocks));
+    state.add(name, projection_for(s, name, reg.at(name).value, keep_at(name, -1), blocks));
+  std::function<void(int)> tighten;
+  if (ramp_iterations > 0)
+    tighten = [&](int it) {
+      for (const auto& name : weight_names)
+        state.set_projection(name, projection_for(s, name, reg.at(name).value, keep_at(name, it), blocks));
+    };
   frugal::rng gen(seed * 1000 + static_cast<std::uint64_t>(ratio) + 17 * static_cast<std::uint64_t>(s));
   const std::string label = std::string("ADMM ") + scheme_name(s) + " " + std::to_string(static_cast<int>(ratio)) + "x";
-  admm_phase(ctx, model, reg, state, gen, label, cfg.admm_lr);
+  admm_phase(ctx, model, reg, state, gen, label, cfg.admm_lr, cfg.admm_optimizer, tighten);
   if (s == scheme::bcr)
     for (const auto& name : weight_names)
       patterns[name] = bcr_for(reg.at(name).value, keep.at(name), blocks).select(reg.at(name).value);
@@ -359,7 +387,7 @@ run_result admm_job(const context& ctx, const model_type& dense, scheme s, doubl
   for (const auto& name : weight_names)
     qstate.add(name, admm::masked_quantization<float, admm::uniform_quantization>{
                          *reg.at(name).mask, {.bits = cfg.bits, .zero_level = cfg.zero_level}});
-  admm_phase(ctx, model, reg, qstate, gen, label + " quantize", cfg.quant_lr);
+  admm_phase(ctx, model, reg, qstate, gen, label + " quantize", cfg.quant_lr, "sgd");
   std::map<std::string, weight_matrix, std::less<>> shadow;
   for (const auto& name : weight_names) shadow[name] = reg.at(name).value;
   qstate.harden(reg);
@@ -462,7 +490,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--quick", cfg.quick,
                "Small smoke run (3,000 training images, 1 epoch per phase, 2 ADMM iterations); for tests");
-  app.add_option("--seeds", cfg.seeds, "Repeat everything for seeds 1..N and report medians")
+  app.add_option("--seeds", cfg.seeds, "Repeat everything for N seeds (from --first-seed) and report medians")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--first-seed", cfg.first_seed, "First seed (reproduce one seed of a longer run)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   // Not "--threads": Kokkos::initialize parses that name from argv itself (and refuses "--threads N").
@@ -501,6 +532,18 @@ int main(int argc, char** argv) {
                  "Target ratio of the filter, column and BCR runs (0 skips them)")
       ->capture_default_str();
   app.add_option("--limit", cfg.limit, "Use only the first N training images (0: all)")->capture_default_str();
+  app.add_option("--admm-ramp", cfg.admm_ramp,
+                 "Progressive ADMM for irregular pruning: keep fractions fall from 1 to the target over this share "
+                 "of the iterations (cubic schedule; 0: the target from the start)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--structured-admm-ramp", cfg.structured_admm_ramp, "The same for the filter, column and BCR runs")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--admm-optimizer", cfg.admm_optimizer,
+                 "Optimizer of the ADMM pruning iterations: sgd (momentum 0.9) or adam (state reset every iteration)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sgd", "adam"}));
   app.add_option("--admm-lr", cfg.admm_lr, "Learning rate of SGD (momentum 0.9) during the ADMM iterations")
       ->capture_default_str();
   app.add_option("--updates-per-epoch", cfg.updates_per_epoch,
@@ -509,7 +552,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--quantize-ratio", cfg.quantize_ratio,
                  "Pruning ratio of the model that is then quantized (0: the first of --ratios; a ratio not in --ratios "
-                 "gets its own ADMM run)")
+                 "gets its own ADMM run; negative: no quantization run)")
       ->capture_default_str();
   app.add_option("--bcr-quantize-ratio", cfg.bcr_quantize_ratio,
                  "ADMM-NN-S storage run: BCR pruning to this ratio, then --bits quantization (0 skips it)")
@@ -565,7 +608,7 @@ int main(int argc, char** argv) {
 
     std::vector<double> dense_acc;
     std::vector<std::vector<run_result>> per_seed;
-    for (int seed = 1; seed <= cfg.seeds; ++seed) {
+    for (int seed = cfg.first_seed; seed < cfg.first_seed + cfg.seeds; ++seed) {
       model_type dense = nn::make_lenet5<float>(static_cast<std::uint64_t>(seed));
       nn::adam<float> opt({.learning_rate = 1e-3f});
       frugal::rng gen(static_cast<std::uint64_t>(seed) + 500);
@@ -577,7 +620,7 @@ int main(int argc, char** argv) {
       std::vector<std::function<run_result()>> jobs;
       for (std::size_t i = 0; i < cfg.ratios.size(); ++i) {
         const double ratio = cfg.ratios[i];
-        const bool quantize = cfg.quantize_ratio > 0 ? ratio == cfg.quantize_ratio : i == 0;
+        const bool quantize = cfg.quantize_ratio > 0 ? ratio == cfg.quantize_ratio : cfg.quantize_ratio == 0 && i == 0;
         jobs.push_back([&, ratio, quantize, seed] {
           return admm_job(ctx, dense, scheme::irregular, ratio, quantize, static_cast<std::uint64_t>(seed));
         });
@@ -616,7 +659,7 @@ int main(int argc, char** argv) {
                 100 * dense, cfg.seeds, static_cast<long long>(first[0].size()), first[0].dense_bits() / 8 / 1024);
 
     // Table 1: per-layer sparsity of the ADMM runs.
-    std::printf("Table 1 — ADMM pruning, per layer (seed 1)\n%-8s %8s", "layer", "weights");
+    std::printf("Table 1 — ADMM pruning, per layer (seed %d)\n%-8s %8s", cfg.first_seed, "layer", "weights");
     for (std::size_t i = 0; i < cfg.ratios.size(); ++i) std::printf("  %6.0fx kept (pruned)", cfg.ratios[i]);
     std::printf("\n");
     for (std::size_t l = 0; l < weight_names.size(); ++l) {
@@ -647,8 +690,8 @@ int main(int argc, char** argv) {
       const auto& q = first[qjob];
       if (!q.quantized) continue;
       std::printf(
-          "\nTable 3%s — ADMM %s pruning %.0fx then %d-bit quantization (seed 1 storage; accuracy median of %d)\n",
-          q.kind == scheme::bcr ? "b" : "a", scheme_name(q.kind), q.target_ratio, cfg.bits, cfg.seeds);
+          "\nTable 3%s — ADMM %s pruning %.0fx then %d-bit quantization (seed %d storage; accuracy median of %d)\n",
+          q.kind == scheme::bcr ? "b" : "a", scheme_name(q.kind), q.target_ratio, cfg.bits, cfg.first_seed, cfg.seeds);
       std::printf("%-8s %8s %8s %6s %12s %12s %12s\n", "layer", "weights", "kept", "bits", "values b", "index b",
                   "total b");
       for (const auto& l : q.layers)
@@ -705,9 +748,10 @@ int main(int argc, char** argv) {
     csv << "seed,method,target_ratio,ratio,accuracy,accuracy_before_retrain,bits32,bits_quantized,forward_ms,"
            "dense_forward_ms,quantized_accuracy\n";
     for (std::size_t s = 0; s < per_seed.size(); ++s) {
-      csv << s + 1 << ",dense,1,1," << dense_acc[s] << ",,,,,,\n";
+      const auto seed = static_cast<std::size_t>(cfg.first_seed) + s;
+      csv << seed << ",dense,1,1," << dense_acc[s] << ",,,,,,\n";
       for (const auto& r : per_seed[s])
-        csv << s + 1 << "," << r.method << "," << r.target_ratio << "," << r.ratio() << "," << r.accuracy << ","
+        csv << seed << "," << r.method << "," << r.target_ratio << "," << r.ratio() << "," << r.accuracy << ","
             << (r.method.rfind("ADMM", 0) == 0 ? std::to_string(r.accuracy_before_retrain) : "") << "," << r.bits32()
             << "," << r.bits_q() << "," << r.forward_ms << "," << r.dense_forward_ms << ","
             << (r.quantized ? std::to_string(r.q_accuracy) : "") << "\n";
