@@ -15,9 +15,10 @@
 /// resident memory really falls.
 ///
 /// Per chunk the table keeps its values (w floats) and an importance score (4 bytes); per slot the
-/// id and the block (first chunk and k packed in 4 bytes: all a lookup reads), and in a parallel
-/// array the row-wise Adagrad accumulator and the score of the row's next, not yet live chunk (4
-/// bytes each). `bytes_allocated()` counts all of it. Limits: at most 31 chunks per row and 2^27 chunks in the pool.
+/// id and the block (first chunk and k packed in 4 bytes: all a lookup reads), and in the upper
+/// half of the same mapping the row-wise Adagrad accumulator and the score of the row's next, not
+/// yet live chunk (4 bytes each). `bytes_allocated()` counts all of it. Limits: at most 31 chunks
+/// per row and 2^27 chunks in the pool.
 ///
 /// Rows materialise on their first update (`new_row_chunks` chunks, with the values a full table
 /// would have started from); a row never updated reads as zero.
@@ -213,9 +214,8 @@ class adaptive_table {
     const std::uint32_t* indices = bags.indices.data();
     std::uint32_t* resolved = m_resolved.data();
     const adaptive_table* self = this;
-    // Resolve in groups: hash a group's ids once and prefetch their home lines, then probe, so up
-    // to a group's worth of slot-table misses are in flight at once. A probe compares a whole line
-    // of slots without branching on what it loads, so a miss does not stall the next probes.
+    // Resolve in groups: hash a group's ids once and prefetch their home slots, then probe, so up
+    // to a group's worth of slot-table misses are in flight at once.
     constexpr std::size_t group = 64;
     const auto groups = static_cast<index_t>((n + group - 1) / group);
     parallel_for("frugal::embedding::adaptive_table::resolve", m_exec, groups, [=](index_t g) {
@@ -635,7 +635,7 @@ class adaptive_table {
     const std::uint32_t have = m_slots[s].chunks(), first = m_slots[s].first();
     if (k == have) return;
     if (k < have) {
-      m_slots.set_state(s, slot_state{m_slots.state(s).accumulator, m_scores[first + k]});
+      m_slots.set_candidate(s, m_scores[first + k]);
       release_block(first + k, have - k);
       m_slots[s].block = k == 0 ? 0u : (first << 5 | k);
       m_live_chunks -= have - k;
@@ -654,7 +654,7 @@ class adaptive_table {
           initial_values ? detail::initial_value(m_options.seed, id, t, m_options.init_scale) : 0.0f;
     for (std::uint32_t c = have; c < k; ++c) m_scores[fresh + c] = 0.0f;
     m_slots[s].block = fresh << 5 | k;
-    m_slots.set_state(s, slot_state{m_slots.state(s).accumulator, 0.0f});
+    m_slots.set_candidate(s, 0.0f);
     m_live_chunks += k - have;
   }
 
@@ -682,6 +682,7 @@ class adaptive_table {
       return std::bit_cast<slot_state>(m_data[m_size + s]);
     }
     void set_state(std::size_t s, const slot_state& st) noexcept { m_data[m_size + s] = std::bit_cast<slot>(st); }
+    void set_candidate(std::size_t s, float candidate) noexcept { set_state(s, {state(s).accumulator, candidate}); }
     [[nodiscard]] const void* state_address(std::size_t s) const noexcept { return m_data.data() + m_size + s; }
     [[nodiscard]] std::size_t bytes() const noexcept { return m_data.bytes(); }
     void swap(slot_table& other) noexcept {

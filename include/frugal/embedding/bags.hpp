@@ -118,47 +118,38 @@ inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t 
                      const float* weights, bool mean, Row row, Len len) noexcept {
   using batch = xsimd::batch<float>;
   constexpr std::size_t lanes = batch::size;
-  if constexpr (D > 0 && static_cast<std::size_t>(D) % lanes == 0) {
-    constexpr std::size_t nb = static_cast<std::size_t>(D) / lanes;
+  constexpr auto fixed = static_cast<std::size_t>(D > 0 ? D : 0);
+  if constexpr (D > 0 && fixed % lanes == 0) {
+    constexpr std::size_t nb = fixed / lanes;
     batch acc[nb];
     for (std::size_t v = 0; v < nb; ++v) acc[v] = batch(0.0f);
     for (index_t i = begin; i < end; ++i) {
       if (i + prefetch_distance < total) {
         const float* ahead = row(i + prefetch_distance);
-        for (std::size_t off = 0; off < static_cast<std::size_t>(D); off += 16) FRUGAL_PREFETCH(ahead + off);
+        for (std::size_t off = 0; off < fixed; off += 16) FRUGAL_PREFETCH(ahead + off);
       }
       const float* r = row(i);
       const batch w(weights ? weights[i] : 1.0f);
-      if constexpr (Variable) {
-        const std::size_t n = len(i);
-        if (n == static_cast<std::size_t>(D)) {
-          for (std::size_t v = 0; v < nb; ++v) acc[v] = xsimd::fma(w, batch::load_unaligned(r + v * lanes), acc[v]);
-        } else {
-          // A shorter row: whole batches while they fit, then one zero-padded batch; no call in
-          // the loop, so the accumulators stay in registers.
-          for (std::size_t v = 0; v < nb; ++v) {
-            const std::size_t at = v * lanes;
-            if (at + lanes <= n) {
-              acc[v] = xsimd::fma(w, batch::load_unaligned(r + at), acc[v]);
-            } else if (at < n) {
-              alignas(64) float padded[lanes];
-              for (std::size_t j = 0; j < lanes; ++j) padded[j] = at + j < n ? r[at + j] : 0.0f;
-              acc[v] = xsimd::fma(w, batch::load_aligned(padded), acc[v]);
-            }
+      const std::size_t n = Variable ? len(i) : fixed;
+      if (n == fixed) {
+        for (std::size_t v = 0; v < nb; ++v) acc[v] = xsimd::fma(w, batch::load_unaligned(r + v * lanes), acc[v]);
+      } else {
+        // A shorter row: whole batches while they fit, then one zero-padded batch; no call in the
+        // loop, so the accumulators stay in registers.
+        for (std::size_t v = 0; v < nb; ++v) {
+          const std::size_t at = v * lanes;
+          if (at + lanes <= n) {
+            acc[v] = xsimd::fma(w, batch::load_unaligned(r + at), acc[v]);
+          } else if (at < n) {
+            alignas(64) float padded[lanes];
+            for (std::size_t j = 0; j < lanes; ++j) padded[j] = at + j < n ? r[at + j] : 0.0f;
+            acc[v] = xsimd::fma(w, batch::load_aligned(padded), acc[v]);
           }
         }
-      } else {
-        for (std::size_t v = 0; v < nb; ++v) acc[v] = xsimd::fma(w, batch::load_unaligned(r + v * lanes), acc[v]);
       }
     }
-    if (mean && end > begin) {
-      const batch inv(1.0f / static_cast<float>(end - begin));
-      for (std::size_t v = 0; v < nb; ++v) acc[v] *= inv;
-    }
     for (std::size_t v = 0; v < nb; ++v) acc[v].store_unaligned(y + v * lanes);
-    return;
   } else if constexpr (D > 0) {
-    constexpr auto fixed = static_cast<std::size_t>(D);
     alignas(64) float acc[fixed] = {};
     for (index_t i = begin; i < end; ++i) {
       if (i + prefetch_distance < total) {
