@@ -2,6 +2,8 @@
 // simulation and the stand-in device.
 #include <doctest/doctest.h>
 
+#include <numbers>
+
 #include <frugal/quantum.hpp>
 
 #include "quantum_support.hpp"
@@ -163,7 +165,7 @@ TEST_CASE("stand-in device: counts, readout, hidden coherent errors") {
   c.ry(0, q::angle::parameter(0)).cx(0, 1);
   const std::vector<double> theta = {1.1};
   // Without hidden errors the device state is the calibrated model's.
-  q::simulated_device plain(cal, {}, 7);
+  q::simulated_device plain(cal, {{}, 0.0}, 7);
   q::noise_model model(cal);
   CHECK((plain.density(c, theta).to_host() - q::simulate(c, theta, &model).to_host()).cwiseAbs().maxCoeff() < 1e-12);
   // Counts: sum to shots, within 4 sigma of the readout-confused probabilities, seeded.
@@ -190,6 +192,43 @@ TEST_CASE("stand-in device: counts, readout, hidden coherent errors") {
   CHECK_THROWS_AS(q::simulated_device(cal, {{0.1, 1.5}, 1.0}), frugal::invalid_argument);
   CHECK_THROWS_AS((void)plain.run(c, theta, 0), frugal::invalid_argument);
   CHECK_THROWS_AS((void)plain.density(q::circuit(3), {}), frugal::invalid_argument);
+}
+
+TEST_CASE("stand-in device: always-on ZZ follows the ASAP schedule; the old model only acts during two-qubit gates") {
+  // Stochastic noise off (no gate error, T1 = T2 = 10^18 ns), no over-rotation: the device state is
+  // the circuit's with RZZ phases where the schedule puts them, which a noiseless circuit spells out.
+  auto cal = q::calibrations::falcon_line(3);
+  for (auto& g : cal.gates) g.error = 0;
+  for (auto& qb : cal.qubits) qb.t1_ns = qb.t2_ns = 1e18;
+  cal.zz_ghz = {{{0, 1}, -5e-5}, {{1, 2}, -8e-5}};
+  const double pi = std::numbers::pi, t1q = cal.find("sx", {0})->length_ns, t2q = cal.find_two_qubit(0, 1)->length_ns;
+  q::circuit c(3);
+  c.h(0).h(1).h(2).cx(0, 1).sx(2).rz(1, 0.3);
+  // Moments: {H, H, H} (t1q), {CX(0,1), SX(2)} (t2q; pair (0,1) inside its own gate), {RZ} (virtual).
+  q::circuit expected(3);
+  expected.h(0).h(1).h(2).rzz(0, 1, 2 * pi * -5e-5 * t1q).rzz(1, 2, 2 * pi * -8e-5 * t1q);
+  expected.cx(0, 1).sx(2).rzz(1, 2, 2 * pi * -8e-5 * t2q).rz(1, 0.3);
+  const q::simulated_device always(cal, {{0, 0, 0}, 1.0, q::zz_coupling::always_on});
+  CHECK((always.density(c, {}).to_host() - q::simulate(expected, {}).to_host()).cwiseAbs().maxCoeff() < 1e-12);
+  // zz_scale multiplies every phase; 0 turns ZZ off.
+  q::circuit doubled(3);
+  doubled.h(0).h(1).h(2).rzz(0, 1, 4 * pi * -5e-5 * t1q).rzz(1, 2, 4 * pi * -8e-5 * t1q);
+  doubled.cx(0, 1).sx(2).rzz(1, 2, 4 * pi * -8e-5 * t2q).rz(1, 0.3);
+  const q::simulated_device twice(cal, {{0, 0, 0}, 2.0, q::zz_coupling::always_on});
+  CHECK((twice.density(c, {}).to_host() - q::simulate(doubled, {}).to_host()).cwiseAbs().maxCoeff() < 1e-12);
+  const q::simulated_device off(cal, {{0, 0, 0}, 0.0, q::zz_coupling::always_on});
+  CHECK((off.density(c, {}).to_host() - q::simulate(c, {}).to_host()).cwiseAbs().maxCoeff() < 1e-12);
+  // The old model: the pair of each two-qubit gate, for its duration, nothing else.
+  q::circuit during(3);
+  during.h(0).h(1).h(2).cx(0, 1).rzz(0, 1, 2 * pi * -5e-5 * t2q).sx(2).rz(1, 0.3);
+  const q::simulated_device gates_only(cal, {{0, 0, 0}, 1.0, q::zz_coupling::during_two_qubit_gates});
+  CHECK((gates_only.density(c, {}).to_host() - q::simulate(during, {}).to_host()).cwiseAbs().maxCoeff() < 1e-12);
+  // run_in_bases: the basis change is one more moment after the circuit (ZZ over its length too).
+  q::simulated_device a(cal, {{0, 0, 0}, 1.0, q::zz_coupling::always_on}, 4);
+  q::simulated_device no_zz(cal, {{0, 0, 0}, 0.0, q::zz_coupling::always_on}, 4);
+  q::circuit measured = expected;
+  measured.h(0).rzz(0, 1, 2 * pi * -5e-5 * t1q).rzz(1, 2, 2 * pi * -8e-5 * t1q);
+  CHECK(a.run_in_bases(c, {}, {"XZZ"}, 2000).front() == no_zz.run(measured, {}, 2000));
 }
 
 TEST_CASE("density-matrix adjoint gradient equals finite differences, noisy and noiseless") {

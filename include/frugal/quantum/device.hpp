@@ -5,12 +5,14 @@
 /// stand-in for hardware: calibrated stochastic noise plus hidden coherent errors (systematic
 /// over-rotation, residual ZZ coupling) that the calibrated noise model does not know about.
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <map>
 #include <numbers>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -296,14 +298,26 @@ inline void append_basis_change(circuit& c, const std::string& basis) {
   }
 }
 
+/// Where a device's residual ZZ coupling acts.
+enum class zz_coupling {
+  /// Always on, as on a fixed-frequency transmon: the circuit is scheduled as soon as possible in
+  /// moments (gates on disjoint qubits side by side, a moment as long as its longest gate; virtual
+  /// gates take no time), and every coupled pair accrues RZZ(2π·ζ·t) for each moment's duration t,
+  /// except while its own two-qubit gate runs (a calibrated two-qubit gate absorbs its pair's ZZ).
+  always_on,
+  /// Only on the pair of each two-qubit gate, for that gate's duration (the earlier stand-in).
+  during_two_qubit_gates,
+};
+
 /// Coherent errors a real machine has and a calibrated noise model lacks.
 struct coherent_errors {
   /// Per qubit: relative over-rotation ε of every driven one-qubit gate (RX/RY/U3 angles scaled by
   /// 1 + ε; fixed gates followed by RX(ε·π/2)), and of the target of two-qubit gates.
   std::vector<double> over_rotation;
-  /// Residual ZZ: during each two-qubit gate, RZZ(2π·zz·t·zz_scale) on its pair, zz from the
-  /// calibration (GHz) and t its duration (ns).
+  /// Residual ZZ: the calibration's ζ (GHz) of each coupled pair times `zz_scale`, acting as `zz`
+  /// says; RZZ(2π·ζ·t·zz_scale) over t nanoseconds.
   double zz_scale = 1;
+  zz_coupling zz = zz_coupling::always_on;
 };
 
 /// The stand-in device: calibrated stochastic noise (`noise_model`), hidden coherent errors, and
@@ -331,13 +345,15 @@ class simulated_device {
     check(c.qubits() == qubits(), "frugal::quantum::simulated_device: ", c.qubits(), "-qubit circuit on a ", qubits(),
           "-qubit device");
     density_matrix<double> rho(c.qubits());
-    for (const auto& op : c.operations()) apply_op(rho, op, theta);
+    apply_scheduled(rho, c.operations(), theta);
     return rho;
   }
 
   /// Runs `c` once per measurement basis (a string of 'X', 'Y', 'Z' per qubit: the basis change
-  /// H or S†·H is appended, noisy like any gate) and returns the counts of each. Equivalent to
-  /// `run` on each extended circuit, but simulates the shared prefix only once.
+  /// H or S†·H, noisy like any gate, runs as the measurement's own moments after the circuit) and
+  /// returns the counts of each, simulating the shared prefix only once. Equivalent to `run` on
+  /// each extended circuit except that there, with always-on ZZ, a qubit's basis change may be
+  /// scheduled before the rest of the circuit ends.
   [[nodiscard]] std::vector<std::vector<std::int64_t>> run_in_bases(const circuit& c, const std::vector<double>& theta,
                                                                     const std::vector<std::string>& bases,
                                                                     std::int64_t shots) {
@@ -348,7 +364,7 @@ class simulated_device {
       circuit change(c.qubits());
       append_basis_change(change, b);
       auto rho = prefix.clone();
-      for (const auto& op : change.operations()) apply_op(rho, op, {});
+      apply_scheduled(rho, change.operations(), {});
       auto p = apply_readout_error(quantum::probabilities(rho), m_noise.readout_errors());
       for (auto& x : p) x = std::clamp(x, 0.0, 1.0);
       out.push_back(sample_counts(p, shots, m_gen));
@@ -370,7 +386,45 @@ class simulated_device {
   }
 
  private:
-  /// One gate as the device really performs it: hidden over-rotation and residual ZZ added.
+  /// The gates of `ops` in ASAP moments with always-on ZZ between them (see `zz_coupling`), or
+  /// one after another.
+  void apply_scheduled(density_matrix<double>& rho, std::span<const operation> ops,
+                       const std::vector<double>& theta) const {
+    const auto& zz = m_noise.device_calibration().zz_ghz;
+    if (m_hidden.zz != zz_coupling::always_on || m_hidden.zz_scale == 0 || zz.empty()) {
+      for (const auto& op : ops) apply_op(rho, op, theta);
+      return;
+    }
+    const double pi = std::numbers::pi;
+    std::vector<std::size_t> depth(static_cast<std::size_t>(qubits()), 0);
+    std::vector<std::vector<const operation*>> moments;
+    for (const auto& op : ops) {
+      std::size_t m = depth[static_cast<std::size_t>(op.q0)];
+      if (gate_qubits(op.kind) == 2) m = std::max(m, depth[static_cast<std::size_t>(op.q1)]);
+      if (m == moments.size()) moments.emplace_back();
+      moments[m].push_back(&op);
+      depth[static_cast<std::size_t>(op.q0)] = m + 1;
+      if (gate_qubits(op.kind) == 2) depth[static_cast<std::size_t>(op.q1)] = m + 1;
+    }
+    for (const auto& moment : moments) {
+      double length = 0;
+      for (const operation* op : moment) {
+        apply_op(rho, *op, theta);
+        length = std::max(length, m_noise.gate(*op).length_ns);
+      }
+      for (const auto& [pair, zeta] : zz) {
+        double busy = 0;  // the pair's own two-qubit gate in this moment
+        for (const operation* op : moment)
+          if (gate_qubits(op->kind) == 2 && std::pair{std::min(op->q0, op->q1), std::max(op->q0, op->q1)} == pair)
+            busy = m_noise.gate(*op).length_ns;
+        if (length > busy)
+          apply_unitary(rho, gates::rzz(2 * pi * zeta * (length - busy) * m_hidden.zz_scale), pair.first, pair.second);
+      }
+    }
+  }
+
+  /// One gate as the device really performs it: hidden over-rotation (and, when ZZ acts only
+  /// during two-qubit gates, the pair's residual ZZ) added.
   void apply_op(density_matrix<double>& rho, const operation& op, const std::vector<double>& theta) const {
     const double pi = std::numbers::pi;
     auto a = circuit::angle_values(op, theta);
@@ -384,6 +438,7 @@ class simulated_device {
     }
     const double e1 = m_hidden.over_rotation[static_cast<std::size_t>(op.q1)];
     if (e1 != 0) apply_unitary(rho, gates::rx(e1 * pi / 2), op.q1);
+    if (m_hidden.zz != zz_coupling::during_two_qubit_gates) return;
     const auto& zz = m_noise.device_calibration().zz_ghz;
     const auto it = zz.find({std::min(op.q0, op.q1), std::max(op.q0, op.q1)});
     if (it != zz.end() && m_hidden.zz_scale != 0) {
