@@ -386,12 +386,12 @@ class simulated_device {
   }
 
  private:
-  /// The gates of `ops` in ASAP moments with always-on ZZ between them (see `zz_coupling`), or
-  /// one after another.
+  /// The gates of `ops` in ASAP moments, each moment followed by its residual ZZ (see
+  /// `zz_coupling`); one after another when the device has no ZZ.
   void apply_scheduled(density_matrix<double>& rho, std::span<const operation> ops,
                        const std::vector<double>& theta) const {
     const auto& zz = m_noise.device_calibration().zz_ghz;
-    if (m_hidden.zz != zz_coupling::always_on || m_hidden.zz_scale == 0 || zz.empty()) {
+    if (m_hidden.zz_scale == 0 || zz.empty()) {
       for (const auto& op : ops) apply_op(rho, op, theta);
       return;
     }
@@ -406,25 +406,27 @@ class simulated_device {
       depth[static_cast<std::size_t>(op.q0)] = m + 1;
       if (gate_qubits(op.kind) == 2) depth[static_cast<std::size_t>(op.q1)] = m + 1;
     }
+    std::vector<std::pair<std::pair<int, int>, double>> own;  // this moment's two-qubit gates: pair, length
     for (const auto& moment : moments) {
       double length = 0;
+      own.clear();
       for (const operation* op : moment) {
         apply_op(rho, *op, theta);
-        length = std::max(length, m_noise.gate(*op).length_ns);
+        const double t = m_noise.gate(*op).length_ns;
+        length = std::max(length, t);
+        if (gate_qubits(op->kind) == 2) own.push_back({{std::min(op->q0, op->q1), std::max(op->q0, op->q1)}, t});
       }
       for (const auto& [pair, zeta] : zz) {
-        double busy = 0;  // the pair's own two-qubit gate in this moment
-        for (const operation* op : moment)
-          if (gate_qubits(op->kind) == 2 && std::pair{std::min(op->q0, op->q1), std::max(op->q0, op->q1)} == pair)
-            busy = m_noise.gate(*op).length_ns;
-        if (length > busy)
-          apply_unitary(rho, gates::rzz(2 * pi * zeta * (length - busy) * m_hidden.zz_scale), pair.first, pair.second);
+        double inside = 0;  // the pair's own two-qubit gate in this moment
+        for (const auto& [p, t] : own)
+          if (p == pair) inside = t;
+        const double ns = m_hidden.zz == zz_coupling::always_on ? length - inside : inside;
+        if (ns > 0) apply_unitary(rho, gates::rzz(2 * pi * zeta * ns * m_hidden.zz_scale), pair.first, pair.second);
       }
     }
   }
 
-  /// One gate as the device really performs it: hidden over-rotation (and, when ZZ acts only
-  /// during two-qubit gates, the pair's residual ZZ) added.
+  /// One gate as the device really performs it: hidden over-rotation added.
   void apply_op(density_matrix<double>& rho, const operation& op, const std::vector<double>& theta) const {
     const double pi = std::numbers::pi;
     auto a = circuit::angle_values(op, theta);
@@ -438,13 +440,6 @@ class simulated_device {
     }
     const double e1 = m_hidden.over_rotation[static_cast<std::size_t>(op.q1)];
     if (e1 != 0) apply_unitary(rho, gates::rx(e1 * pi / 2), op.q1);
-    if (m_hidden.zz != zz_coupling::during_two_qubit_gates) return;
-    const auto& zz = m_noise.device_calibration().zz_ghz;
-    const auto it = zz.find({std::min(op.q0, op.q1), std::max(op.q0, op.q1)});
-    if (it != zz.end() && m_hidden.zz_scale != 0) {
-      const double t = m_noise.gate(op).length_ns;
-      apply_unitary(rho, gates::rzz(2 * pi * it->second * t * m_hidden.zz_scale), op.q0, op.q1);
-    }
   }
 
   noise_model m_noise;
