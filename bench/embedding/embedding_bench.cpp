@@ -3,9 +3,14 @@
 //
 //   bench_embedding                 dims 16-128, pooling factors 1-40, batch 2048, 500k rows
 //   bench_embedding --rows 100000 --reps 5
+//   bench_embedding --batches 1     time one batch over and over (its rows stay in cache)
 //
+// Every timed call takes the next of `--batches` different batches (16 by default), as training
+// does, so that a batch does not find its rows in cache because the same batch ran just before.
 // Floor: bytes of the rows a batch touches (indices × dim × 4) ÷ the copy bandwidth measured in
 // the same run (forward); lookup + update reads the rows twice and writes them once (3× that).
+// The adaptive table has every chunk live; its index is direct then (`index_layout::automatic`),
+// and a second table repeats it with the hashed index that a pruned table uses.
 
 #include <frugal/core/rng.hpp>
 #include <frugal/embedding.hpp>
@@ -40,12 +45,12 @@ struct torch_result {
   std::string version;
 };
 
-torch_result run_torch(const std::string& prefix, index_t rows, index_t dim, index_t batch, int reps) {
+torch_result run_torch(const std::string& prefix, index_t rows, index_t dim, index_t batch, int batches, int reps) {
   torch_result r;
   if (std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") != 0) return r;
   const std::string cmd = "OMP_NUM_THREADS=1 /usr/bin/python3 '" FRUGAL_TORCH_BASELINE "' " + prefix + " " +
                           std::to_string(rows) + " " + std::to_string(dim) + " " + std::to_string(batch) + " " +
-                          std::to_string(reps);
+                          std::to_string(reps) + " " + std::to_string(batches);
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return r;
   char line[512];
@@ -64,20 +69,21 @@ torch_result run_torch(const std::string& prefix, index_t rows, index_t dim, ind
 
 int main(int argc, char** argv) {
   index_t rows = 500'000, batch = 2048;
-  int reps = 15;
+  int reps = 32, batches = 16;
   std::vector<index_t> dims = {16, 32, 64, 128};
   std::vector<index_t> pools = {1, 10, 40};
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--rows")) rows = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--batch")) batch = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--batches")) batches = std::max(1, std::atoi(argv[i + 1]));
   }
   Kokkos::ScopeGuard kokkos(argc, argv);
   const double bandwidth = copy_bandwidth();
   std::printf(
-      "embedding bench: %lld rows, batch %lld, uniform random ids, sum pooling, one thread; copy bandwidth "
-      "%.1f GB/s\n",
-      static_cast<long long>(rows), static_cast<long long>(batch), bandwidth / 1e9);
+      "embedding bench: %lld rows, batch %lld, %d different batches in turn, uniform random ids, sum pooling, one "
+      "thread; copy bandwidth %.1f GB/s\n",
+      static_cast<long long>(rows), static_cast<long long>(batch), batches, bandwidth / 1e9);
   std::printf("times are medians in ms; ratios > 1 mean frugal is faster; floor = rows touched / copy bandwidth\n\n");
   std::printf(
       "| dim | pool | full fwd | adaptive fwd | torch fwd | floor fwd | full/torch | adaptive/full | "
@@ -85,51 +91,75 @@ int main(int argc, char** argv) {
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   const auto dir = std::filesystem::temp_directory_path() / "frugal-bench-embedding";
   std::filesystem::create_directories(dir);
+  struct hashed_row {
+    index_t dim, pool;
+    double full_fwd, fwd, full_train, train;
+  };
+  std::vector<hashed_row> hashed_rows;
   for (index_t dim : dims) {
     const sparse_optimizer sgd{.kind = optimizer_kind::sgd, .learning_rate = 0.01f};
+    const index_t chunk = std::min<index_t>(dim, 16);
     full_table<> full(rows, dim, dense_table_options{.optimizer = sgd});
-    adaptive_table<> adaptive(rows, dim,
-                              adaptive_table_options{.chunk_width = std::min<index_t>(dim, 16), .optimizer = sgd});
+    adaptive_table<> adaptive(rows, dim, adaptive_table_options{.chunk_width = chunk, .optimizer = sgd});
     adaptive.materialize_all();
     adaptive.compact();
+    adaptive_table<> hashed(
+        rows, dim, adaptive_table_options{.chunk_width = chunk, .optimizer = sgd, .index = index_layout::hashed});
+    hashed.materialize_all();
+    hashed.compact();
     for (index_t pool : pools) {
       rng gen(static_cast<std::uint64_t>(dim * 100 + pool));
-      std::vector<index_t> offsets(static_cast<std::size_t>(batch) + 1);
-      std::vector<std::uint32_t> indices;
-      for (index_t b = 0; b < batch; ++b) {
-        offsets[static_cast<std::size_t>(b)] = static_cast<index_t>(indices.size());
-        for (index_t k = 0; k < pool; ++k)
-          indices.push_back(static_cast<std::uint32_t>(gen.uniform_int(static_cast<std::uint64_t>(rows))));
+      // `batches` batches; offsets of batch q are offsets[q * (batch + 1) ...], into its own indices.
+      std::vector<index_t> offsets;
+      std::vector<std::vector<std::uint32_t>> indices(static_cast<std::size_t>(batches));
+      std::vector<std::uint32_t> all_indices;
+      for (int q = 0; q < batches; ++q) {
+        auto& idx = indices[static_cast<std::size_t>(q)];
+        for (index_t b = 0; b < batch; ++b) {
+          offsets.push_back(static_cast<index_t>(idx.size()));
+          for (index_t k = 0; k < pool; ++k)
+            idx.push_back(static_cast<std::uint32_t>(gen.uniform_int(static_cast<std::uint64_t>(rows))));
+        }
+        offsets.push_back(static_cast<index_t>(idx.size()));
+        all_indices.insert(all_indices.end(), idx.begin(), idx.end());
       }
-      offsets.back() = static_cast<index_t>(indices.size());
-      const bag_batch bags{.offsets = offsets, .indices = indices};
+      auto bags = [&, next = 0]() mutable {
+        const int q = next;
+        next = (next + 1) % batches;
+        return bag_batch{.offsets = std::span<const index_t>(offsets.data() + static_cast<std::size_t>(q) * (batch + 1),
+                                                             static_cast<std::size_t>(batch) + 1),
+                         .indices = indices[static_cast<std::size_t>(q)]};
+      };
       std::vector<float> out(static_cast<std::size_t>(batch * dim)), grad(out.size());
       for (auto& g : grad) g = static_cast<float>(gen.normal());
-      const double full_fwd = bench::time_median([&] { full.forward(bags, out); }, reps) * 1e3;
-      const double adaptive_fwd = bench::time_median([&] { adaptive.forward(bags, out); }, reps) * 1e3;
-      const double full_train = bench::time_median(
-                                    [&] {
-                                      full.forward(bags, out);
-                                      full.backward(bags, grad);
-                                    },
-                                    reps) *
-                                1e3;
-      const double adaptive_train = bench::time_median(
-                                        [&] {
-                                          adaptive.forward(bags, out);
-                                          adaptive.backward(bags, grad);
-                                        },
-                                        reps) *
-                                    1e3;
+      auto forward_ms = [&](auto& table) {
+        auto next = bags;
+        return bench::time_median([&] { table.forward(next(), out); }, reps) * 1e3;
+      };
+      auto train_ms = [&](auto& table) {
+        auto next = bags;
+        return bench::time_median(
+                   [&] {
+                     const bag_batch b = next();
+                     table.forward(b, out);
+                     table.backward(b, grad);
+                   },
+                   reps) *
+               1e3;
+      };
+      const double full_fwd = forward_ms(full), adaptive_fwd = forward_ms(adaptive);
+      const double full_train = train_ms(full), adaptive_train = train_ms(adaptive);
+      hashed_rows.push_back({dim, pool, full_fwd, forward_ms(hashed), full_train, train_ms(hashed)});
       const std::string prefix = (dir / ("d" + std::to_string(dim) + "p" + std::to_string(pool))).string();
       {
         std::ofstream(prefix + ".indices", std::ios::binary)
-            .write(reinterpret_cast<const char*>(indices.data()), static_cast<std::streamsize>(indices.size() * 4));
+            .write(reinterpret_cast<const char*>(all_indices.data()),
+                   static_cast<std::streamsize>(all_indices.size() * 4));
         std::ofstream(prefix + ".offsets", std::ios::binary)
             .write(reinterpret_cast<const char*>(offsets.data()), static_cast<std::streamsize>(offsets.size() * 8));
       }
-      const torch_result t = run_torch(prefix, rows, dim, batch, reps);
-      const double touched = static_cast<double>(indices.size()) * static_cast<double>(dim) * 4.0;
+      const torch_result t = run_torch(prefix, rows, dim, batch, batches, reps);
+      const double touched = static_cast<double>(batch * pool) * static_cast<double>(dim) * 4.0;
       const double floor_fwd = touched / bandwidth * 1e3;
       auto ratio = [](double a, double b) { return a > 0 && b > 0 ? a / b : 0.0; };
       std::printf("| %lld | %lld | %.3f | %.3f | %s | %.3f | %.2f | %.2f | %.3f | %.3f | %s | %.3f | %.2f | %.2f |\n",
@@ -143,6 +173,13 @@ int main(int argc, char** argv) {
       std::filesystem::remove(prefix + ".offsets");
     }
   }
+  std::printf(
+      "\nThe adaptive table with a hashed index (index_layout::hashed, as a pruned table has), every chunk live; "
+      "full_table times measured beside it:\n\n");
+  std::printf("| dim | pool | hashed fwd | hashed/full | hashed fwd+upd | hashed/full |\n|---|---|---|---|---|---|\n");
+  for (const auto& h : hashed_rows)
+    std::printf("| %lld | %lld | %.3f | %.2f | %.3f | %.2f |\n", static_cast<long long>(h.dim),
+                static_cast<long long>(h.pool), h.fwd, h.full_fwd / h.fwd, h.train, h.full_train / h.train);
   std::printf(
       "\nfull/torch: PyTorch time ÷ full_table time (target >= 1.0); adaptive/full: full_table time ÷ "
       "adaptive_table time at the same maximum dimension, every chunk live (target >= 0.7)\n");

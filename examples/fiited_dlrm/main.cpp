@@ -38,7 +38,7 @@ using frugal::examples::progress_bar;
 namespace {
 
 struct config {
-  index_t train = 2'000'000;
+  index_t train = 6'000'000;
   index_t test = 200'000;
   index_t dim = 16;
   index_t chunk = 4;

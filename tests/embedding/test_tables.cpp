@@ -213,28 +213,32 @@ TEST_CASE("dense tables: lookup and fused update match the plain reference") {
 TEST_CASE("adaptive table with every chunk equals the full table") {
   rng gen(3);
   const index_t rows = 40, dim = 8;
-  for (const auto kind : {optimizer_kind::sgd, optimizer_kind::rowwise_adagrad}) {
-    const sparse_optimizer opt{.kind = kind, .learning_rate = 0.2f};
-    full_table<> full(rows, dim, dense_table_options{.optimizer = opt, .seed = 9});
-    adaptive_table<> adaptive(rows, dim, adaptive_table_options{.chunk_width = 2, .optimizer = opt, .seed = 9});
-    adaptive.materialize_all();
-    for (int step = 0; step < 5; ++step) {
-      const auto bags = make_bags(gen, 12, rows, 5);
-      std::vector<float> a(static_cast<std::size_t>(12 * dim)), b(a.size());
-      full.forward(bags.view(true), a);
-      adaptive.forward(bags.view(true), b);
-      for (std::size_t i = 0; i < a.size(); ++i) REQUIRE(a[i] == doctest::Approx(b[i]).epsilon(1e-6));
-      const auto g = random_grad(gen, a.size());
-      full.backward(bags.view(true), g);
-      adaptive.backward(bags.view(true), g);
+  for (const auto layout : {index_layout::hashed, index_layout::direct})
+    for (const auto kind : {optimizer_kind::sgd, optimizer_kind::rowwise_adagrad}) {
+      CAPTURE(int(layout));
+      const sparse_optimizer opt{.kind = kind, .learning_rate = 0.2f};
+      full_table<> full(rows, dim, dense_table_options{.optimizer = opt, .seed = 9});
+      adaptive_table<> adaptive(rows, dim,
+                                adaptive_table_options{.chunk_width = 2, .optimizer = opt, .seed = 9, .index = layout});
+      adaptive.materialize_all();
+      CHECK(adaptive.direct_index() == (layout == index_layout::direct));
+      for (int step = 0; step < 5; ++step) {
+        const auto bags = make_bags(gen, 12, rows, 5);
+        std::vector<float> a(static_cast<std::size_t>(12 * dim)), b(a.size());
+        full.forward(bags.view(true), a);
+        adaptive.forward(bags.view(true), b);
+        for (std::size_t i = 0; i < a.size(); ++i) REQUIRE(a[i] == doctest::Approx(b[i]).epsilon(1e-6));
+        const auto g = random_grad(gen, a.size());
+        full.backward(bags.view(true), g);
+        adaptive.backward(bags.view(true), g);
+      }
+      for (std::uint32_t id = 0; id < rows; ++id) {
+        const auto r = full.row(id);
+        const auto v = adaptive.row_values(id);
+        for (std::size_t j = 0; j < r.size(); ++j) REQUIRE(v[j] == doctest::Approx(r[j]).epsilon(1e-5));
+      }
+      adaptive.check_invariants();
     }
-    for (std::uint32_t id = 0; id < rows; ++id) {
-      const auto r = full.row(id);
-      const auto v = adaptive.row_values(id);
-      for (std::size_t j = 0; j < r.size(); ++j) REQUIRE(v[j] == doctest::Approx(r[j]).epsilon(1e-5));
-    }
-    adaptive.check_invariants();
-  }
 }
 
 TEST_CASE("adaptive table: pruned rows, lookup and update against the reference") {
@@ -243,99 +247,189 @@ TEST_CASE("adaptive table: pruned rows, lookup and update against the reference"
   // Run-time width (12) and every compile-time width of the lookup kernel, with chunks narrower
   // than a SIMD batch, so rows end inside a batch.
   const std::pair<index_t, index_t> shapes[] = {{12, 4}, {8, 2}, {16, 4}, {32, 8}, {64, 4}, {128, 32}};
-  for (const auto& [dim, w] : shapes)
-    for (const auto mode : {pooling::sum, pooling::mean}) {
-      CAPTURE(dim);
-      CAPTURE(w);
-      const sparse_optimizer opt{.kind = optimizer_kind::rowwise_adagrad, .learning_rate = 0.1f};
-      adaptive_table<> table(rows, dim, adaptive_table_options{.chunk_width = w, .mode = mode, .optimizer = opt});
-      reference_table ref{dim, {}, {}};
-      // Random row dimensions, some rows absent.
-      for (std::uint32_t id = 0; id < rows; ++id) {
-        const auto k = static_cast<index_t>(gen.uniform_int(static_cast<std::uint64_t>(dim / w + 1)));
-        table.resize_row(id, k);
-        if (k > 0) {
-          const auto v = table.row_values(id);
-          ref.rows[id].assign(v.begin(), v.begin() + k * w);
-        }
-      }
-      table.set_new_row_chunks(1);
-      for (int step = 0; step < 6; ++step) {
-        const auto bags = make_bags(gen, 10, rows, 6);
-        const auto view = bags.view(mode == pooling::sum);
-        check_forward(table, ref, view, mode);
-        // Rows seen for the first time materialise with one chunk of initial values, then update.
-        for (const auto id : bags.indices)
-          if (!ref.rows.contains(id)) {
-            auto& r = ref.rows[id];
-            for (index_t j = 0; j < w; ++j)
-              r.push_back(embedding::detail::initial_value(1, id, static_cast<std::uint64_t>(j), 0.05f));
+  for (const auto layout : {index_layout::hashed, index_layout::direct})
+    for (const auto& [dim, w] : shapes)
+      for (const auto mode : {pooling::sum, pooling::mean}) {
+        CAPTURE(int(layout));
+        CAPTURE(dim);
+        CAPTURE(w);
+        const sparse_optimizer opt{.kind = optimizer_kind::rowwise_adagrad, .learning_rate = 0.1f};
+        adaptive_table<> table(
+            rows, dim, adaptive_table_options{.chunk_width = w, .mode = mode, .optimizer = opt, .index = layout});
+        reference_table ref{dim, {}, {}};
+        // Random row dimensions, some rows absent.
+        for (std::uint32_t id = 0; id < rows; ++id) {
+          const auto k = static_cast<index_t>(gen.uniform_int(static_cast<std::uint64_t>(dim / w + 1)));
+          table.resize_row(id, k);
+          if (k > 0) {
+            const auto v = table.row_values(id);
+            ref.rows[id].assign(v.begin(), v.begin() + k * w);
           }
-        const auto g = random_grad(gen, static_cast<std::size_t>(view.size() * dim));
-        table.backward(view, g);
-        ref.update(view, mode, g, opt);
-        for (const auto& [id, r] : ref.rows) {
-          const auto v = table.row_values(id);
-          REQUIRE(table.row_chunks(id) * w == static_cast<index_t>(r.size()));
-          for (std::size_t j = 0; j < r.size(); ++j) REQUIRE(v[j] == doctest::Approx(r[j]).epsilon(1e-5));
-          for (std::size_t j = r.size(); j < v.size(); ++j) REQUIRE(v[j] == 0.0f);
         }
-        table.check_invariants();
+        table.set_new_row_chunks(1);
+        for (int step = 0; step < 6; ++step) {
+          const auto bags = make_bags(gen, 10, rows, 6);
+          const auto view = bags.view(mode == pooling::sum);
+          check_forward(table, ref, view, mode);
+          // Rows seen for the first time materialise with one chunk of initial values, then update.
+          for (const auto id : bags.indices)
+            if (!ref.rows.contains(id)) {
+              auto& r = ref.rows[id];
+              for (index_t j = 0; j < w; ++j)
+                r.push_back(embedding::detail::initial_value(1, id, static_cast<std::uint64_t>(j), 0.05f));
+            }
+          const auto g = random_grad(gen, static_cast<std::size_t>(view.size() * dim));
+          table.backward(view, g);
+          ref.update(view, mode, g, opt);
+          for (const auto& [id, r] : ref.rows) {
+            const auto v = table.row_values(id);
+            REQUIRE(table.row_chunks(id) * w == static_cast<index_t>(r.size()));
+            for (std::size_t j = 0; j < r.size(); ++j) REQUIRE(v[j] == doctest::Approx(r[j]).epsilon(1e-5));
+            for (std::size_t j = r.size(); j < v.size(); ++j) REQUIRE(v[j] == 0.0f);
+          }
+          table.check_invariants();
+        }
       }
-    }
 }
 
 TEST_CASE("VHPI invariants hold under long randomized grow, shrink, prune and compact sequences") {
-  rng gen(77);
-  const index_t rows = 500, dim = 16, w = 4;
-  adaptive_table<> table(rows, dim, adaptive_table_options{.chunk_width = w, .compact_threshold = 0.3});
-  std::map<std::uint32_t, std::vector<float>> expect;  // what each present id reads as
-  auto expect_resize = [&](std::uint32_t id, index_t k) {
-    auto& e = expect[id];
-    if (e.empty()) e.assign(static_cast<std::size_t>(dim), 0.0f);
-    const index_t old = table.row_chunks(id);
-    for (index_t j = k * w; j < dim; ++j) e[static_cast<std::size_t>(j)] = 0.0f;
-    // regrown chunks start at zero
-    for (index_t j = old * w; j < k * w; ++j) e[static_cast<std::size_t>(j)] = 0.0f;
-    if (k == 0) expect.erase(id);
-  };
-  for (int op = 0; op < 4000; ++op) {
-    const double u = gen.uniform();
-    if (u < 0.85) {
-      const auto id = static_cast<std::uint32_t>(gen.uniform_int(rows));
-      const auto k = static_cast<index_t>(gen.uniform_int(5));
-      expect_resize(id, k);
-      table.resize_row(id, k);
-    } else if (u < 0.95) {
-      // A controller-style round: random targets for every entry.
-      std::vector<std::uint8_t> target(table.slot_capacity(), 0);
-      table.for_each_row([&](std::uint32_t slot, std::uint32_t id, index_t, std::span<const float>, float) {
+  for (const auto layout : {index_layout::automatic, index_layout::hashed, index_layout::direct}) {
+    CAPTURE(int(layout));
+    rng gen(77);
+    const index_t rows = 500, dim = 16, w = 4;
+    adaptive_table<> table(rows, dim,
+                           adaptive_table_options{.chunk_width = w, .compact_threshold = 0.3, .index = layout});
+    std::map<std::uint32_t, std::vector<float>> expect;  // what each present id reads as
+    auto expect_resize = [&](std::uint32_t id, index_t k) {
+      auto& e = expect[id];
+      if (e.empty()) e.assign(static_cast<std::size_t>(dim), 0.0f);
+      const index_t old = table.row_chunks(id);
+      for (index_t j = k * w; j < dim; ++j) e[static_cast<std::size_t>(j)] = 0.0f;
+      // regrown chunks start at zero
+      for (index_t j = old * w; j < k * w; ++j) e[static_cast<std::size_t>(j)] = 0.0f;
+      if (k == 0) expect.erase(id);
+    };
+    for (int op = 0; op < 4000; ++op) {
+      const double u = gen.uniform();
+      if (u < 0.85) {
+        const auto id = static_cast<std::uint32_t>(gen.uniform_int(rows));
         const auto k = static_cast<index_t>(gen.uniform_int(5));
-        target[slot] = static_cast<std::uint8_t>(k);
         expect_resize(id, k);
-      });
-      const bool force = gen.uniform() < 0.5;
-      table.apply_targets(target, 0.9f, force);
-      if (force) CHECK(table.bytes_allocated() == table.bytes_for(table.entries(), table.live_chunks()));
-    } else {
-      table.compact();
-      CHECK(table.free_chunks() == 0);
-      CHECK(table.pool_capacity() == table.live_chunks());
+        table.resize_row(id, k);
+      } else if (u < 0.95) {
+        // A controller-style round: random targets for every entry.
+        std::vector<std::uint8_t> target(table.slot_capacity(), 0);
+        table.for_each_row([&](std::uint32_t slot, std::uint32_t id, index_t, std::span<const float>, float) {
+          const auto k = static_cast<index_t>(gen.uniform_int(5));
+          target[slot] = static_cast<std::uint8_t>(k);
+          expect_resize(id, k);
+        });
+        const bool force = gen.uniform() < 0.5;
+        table.apply_targets(target, 0.9f, force);
+        if (force) CHECK(table.bytes_allocated() == table.bytes_for(table.entries(), table.live_chunks()));
+      } else {
+        table.compact();
+        CHECK(table.free_chunks() == 0);
+        CHECK(table.pool_capacity() == table.live_chunks());
+      }
+      table.check_invariants();
+      if (op % 97 == 0)
+        for (const auto& [id, e] : expect) REQUIRE(table.row_values(id) == e);
     }
-    table.check_invariants();
-    if (op % 97 == 0)
-      for (const auto& [id, e] : expect) REQUIRE(table.row_values(id) == e);
+    for (std::uint32_t id = 0; id < rows; ++id)
+      CHECK(table.row_chunks(id) == (expect.contains(id) ? table.row_chunks(id) : 0));
+    std::size_t live = 0;
+    for (const auto& [id, e] : expect) live += static_cast<std::size_t>(table.row_chunks(id));
+    CHECK(live == table.live_chunks());
+    // bytes_allocated is the sum of its parts, page-rounded.
+    const std::size_t index_bytes =
+        table.direct_index() ? static_cast<std::size_t>(3 * rows + (rows + 31) / 32) * 4 : table.slot_capacity() * 16;
+    CHECK(table.bytes_allocated() ==
+          embedding::detail::allocation_bytes(index_bytes) +
+              embedding::detail::allocation_bytes(table.pool_capacity() * static_cast<std::size_t>(w) * 4) +
+              embedding::detail::allocation_bytes(table.pool_capacity() * 4));
+    if (layout != index_layout::automatic) CHECK(table.direct_index() == (layout == index_layout::direct));
   }
-  for (std::uint32_t id = 0; id < rows; ++id)
-    CHECK(table.row_chunks(id) == (expect.contains(id) ? table.row_chunks(id) : 0));
-  std::size_t live = 0;
-  for (const auto& [id, e] : expect) live += static_cast<std::size_t>(table.row_chunks(id));
-  CHECK(live == table.live_chunks());
-  // bytes_allocated is the sum of its parts, page-rounded.
-  CHECK(table.bytes_allocated() ==
-        embedding::detail::allocation_bytes(table.slot_capacity() * 16) +
-            embedding::detail::allocation_bytes(table.pool_capacity() * static_cast<std::size_t>(w) * 4) +
-            embedding::detail::allocation_bytes(table.pool_capacity() * 4));
+}
+
+TEST_CASE("automatic index layout: hashed while few ids hold a slot, direct once that is smaller, and back") {
+  rng gen(5);
+  const index_t rows = 20000, dim = 8, w = 4;
+  adaptive_table<> table(rows, dim, adaptive_table_options{.chunk_width = w, .optimizer = {.learning_rate = 0.1f}});
+  CHECK_FALSE(table.direct_index());
+  const std::size_t direct_bytes =
+      embedding::detail::allocation_bytes(static_cast<std::size_t>(3 * rows + (rows + 31) / 32) * 4);
+  std::map<std::uint32_t, std::vector<float>> expect;
+  auto check_all = [&] {
+    table.check_invariants();
+    for (const auto& [id, e] : expect) REQUIRE(table.row_values(id) == e);
+    // A lookup of every present id and of absent ones reads what row_values says.
+    std::vector<index_t> offsets{0};
+    std::vector<std::uint32_t> ids;
+    for (std::uint32_t id = 0; id < static_cast<std::uint32_t>(rows); id += 7) {
+      ids.push_back(id);
+      offsets.push_back(static_cast<index_t>(ids.size()));
+    }
+    std::vector<float> out(ids.size() * static_cast<std::size_t>(dim));
+    table.forward(bag_batch{.offsets = offsets, .indices = ids}, out);
+    for (std::size_t b = 0; b < ids.size(); ++b) {
+      const auto v = table.row_values(ids[b]);
+      for (std::size_t j = 0; j < v.size(); ++j) REQUIRE(out[b * static_cast<std::size_t>(dim) + j] == v[j]);
+    }
+  };
+  // Materialise rows through backward passes until the index turns direct.
+  std::uint32_t next = 0;
+  while (!table.direct_index() && next < static_cast<std::uint32_t>(rows)) {
+    std::vector<index_t> offsets{0};
+    std::vector<std::uint32_t> ids;
+    for (int b = 0; b < 256 && next < static_cast<std::uint32_t>(rows); ++b) {
+      ids.push_back(next++);
+      offsets.push_back(static_cast<index_t>(ids.size()));
+    }
+    std::vector<float> grad(ids.size() * static_cast<std::size_t>(dim));
+    for (auto& g : grad) g = static_cast<float>(gen.normal());
+    table.backward(bag_batch{.offsets = offsets, .indices = ids}, grad);
+  }
+  REQUIRE(table.direct_index());
+  CHECK(table.slot_capacity() == static_cast<std::size_t>(rows));
+  // It switched when the hashed index would have grown past the direct one's bytes.
+  CHECK(table.entries() > static_cast<std::size_t>(0.7 * static_cast<double>(direct_bytes / 16 / 2)));
+  for (std::uint32_t id = 0; id < next; ++id) expect[id] = table.row_values(id);
+  check_all();
+  // Prune to a few rows: the index goes back to hashed, values unchanged.
+  std::vector<std::uint8_t> target(table.slot_capacity(), 0);
+  table.for_each_row([&](std::uint32_t slot, std::uint32_t id, index_t, std::span<const float>, float) {
+    const auto k = id % 50 == 0 ? static_cast<std::uint8_t>(1 + id % 2) : std::uint8_t{0};
+    target[slot] = k;
+    if (k == 0) {
+      expect.erase(id);
+    } else {
+      auto& e = expect[id];
+      for (index_t j = k * w; j < dim; ++j) e[static_cast<std::size_t>(j)] = 0.0f;
+    }
+  });
+  table.apply_targets(target, 1.0f, true);
+  CHECK_FALSE(table.direct_index());
+  CHECK(table.bytes_allocated() == table.bytes_for(table.entries(), table.live_chunks()));
+  CHECK(table.bytes_allocated() < direct_bytes);
+  check_all();
+  // A checkpoint keeps the layout; a direct one round-trips too.
+  const auto dir = test::scratch_dir("embedding-layout");
+  for (int round = 0; round < 2; ++round) {
+    checkpoint_writer out;
+    table.save(out, "t");
+    out.write(dir / "t.ck");
+    adaptive_table<> back(rows, dim, adaptive_table_options{.chunk_width = w});
+    back.load(checkpoint_reader(dir / "t.ck"), "t");
+    CHECK(back.direct_index() == table.direct_index());
+    CHECK(back.entries() == table.entries());
+    for (const auto& [id, e] : expect) REQUIRE(back.row_values(id) == e);
+    back.check_invariants();
+    table.materialize_all();  // second round: direct
+    REQUIRE(table.direct_index());
+    expect.clear();
+    for (std::uint32_t id = 0; id < static_cast<std::uint32_t>(rows); ++id) expect[id] = table.row_values(id);
+  }
 }
 
 TEST_CASE("check_invariants detects corruption") {
@@ -362,7 +456,7 @@ TEST_CASE("check_invariants detects corruption") {
     for (const auto& name : in.names()) {
       if (name == "t/slot_blocks")
         bad.put<std::uint32_t>(name, blocks);
-      else if (name == "t/kind" || name == "t/importance")
+      else if (name == "t/kind" || name == "t/importance" || name == "t/index")
         bad.put_string(name, in.get_string(name));
       else if (name == "t/shape")
         bad.put<std::int64_t>(name, in.get<std::int64_t>(name));
@@ -379,6 +473,29 @@ TEST_CASE("check_invariants detects corruption") {
   CHECK_THROWS_WITH_AS(loaded.load(checkpoint_reader(dir / "bad.ck"), "t"), doctest::Contains("inconsistent"),
                        format_error);
   CHECK(loaded.entries() == 0);  // unchanged by the failed load
+  {                              // A direct index (20 ids) whose slot 1 claims id 3.
+    REQUIRE(table.direct_index());
+    checkpoint_reader in(dir / "good.ck");
+    checkpoint_writer bad;
+    for (const auto& name : in.names()) {
+      if (name == "t/kind" || name == "t/importance" || name == "t/index") {
+        bad.put_string(name, in.get_string(name));
+      } else if (name == "t/shape") {
+        bad.put<std::int64_t>(name, in.get<std::int64_t>(name));
+      } else if (name == "t/counters") {
+        bad.put<std::uint64_t>(name, in.get<std::uint64_t>(name));
+      } else if (name == "t/slot_keys" || name == "t/free_heads" || name == "t/slot_blocks") {
+        auto v = in.get<std::uint32_t>(name);
+        if (name == "t/slot_keys") v[1] = 4;
+        bad.put<std::uint32_t>(name, v);
+      } else {
+        bad.put<float>(name, in.get<float>(name));
+      }
+    }
+    bad.write(dir / "bad_direct.ck");
+    CHECK_THROWS_WITH_AS(loaded.load(checkpoint_reader(dir / "bad_direct.ck"), "t"), doctest::Contains("holds id 3"),
+                         format_error);
+  }
   loaded.load(checkpoint_reader(dir / "good.ck"), "t");
   for (std::uint32_t id = 0; id < 20; ++id) CHECK(loaded.row_values(id) == table.row_values(id));
   CHECK(loaded.bytes_allocated() == table.bytes_allocated());
@@ -475,7 +592,7 @@ TEST_CASE("pruning returns memory to the operating system") {
     statm >> size >> resident;
     return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   };
-  const index_t rows = 200000, dim = 32;
+  const index_t rows = 250000, dim = 32;
   adaptive_table<> table(rows, dim, adaptive_table_options{.chunk_width = 8});
   table.materialize_all();
   table.compact();  // every page of the pool written: all of it resident

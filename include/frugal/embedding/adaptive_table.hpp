@@ -4,9 +4,12 @@
 ///
 /// Every row is a block of k contiguous fixed-width chunks in a shared chunk pool. An id is hashed
 /// to a slot of an open-addressing table (the virtual index); the slot holds the physical index of
-/// the row's first chunk and k (the physical index). A row with k live chunks has dimension k·w:
-/// its chunks are always the leading ones and the missing trailing dimensions read as zero, so a
-/// lookup reads one contiguous run of k·w floats, like a row of a full table.
+/// the row's first chunk and k (the physical index). When most ids of the table hold a slot, one
+/// slot per id takes fewer bytes than a hash table sized to the entries; the index is then laid
+/// out directly (slot = id: no hash, no probe, 4 bytes read per lookup), and back to hashed when
+/// pruning leaves few entries (`index_layout`; `automatic` picks the smaller). A row with k live chunks has dimension
+/// k·w: its chunks are always the leading ones and the missing trailing dimensions read as zero, so a lookup reads one
+/// contiguous run of k·w floats, like a row of a full table.
 ///
 /// Shrinking a row returns its trailing chunks to a free list (one list per block size); growing
 /// moves the row to a block of the new size (from the free lists or the pool's unused tail); the
@@ -17,7 +20,8 @@
 /// Per chunk the table keeps its values (w floats) and an importance score (4 bytes); per slot the
 /// id and the block (first chunk and k packed in 4 bytes: all a lookup reads), and in the upper
 /// half of the same mapping the row-wise Adagrad accumulator and the score of the row's next, not
-/// yet live chunk (4 bytes each). `bytes_allocated()` counts all of it. Limits: at most 31 chunks
+/// yet live chunk (4 bytes each); a direct index keeps a presence bit per id instead of the id.
+/// `bytes_allocated()` counts all of it. Limits: at most 31 chunks
 /// per row and 2^27 chunks in the pool.
 ///
 /// Rows materialise on their first update (`new_row_chunks` chunks, with the values a full table
@@ -42,6 +46,13 @@
 
 namespace frugal::embedding {
 
+/// How `adaptive_table` maps an id to its slot (the virtual index).
+enum class index_layout {
+  automatic,  ///< whichever of the two below holds fewer bytes for the current entries (the default)
+  hashed,     ///< open addressing over a power-of-two table sized to the entries: 16 bytes per slot
+  direct,     ///< one slot per id, no hash or probe: 12 bytes per id plus a presence bit
+};
+
 /// Options of `adaptive_table`.
 struct adaptive_table_options {
   index_t chunk_width = 8;      ///< w: dimensions per chunk; must divide dim
@@ -52,6 +63,7 @@ struct adaptive_table_options {
   std::uint64_t seed = 1;
   double max_load = 0.7;            ///< slot-table load factor that triggers growth
   double compact_threshold = 0.25;  ///< compact when free chunks exceed this fraction of the pool
+  index_layout index = index_layout::automatic;
 };
 
 /// FIITED / VHPI adaptive embedding table. See the file comment.
@@ -104,7 +116,7 @@ class adaptive_table {
     m_options.optimizer.validate(where);
     m_free_heads.assign(static_cast<std::size_t>(m_chunks_per_row) + 1, npos);
     m_hash_seed = detail::mix64(options.seed * 0xA0761D6478BD642FULL + 1);
-    rehash(16);
+    rehash(16, prefer_direct(16));
   }
 
   // ---- shape ---------------------------------------------------------------------------------
@@ -124,7 +136,10 @@ class adaptive_table {
   [[nodiscard]] std::size_t pool_capacity() const noexcept { return m_scores.size(); }
   /// Occupied slots (rows with chunks, and rows tracked as candidates with none).
   [[nodiscard]] std::size_t entries() const noexcept { return m_entries; }
+  /// Slots of the virtual index (`rows()` in a direct index).
   [[nodiscard]] std::size_t slot_capacity() const noexcept { return m_slots.size(); }
+  /// Whether the virtual index is direct (one slot per id) rather than hashed; see `index_layout`.
+  [[nodiscard]] bool direct_index() const noexcept { return m_slots.direct(); }
   /// Live parameters: live chunks × chunk width.
   [[nodiscard]] std::size_t live_parameters() const noexcept {
     return m_live_chunks * static_cast<std::size_t>(m_options.chunk_width);
@@ -146,15 +161,15 @@ class adaptive_table {
   /// (what `compact()` and the slot-table sizing of `apply_targets` give).
   [[nodiscard]] std::size_t bytes_for(std::size_t entries, std::size_t chunks) const noexcept {
     const auto w = static_cast<std::size_t>(m_options.chunk_width);
-    return detail::allocation_bytes(slot_capacity_for(entries) * (sizeof(slot) + sizeof(slot_state))) +
-           detail::allocation_bytes(chunks * w * sizeof(float)) + detail::allocation_bytes(chunks * sizeof(float));
+    return index_bytes_for(entries) + detail::allocation_bytes(chunks * w * sizeof(float)) +
+           detail::allocation_bytes(chunks * sizeof(float));
   }
 
   // ---- rows ----------------------------------------------------------------------------------
   /// Live chunks of id `id` (0 if absent).
   [[nodiscard]] index_t row_chunks(std::uint32_t id) const noexcept {
     const std::uint32_t s = find(id);
-    return s == npos ? 0 : m_slots[s].chunks();
+    return s == npos ? 0 : m_slots.get(s).chunks();
   }
 
   /// The `dim()` values id `id` reads as (zeros beyond its live chunks).
@@ -163,8 +178,8 @@ class adaptive_table {
     const std::uint32_t s = find(id);
     if (s == npos) return out;
     const auto w = static_cast<std::size_t>(m_options.chunk_width);
-    std::copy_n(m_values.data() + static_cast<std::size_t>(m_slots[s].first()) * w, m_slots[s].chunks() * w,
-                out.begin());
+    const slot e = m_slots.get(s);
+    std::copy_n(m_values.data() + static_cast<std::size_t>(e.first()) * w, e.chunks() * w, out.begin());
     return out;
   }
 
@@ -172,8 +187,9 @@ class adaptive_table {
   [[nodiscard]] std::vector<float> row_scores(std::uint32_t id) const {
     const std::uint32_t s = find(id);
     if (s == npos) return {};
-    const float* p = m_scores.data() + m_slots[s].first();
-    return std::vector<float>(p, p + m_slots[s].chunks());
+    const slot e = m_slots.get(s);
+    const float* p = m_scores.data() + e.first();
+    return std::vector<float>(p, p + e.chunks());
   }
 
   /// Sets id `id` to `k` live chunks: trailing chunks are returned to the free lists, new ones start
@@ -203,15 +219,45 @@ class adaptive_table {
   }
 
   // ---- lookup and update ---------------------------------------------------------------------
-  /// Pooled lookup into `out` (bags.size() × dim()). Two passes: the ids are resolved to their
+  /// Pooled lookup into `out` (bags.size() × dim()). With a direct index, one pass: each bag sums
+  /// its rows, read at the block its id's slot holds (absent ids hold block 0), rows and the blocks
+  /// further ahead prefetched. With a hashed index, two passes: the ids are resolved to their
   /// blocks (slot lines prefetched ahead), then each bag sums its rows (row data prefetched ahead).
   void forward(const bag_batch& bags, std::span<float> out) const {
     validate("frugal::embedding::adaptive_table::forward", bags, m_rows, m_options.mode);
     check_extent("frugal::embedding::adaptive_table::forward", "output size", out.size(),
                  static_cast<std::size_t>(bags.size() * m_dim));
     const std::size_t n = bags.indices.size();
-    m_resolved.resize(n);
     const std::uint32_t* indices = bags.indices.data();
+    const auto d = static_cast<std::size_t>(m_dim), w = static_cast<std::size_t>(m_options.chunk_width);
+    const index_t* offsets = bags.offsets.data();
+    const float* weights = bags.weights.empty() ? nullptr : bags.weights.data();
+    const float* values = m_values.data();
+    float* o = out.data();
+    const bool mean = m_options.mode == pooling::mean;
+    const auto total = static_cast<index_t>(n);
+    // Each bag sums its rows; `block(i)` is lookup i's block.
+    auto pool = [&](auto block) {
+      detail::dispatch_width(d, [&](auto width) {
+        constexpr int D = decltype(width)::value;
+        parallel_for("frugal::embedding::adaptive_table::forward", m_exec, bags.size(), [=](index_t b) {
+          float* y = o + static_cast<std::size_t>(b) * d;
+          auto row = [=](index_t i) { return values + static_cast<std::size_t>(block(i) >> 5) * w; };
+          auto len = [=](index_t i) { return static_cast<std::size_t>(block(i) & 31u) * w; };
+          detail::pool_bag<D, true>(y, d, offsets[b], offsets[b + 1], total, weights, mean, row, len);
+        });
+      });
+    };
+    if (m_slots.direct()) {
+      const std::uint32_t* blocks = m_slots.direct_blocks();
+      pool([=](index_t i) {
+        // pool_bag asks for lookup i + distance to prefetch its row: prefetch the block after it.
+        if (i + detail::prefetch_distance < total) FRUGAL_PREFETCH(blocks + indices[i + detail::prefetch_distance]);
+        return blocks[indices[i]];
+      });
+      return;
+    }
+    m_resolved.resize(n);
     std::uint32_t* resolved = m_resolved.data();
     const adaptive_table* self = this;
     // Resolve in groups: hash a group's ids once and prefetch their home slots, then probe, so up
@@ -223,30 +269,14 @@ class adaptive_table {
       std::size_t home[group];
       for (std::size_t k = lo; k < hi; ++k) {
         home[k - lo] = self->home(indices[k]);
-        FRUGAL_PREFETCH(self->m_slots.data() + home[k - lo]);
+        FRUGAL_PREFETCH(self->m_slots.slot_address(home[k - lo]));
       }
       for (std::size_t k = lo; k < hi; ++k) {
         const std::uint32_t s = self->probe(indices[k], home[k - lo]);
-        resolved[k] = s == npos ? 0u : self->m_slots[s].block;
+        resolved[k] = s == npos ? 0u : self->m_slots.block(s);
       }
     });
-    const auto d = static_cast<std::size_t>(m_dim), w = static_cast<std::size_t>(m_options.chunk_width);
-    const index_t* offsets = bags.offsets.data();
-    const float* weights = bags.weights.empty() ? nullptr : bags.weights.data();
-    const float* values = m_values.data();
-    float* o = out.data();
-    const bool mean = m_options.mode == pooling::mean;
-    const auto total = static_cast<index_t>(n);
-    detail::dispatch_width(d, [&](auto width) {
-      constexpr int D = decltype(width)::value;
-      parallel_for("frugal::embedding::adaptive_table::forward", m_exec, bags.size(), [=](index_t b) {
-        float* y = o + static_cast<std::size_t>(b) * d;
-        const index_t begin = offsets[b], end = offsets[b + 1];
-        auto row = [=](index_t i) { return values + static_cast<std::size_t>(resolved[i] >> 5) * w; };
-        auto len = [=](index_t i) { return static_cast<std::size_t>(resolved[i] & 31u) * w; };
-        detail::pool_bag<D, true>(y, d, begin, end, total, weights, mean, row, len);
-      });
-    });
+    pool([=](index_t i) { return resolved[i]; });
   }
 
   /// Applies dL/d(output) through the fused optimizer to the live chunks of every touched row,
@@ -268,27 +298,22 @@ class adaptive_table {
     std::size_t missing = 0;
     for (std::size_t k = 0; k < unique; ++k) {
       if (k + detail::prefetch_distance < unique)
-        FRUGAL_PREFETCH(m_slots.data() + home(m_grads.ids[k + detail::prefetch_distance]));
+        FRUGAL_PREFETCH(m_slots.slot_address(home(m_grads.ids[k + detail::prefetch_distance])));
       m_touched[k] = find(m_grads.ids[k]);
       if (m_touched[k] == npos)
         ++missing;
       else
-        m_touched_blocks[k] = m_slots[m_touched[k]].block;
+        m_touched_blocks[k] = m_slots.block(m_touched[k]);
     }
     if (missing > 0) {
-      std::size_t capacity = m_slots.size();
-      while (static_cast<double>(m_entries + missing) > m_options.max_load * static_cast<double>(capacity))
-        capacity *= 2;
-      if (capacity != m_slots.size()) {
-        rehash(capacity);
+      if (reserve(missing))
         for (std::size_t k = 0; k < unique; ++k)
           if (m_touched[k] != npos) m_touched[k] = find(m_grads.ids[k]);
-      }
       for (std::size_t k = 0; k < unique; ++k)
         if (m_touched[k] == npos) {
           m_touched[k] = place(slot{m_grads.ids[k] + 1, 0u}, slot_state{});
           set_chunks(m_touched[k], static_cast<std::uint32_t>(m_options.new_row_chunks), true);
-          m_touched_blocks[k] = m_slots[m_touched[k]].block;  // block indices survive pool growth
+          m_touched_blocks[k] = m_slots.block(m_touched[k]);  // block indices survive pool growth
         }
     }
     // Pass 2: the fused update, rows prefetched ahead.
@@ -324,7 +349,7 @@ class adaptive_table {
   template <class F>
   void for_each_row(F&& f) const {
     for (std::uint32_t s = 0; s < m_slots.size(); ++s) {
-      const slot& e = m_slots[s];
+      const slot e = m_slots.get(s);
       if (e.key == 0) continue;
       f(s, e.key - 1, static_cast<index_t>(e.chunks()), std::span<const float>(m_scores.data() + e.first(), e.chunks()),
         m_slots.state(s).candidate);
@@ -341,21 +366,24 @@ class adaptive_table {
           " outside [0, 1]");
     std::size_t survivors = 0;
     for (std::uint32_t s = 0; s < m_slots.size(); ++s) {
-      if (m_slots[s].key == 0) continue;
+      if (m_slots.key(s) == 0) continue;
       check(target[s] <= m_chunks_per_row, "frugal::embedding::adaptive_table::apply_targets: target ", int(target[s]),
             " exceeds ", m_chunks_per_row, " chunks");
       set_chunks(s, target[s], false);
       if (target[s] > 0) ++survivors;
     }
     // Rebuild the virtual index with the survivors only.
-    slot_table old(slot_capacity_for(survivors));
+    const std::size_t capacity = slot_capacity_for(survivors);
+    const bool direct = prefer_direct(capacity);
+    slot_table old(direct ? static_cast<std::size_t>(m_rows) : capacity, direct);
     old.swap(m_slots);
     m_entries = 0;
     for (std::size_t s = 0; s < old.size(); ++s) {
-      if (old[s].key == 0 || old[s].chunks() == 0) continue;
+      const slot e = old.get(s);
+      if (e.key == 0 || e.chunks() == 0) continue;
       slot_state st = old.state(s);
       st.candidate *= decay;
-      place(old[s], st);
+      place(e, st);
     }
     for (std::size_t c = 0; c < m_used; ++c) m_scores[c] *= decay;
     if (compact_pool)
@@ -372,13 +400,13 @@ class adaptive_table {
     detail::page_buffer<float> scores(m_live_chunks);
     std::uint32_t fill = 0;
     for (std::size_t s = 0; s < m_slots.size(); ++s) {
-      slot& e = m_slots[s];
+      const slot e = m_slots.get(s);
       if (e.key == 0 || e.chunks() == 0) continue;
       const std::uint32_t k = e.chunks();
       std::copy_n(m_values.data() + static_cast<std::size_t>(e.first()) * w, k * w,
                   values.data() + static_cast<std::size_t>(fill) * w);
       std::copy_n(m_scores.data() + e.first(), k, scores.data() + fill);
-      e.block = fill << 5 | k;
+      m_slots.set_block(s, fill << 5 | k);
       fill += k;
     }
     m_values.swap(values);
@@ -397,8 +425,11 @@ class adaptive_table {
     std::vector<std::uint8_t> state(m_scores.size(), 0);  // 0 unused, 1 owned, 2 free
     std::size_t live = 0, entries = 0;
     for (std::uint32_t s = 0; s < m_slots.size(); ++s) {
-      const slot& e = m_slots[s];
-      if (e.key == 0) continue;
+      const slot e = m_slots.get(s);
+      if (e.key == 0) {
+        check<error>(e.block == 0, where, ": empty slot ", s, " holds block ", e.block);
+        continue;
+      }
       ++entries;
       check<error>(static_cast<index_t>(e.key - 1) < m_rows, where, ": slot ", s, " holds id ", e.key - 1, " >= rows ",
                    m_rows);
@@ -445,11 +476,12 @@ class adaptive_table {
                                        static_cast<std::uint64_t>(m_options.new_row_chunks)};
     out.put<std::uint64_t>(p + "/counters", counters);
     out.put<std::uint32_t>(p + "/free_heads", m_free_heads);
+    out.put_string(p + "/index", m_slots.direct() ? "direct" : "hashed");
     std::vector<std::uint32_t> keys(m_slots.size()), blocks(m_slots.size());
     std::vector<float> acc(m_slots.size()), cand(m_slots.size());
     for (std::size_t s = 0; s < m_slots.size(); ++s) {
-      keys[s] = m_slots[s].key;
-      blocks[s] = m_slots[s].block;
+      keys[s] = m_slots.key(s);
+      blocks[s] = m_slots.block(s);
       acc[s] = m_slots.state(s).accumulator;
       cand[s] = m_slots.state(s).candidate;
     }
@@ -461,8 +493,9 @@ class adaptive_table {
     out.put<float>(p + "/scores", std::span<const float>(m_scores.data(), m_scores.size()));
   }
 
-  /// Restores what `save` wrote. Throws `format_error` when the records disagree with this
-  /// table's shape or with each other (the invariants are checked before anything is replaced).
+  /// Restores what `save` wrote, index layout included (a checkpoint without an index record,
+  /// from before direct indexes, is hashed). Throws `format_error` when the records disagree with
+  /// this table's shape or with each other (the invariants are checked before anything is replaced).
   void load(const checkpoint_reader& in, std::string_view prefix) {
     const std::string p(prefix);
     const std::string where = "frugal::embedding::adaptive_table::load";
@@ -475,6 +508,10 @@ class adaptive_table {
     detail::check_format(
         file, shape.size() == 3 && shape[0] == m_rows && shape[1] == m_dim && shape[2] == m_options.chunk_width, where,
         ": checkpoint holds a table of another shape");
+    const std::string layout = in.contains(p + "/index") ? in.get_string(p + "/index") : "hashed";
+    detail::check_format(file, layout == "hashed" || layout == "direct", where, ": unknown index layout '", layout,
+                         "'");
+    const bool direct = layout == "direct";
     const auto counters = in.get<std::uint64_t>(p + "/counters");
     const auto free_heads = in.get<std::uint32_t>(p + "/free_heads");
     const auto keys = in.get<std::uint32_t>(p + "/slot_keys");
@@ -486,22 +523,29 @@ class adaptive_table {
     const std::size_t ns = keys.size(), nc = scores.size();
     detail::check_format(file,
                          counters.size() == 5 && blocks.size() == ns && acc.size() == ns && cand.size() == ns &&
-                             std::has_single_bit(ns) && free_heads.size() == m_free_heads.size() &&
+                             (direct ? ns == static_cast<std::size_t>(m_rows) : std::has_single_bit(ns)) &&
+                             free_heads.size() == m_free_heads.size() &&
                              values.size() == nc * static_cast<std::size_t>(m_options.chunk_width) &&
                              counters[0] <= nc && nc <= max_pool_chunks &&
                              counters[4] <= static_cast<std::uint64_t>(m_chunks_per_row),
                          where, ": inconsistent record sizes");
     std::size_t occupied = 0;
-    for (std::size_t s = 0; s < ns; ++s) occupied += keys[s] != 0;
-    detail::check_format(file, occupied < ns, where, ": slot table has no empty slot");
+    for (std::size_t s = 0; s < ns; ++s) {
+      occupied += keys[s] != 0;
+      detail::check_format(file, !direct || keys[s] == 0 || keys[s] == s + 1, where, ": direct slot ", s, " holds id ",
+                           keys[s] - 1);
+    }
+    detail::check_format(file, direct || occupied < ns, where, ": slot table has no empty slot");
     for (std::size_t size = 1; size < free_heads.size(); ++size)
       detail::check_format(file, free_heads[size] == npos || free_heads[size] + size <= counters[0], where,
                            ": free list ", size, " starts outside the pool");
     adaptive_table next(*this);
-    next.m_slots = slot_table(ns);
+    next.m_slots = slot_table(ns, direct);
     for (std::size_t s = 0; s < ns; ++s) {
-      next.m_slots[s] = slot{keys[s], blocks[s]};
-      next.m_slots.set_state(s, slot_state{acc[s], cand[s]});
+      if (keys[s] != 0)
+        next.m_slots.put(s, slot{keys[s], blocks[s]}, slot_state{acc[s], cand[s]});
+      else
+        next.m_slots.set_block(s, blocks[s]);  // must be 0: the invariant check refuses anything else
     }
     next.m_values = detail::page_buffer<float>(values.size());
     std::copy(values.begin(), values.end(), next.m_values.data());
@@ -523,25 +567,45 @@ class adaptive_table {
   }
 
  private:
+  /// Slots of a hashed index for `entries` entries.
   [[nodiscard]] std::size_t slot_capacity_for(std::size_t entries) const noexcept {
     const auto need = static_cast<std::size_t>(std::ceil(static_cast<double>(entries) / m_options.max_load)) + 1;
     return std::max<std::size_t>(16, std::bit_ceil(need));
   }
 
-  /// The home slot of `id`: Fibonacci (multiply-shift) hashing of the seeded id, the top bits of
-  /// the product. One multiply; consecutive ids land evenly spread, and the table's seed moves
-  /// every id.
+  /// Whether an index of hashed `capacity` would be laid out directly instead: always or never
+  /// when the options say so, else when one slot per id takes no more bytes.
+  [[nodiscard]] bool prefer_direct(std::size_t hashed_capacity) const noexcept {
+    if (m_options.index != index_layout::automatic) return m_options.index == index_layout::direct;
+    const auto rows = static_cast<std::size_t>(m_rows);
+    return detail::allocation_bytes(slot_table::direct_words(rows) * 4) <=
+           detail::allocation_bytes(hashed_capacity * 16);
+  }
+
+  /// Bytes of the index `apply_targets` builds for `entries` entries.
+  [[nodiscard]] std::size_t index_bytes_for(std::size_t entries) const noexcept {
+    const std::size_t capacity = slot_capacity_for(entries);
+    return prefer_direct(capacity)
+               ? detail::allocation_bytes(slot_table::direct_words(static_cast<std::size_t>(m_rows)) * 4)
+               : detail::allocation_bytes(capacity * 16);
+  }
+
+  /// The home slot of `id`: the id itself in a direct index; else Fibonacci (multiply-shift)
+  /// hashing of the seeded id, the top bits of the product. One multiply; consecutive ids land
+  /// evenly spread, and the table's seed moves every id.
   [[nodiscard]] std::size_t home(std::uint32_t id) const noexcept {
+    if (m_slots.direct()) return id;
     const int bits = std::countr_zero(m_slots.size());
     return static_cast<std::size_t>(((id ^ m_hash_seed) * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
   }
 
   /// The slot of `id` (or npos), probing linearly from `from` (= home(id)).
   [[nodiscard]] std::uint32_t probe(std::uint32_t id, std::size_t from) const noexcept {
-    const std::size_t mask = m_slots.size() - 1;
     const std::uint32_t key = id + 1;
+    if (m_slots.direct()) return m_slots.key(from) == key ? static_cast<std::uint32_t>(from) : npos;
+    const std::size_t mask = m_slots.size() - 1;
     for (std::size_t s = from;; s = (s + 1) & mask) {
-      const std::uint32_t k = m_slots[s].key;
+      const std::uint32_t k = m_slots.key(s);
       if (k == key) return static_cast<std::uint32_t>(s);
       if (k == 0) return npos;
     }
@@ -551,46 +615,61 @@ class adaptive_table {
 
   /// Places `e` (whose key is absent) into the slot table; no growth check.
   std::uint32_t place(const slot& e, const slot_state& st) noexcept {
-    const std::size_t mask = m_slots.size() - 1;
     std::size_t s = home(e.key - 1);
-    while (m_slots[s].key != 0) s = (s + 1) & mask;
-    m_slots[s] = e;
-    m_slots.set_state(s, st);
+    if (!m_slots.direct()) {
+      const std::size_t mask = m_slots.size() - 1;
+      while (m_slots.key(s) != 0) s = (s + 1) & mask;
+    }
+    m_slots.put(s, e, st);
     ++m_entries;
     return static_cast<std::uint32_t>(s);
   }
 
+  /// Grows a hashed index that would pass the load factor with `extra` more entries: doubling
+  /// until it fits, or to the direct layout once that is no larger. Returns whether slots moved.
+  bool reserve(std::size_t extra) {
+    if (m_slots.direct()) return false;
+    std::size_t capacity = m_slots.size();
+    while (static_cast<double>(m_entries + extra) > m_options.max_load * static_cast<double>(capacity)) capacity *= 2;
+    if (capacity == m_slots.size()) return false;
+    rehash(capacity, prefer_direct(capacity));
+    return true;
+  }
+
   std::uint32_t insert(std::uint32_t id) {
-    if (static_cast<double>(m_entries + 1) > m_options.max_load * static_cast<double>(m_slots.size()))
-      rehash(m_slots.size() * 2);
+    reserve(1);
     return place(slot{id + 1, 0u}, slot_state{});
   }
 
-  void rehash(std::size_t capacity) {
-    slot_table old(capacity);
+  /// Rebuilds the index with `capacity` hashed slots, or directly over the ids.
+  void rehash(std::size_t capacity, bool direct) {
+    slot_table old(direct ? static_cast<std::size_t>(m_rows) : capacity, direct);
     old.swap(m_slots);
     m_entries = 0;
     for (std::size_t s = 0; s < old.size(); ++s)
-      if (old[s].key != 0) place(old[s], old.state(s));
+      if (old.key(s) != 0) place(old.get(s), old.state(s));
   }
 
-  /// Removes slot `s` (which owns no chunk) with backward-shift deletion, keeping probes intact.
+  /// Removes slot `s` (which owns no chunk); in a hashed index with backward-shift deletion,
+  /// keeping probes intact.
   void erase_slot(std::uint32_t s) noexcept {
+    --m_entries;
+    if (m_slots.direct()) {
+      m_slots.clear(s);
+      return;
+    }
     const std::size_t mask = m_slots.size() - 1;
     std::size_t hole = s;
-    for (std::size_t j = (hole + 1) & mask; m_slots[j].key != 0; j = (j + 1) & mask) {
-      const std::size_t h = home(m_slots[j].key - 1);
+    for (std::size_t j = (hole + 1) & mask; m_slots.key(j) != 0; j = (j + 1) & mask) {
+      const std::size_t h = home(m_slots.key(j) - 1);
       // j may move into the hole unless its home h lies cyclically in (hole, j].
       const bool movable = hole <= j ? (h <= hole || h > j) : (h <= hole && h > j);
       if (movable) {
-        m_slots[hole] = m_slots[j];
-        m_slots.set_state(hole, m_slots.state(j));
+        m_slots.put(hole, m_slots.get(j), m_slots.state(j));
         hole = j;
       }
     }
-    m_slots[hole] = slot{};
-    m_slots.set_state(hole, slot_state{});
-    --m_entries;
+    m_slots.clear(hole);
   }
 
   /// The next free block of a free list: stored in the block's first value.
@@ -632,12 +711,12 @@ class adaptive_table {
   /// materialising, zeros when a row regrows (its output is unchanged until they learn).
   void set_chunks(std::uint32_t s, std::uint32_t k, bool initial_values) {
     const auto w = static_cast<std::size_t>(m_options.chunk_width);
-    const std::uint32_t have = m_slots[s].chunks(), first = m_slots[s].first();
+    const std::uint32_t have = m_slots.get(s).chunks(), first = m_slots.get(s).first();
     if (k == have) return;
     if (k < have) {
       m_slots.set_candidate(s, m_scores[first + k]);
       release_block(first + k, have - k);
-      m_slots[s].block = k == 0 ? 0u : (first << 5 | k);
+      m_slots.set_block(s, k == 0 ? 0u : (first << 5 | k));
       m_live_chunks -= have - k;
       return;
     }
@@ -648,12 +727,12 @@ class adaptive_table {
       std::copy_n(m_scores.data() + first, have, m_scores.data() + fresh);
       release_block(first, have);
     }
-    const std::uint64_t id = m_slots[s].key - 1;
+    const std::uint64_t id = m_slots.key(s) - 1;
     for (std::size_t t = have * w; t < k * w; ++t)
       m_values[static_cast<std::size_t>(fresh) * w + t] =
           initial_values ? detail::initial_value(m_options.seed, id, t, m_options.init_scale) : 0.0f;
     for (std::uint32_t c = have; c < k; ++c) m_scores[fresh + c] = 0.0f;
-    m_slots[s].block = fresh << 5 | k;
+    m_slots.set_block(s, fresh << 5 | k);
     m_slots.set_candidate(s, 0.0f);
     m_live_chunks += k - have;
   }
@@ -669,30 +748,75 @@ class adaptive_table {
   adaptive_table_options m_options;
   Importance m_importance;
   Exec m_exec;
-  /// The virtual index: `size()` slots, then their `slot_state`s, in one page-backed mapping.
+  /// The virtual index in one page-backed mapping of 32-bit words. Hashed: `size()` slots (key,
+  /// block), then their `slot_state`s: 16 bytes per slot. Direct: slot s is id s; the blocks (4
+  /// bytes per id), then the states (8), then one presence bit per id. Absent ids have block 0 and
+  /// a zero state in both layouts, so a direct lookup reads the block without looking at the bit.
   class slot_table {
    public:
     slot_table() = default;
-    explicit slot_table(std::size_t n) : m_data(2 * n), m_size(n) {}
+    slot_table(std::size_t n, bool direct) : m_data(direct ? direct_words(n) : 4 * n), m_size(n), m_direct(direct) {}
     [[nodiscard]] std::size_t size() const noexcept { return m_size; }
-    [[nodiscard]] const slot* data() const noexcept { return m_data.data(); }
-    slot& operator[](std::size_t s) noexcept { return m_data[s]; }
-    const slot& operator[](std::size_t s) const noexcept { return m_data[s]; }
-    [[nodiscard]] slot_state state(std::size_t s) const noexcept {
-      return std::bit_cast<slot_state>(m_data[m_size + s]);
+    [[nodiscard]] bool direct() const noexcept { return m_direct; }
+    /// Words of a direct index over `n` ids.
+    [[nodiscard]] static constexpr std::size_t direct_words(std::size_t n) noexcept { return 3 * n + (n + 31) / 32; }
+
+    [[nodiscard]] std::uint32_t key(std::size_t s) const noexcept {
+      if (m_direct) return (m_data[3 * m_size + s / 32] >> (s % 32) & 1u) ? static_cast<std::uint32_t>(s) + 1 : 0u;
+      return m_data[2 * s];
     }
-    void set_state(std::size_t s, const slot_state& st) noexcept { m_data[m_size + s] = std::bit_cast<slot>(st); }
-    void set_candidate(std::size_t s, float candidate) noexcept { set_state(s, {state(s).accumulator, candidate}); }
-    [[nodiscard]] const void* state_address(std::size_t s) const noexcept { return m_data.data() + m_size + s; }
+    [[nodiscard]] std::uint32_t block(std::size_t s) const noexcept { return m_data[m_direct ? s : 2 * s + 1]; }
+    void set_block(std::size_t s, std::uint32_t block) noexcept { m_data[m_direct ? s : 2 * s + 1] = block; }
+    [[nodiscard]] slot get(std::size_t s) const noexcept { return slot{key(s), block(s)}; }
+    /// Occupies slot `s` with `e` (in the direct layout `s` must be `e.key - 1`).
+    void put(std::size_t s, const slot& e, const slot_state& st) noexcept {
+      if (m_direct) {
+        m_data[3 * m_size + s / 32] |= 1u << (s % 32);
+      } else {
+        m_data[2 * s] = e.key;
+      }
+      set_block(s, e.block);
+      set_state(s, st);
+    }
+    void clear(std::size_t s) noexcept {
+      if (m_direct)
+        m_data[3 * m_size + s / 32] &= ~(1u << (s % 32));
+      else
+        m_data[2 * s] = 0;
+      set_block(s, 0);
+      set_state(s, slot_state{});
+    }
+    [[nodiscard]] slot_state state(std::size_t s) const noexcept {
+      const std::size_t at = state_word(s);
+      return slot_state{std::bit_cast<float>(m_data[at]), std::bit_cast<float>(m_data[at + 1])};
+    }
+    void set_state(std::size_t s, const slot_state& st) noexcept {
+      const std::size_t at = state_word(s);
+      m_data[at] = std::bit_cast<std::uint32_t>(st.accumulator);
+      m_data[at + 1] = std::bit_cast<std::uint32_t>(st.candidate);
+    }
+    void set_candidate(std::size_t s, float candidate) noexcept {
+      m_data[state_word(s) + 1] = std::bit_cast<std::uint32_t>(candidate);
+    }
+    /// Where a lookup of slot `s` reads (for prefetching).
+    [[nodiscard]] const void* slot_address(std::size_t s) const noexcept {
+      return m_data.data() + (m_direct ? s : 2 * s);
+    }
+    [[nodiscard]] const void* state_address(std::size_t s) const noexcept { return m_data.data() + state_word(s); }
+    /// The blocks of a direct index, indexed by id.
+    [[nodiscard]] const std::uint32_t* direct_blocks() const noexcept { return m_data.data(); }
     [[nodiscard]] std::size_t bytes() const noexcept { return m_data.bytes(); }
     void swap(slot_table& other) noexcept {
       m_data.swap(other.m_data);
       std::swap(m_size, other.m_size);
+      std::swap(m_direct, other.m_direct);
     }
 
    private:
-    detail::page_buffer<slot> m_data;
+    [[nodiscard]] std::size_t state_word(std::size_t s) const noexcept { return (m_direct ? 1 : 2) * m_size + 2 * s; }
+    detail::page_buffer<std::uint32_t> m_data;
     std::size_t m_size = 0;
+    bool m_direct = false;
   };
 
   slot_table m_slots;
