@@ -316,31 +316,41 @@ class adaptive_table {
           m_touched_blocks[k] = m_slots.block(m_touched[k]);  // block indices survive pool growth
         }
     }
-    // Pass 2: the fused update, rows prefetched ahead.
+    // Pass 2: the fused update, rows prefetched ahead. A row's training state (accumulator and
+    // candidate score) is read only when the step needs it: row-wise Adagrad, or a row that has a
+    // chunk still to earn; an SGD step on a whole row touches its values and scores only.
+    const bool adagrad = opt.kind != optimizer_kind::sgd;
+    const auto whole = static_cast<std::uint32_t>(m_chunks_per_row);
     for (std::size_t k = 0; k < unique; ++k) {
       if (k + detail::prefetch_distance < unique) {
         const std::uint32_t ahead = m_touched_blocks[k + detail::prefetch_distance];
         detail::prefetch_floats(m_values.data() + static_cast<std::size_t>(ahead >> 5) * w, (ahead & 31u) * w);
         FRUGAL_PREFETCH(m_scores.data() + (ahead >> 5));
-        FRUGAL_PREFETCH(m_slots.state_address(m_touched[k + detail::prefetch_distance]));
+        if (adagrad || (ahead & 31u) < whole)
+          FRUGAL_PREFETCH(m_slots.state_address(m_touched[k + detail::prefetch_distance]));
       }
       const std::int32_t count = m_grads.counts[k];
       const float* g = m_grads.row(k);
       const std::uint32_t s = m_touched[k];
       const slot e{0u, m_touched_blocks[k]};  // pass 1's copy: the slot's line may be evicted by now
-      slot_state st = m_slots.state(s);
       const std::size_t live = e.chunks();
       float* r = m_values.data() + static_cast<std::size_t>(e.first()) * w;
       float* scores = m_scores.data() + e.first();
-      detail::apply_update(opt, r, g, live * w, st.accumulator);
       auto chunk_norm = [&](std::size_t c) {
         float norm2 = 0;
         for (std::size_t t = 0; t < w; ++t) norm2 += g[c * w + t] * g[c * w + t];
         return std::sqrt(norm2);
       };
+      if (adagrad || e.chunks() < whole) {
+        slot_state st = m_slots.state(s);
+        detail::apply_update(opt, r, g, live * w, st.accumulator);
+        if (e.chunks() < whole) st.candidate += m_importance(count, chunk_norm(live));
+        m_slots.set_state(s, st);
+      } else {
+        float unused = 0;
+        detail::apply_update(opt, r, g, live * w, unused);
+      }
       for (std::size_t c = 0; c < live; ++c) scores[c] += m_importance(count, chunk_norm(c));
-      if (live < static_cast<std::size_t>(m_chunks_per_row)) st.candidate += m_importance(count, chunk_norm(live));
-      m_slots.set_state(s, st);
     }
   }
 
