@@ -441,20 +441,17 @@ TEST_CASE("check_invariants detects corruption") {
   checkpoint_writer out;
   table.save(out, "t");
   out.write(dir / "good.ck");
-  {  // Point row 1's block at row 2's chunks: a chunk owned twice.
+  // Writes good.ck again as `file`, with `edit(keys, blocks)` applied to the slot records.
+  auto write_edited = [&](const char* file, auto edit) {
     checkpoint_reader in(dir / "good.ck");
-    auto blocks = in.get<std::uint32_t>("t/slot_blocks");
     auto keys = in.get<std::uint32_t>("t/slot_keys");
-    std::size_t slot1 = 0;
-    std::uint32_t block2 = 0;
-    for (std::size_t s = 0; s < keys.size(); ++s) {
-      if (keys[s] == 2) slot1 = s;
-      if (keys[s] == 3) block2 = blocks[s];
-    }
-    blocks[slot1] = block2;
+    auto blocks = in.get<std::uint32_t>("t/slot_blocks");
+    edit(keys, blocks);
     checkpoint_writer bad;
     for (const auto& name : in.names()) {
-      if (name == "t/slot_blocks")
+      if (name == "t/slot_keys")
+        bad.put<std::uint32_t>(name, keys);
+      else if (name == "t/slot_blocks")
         bad.put<std::uint32_t>(name, blocks);
       else if (name == "t/kind" || name == "t/importance" || name == "t/index")
         bad.put_string(name, in.get_string(name));
@@ -462,40 +459,32 @@ TEST_CASE("check_invariants detects corruption") {
         bad.put<std::int64_t>(name, in.get<std::int64_t>(name));
       else if (name == "t/counters")
         bad.put<std::uint64_t>(name, in.get<std::uint64_t>(name));
-      else if (name == "t/slot_keys" || name == "t/free_heads")
+      else if (name == "t/free_heads")
         bad.put<std::uint32_t>(name, in.get<std::uint32_t>(name));
       else
         bad.put<float>(name, in.get<float>(name));
     }
-    bad.write(dir / "bad.ck");
-  }
+    bad.write(dir / file);
+  };
+  // Point row 1's block at row 2's chunks: a chunk owned twice.
+  write_edited("bad.ck", [](std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& blocks) {
+    std::size_t slot1 = 0;
+    std::uint32_t block2 = 0;
+    for (std::size_t s = 0; s < keys.size(); ++s) {
+      if (keys[s] == 2) slot1 = s;
+      if (keys[s] == 3) block2 = blocks[s];
+    }
+    blocks[slot1] = block2;
+  });
   adaptive_table<> loaded(20, 8, adaptive_table_options{.chunk_width = 4});
   CHECK_THROWS_WITH_AS(loaded.load(checkpoint_reader(dir / "bad.ck"), "t"), doctest::Contains("inconsistent"),
                        format_error);
   CHECK(loaded.entries() == 0);  // unchanged by the failed load
-  {                              // A direct index (20 ids) whose slot 1 claims id 3.
-    REQUIRE(table.direct_index());
-    checkpoint_reader in(dir / "good.ck");
-    checkpoint_writer bad;
-    for (const auto& name : in.names()) {
-      if (name == "t/kind" || name == "t/importance" || name == "t/index") {
-        bad.put_string(name, in.get_string(name));
-      } else if (name == "t/shape") {
-        bad.put<std::int64_t>(name, in.get<std::int64_t>(name));
-      } else if (name == "t/counters") {
-        bad.put<std::uint64_t>(name, in.get<std::uint64_t>(name));
-      } else if (name == "t/slot_keys" || name == "t/free_heads" || name == "t/slot_blocks") {
-        auto v = in.get<std::uint32_t>(name);
-        if (name == "t/slot_keys") v[1] = 4;
-        bad.put<std::uint32_t>(name, v);
-      } else {
-        bad.put<float>(name, in.get<float>(name));
-      }
-    }
-    bad.write(dir / "bad_direct.ck");
-    CHECK_THROWS_WITH_AS(loaded.load(checkpoint_reader(dir / "bad_direct.ck"), "t"), doctest::Contains("holds id 3"),
-                         format_error);
-  }
+  // A direct index (20 ids) whose slot 1 claims id 3.
+  REQUIRE(table.direct_index());
+  write_edited("bad_direct.ck", [](std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>&) { keys[1] = 4; });
+  CHECK_THROWS_WITH_AS(loaded.load(checkpoint_reader(dir / "bad_direct.ck"), "t"), doctest::Contains("holds id 3"),
+                       format_error);
   loaded.load(checkpoint_reader(dir / "good.ck"), "t");
   for (std::uint32_t id = 0; id < 20; ++id) CHECK(loaded.row_values(id) == table.row_values(id));
   CHECK(loaded.bytes_allocated() == table.bytes_allocated());

@@ -236,13 +236,16 @@ class adaptive_table {
     float* o = out.data();
     const bool mean = m_options.mode == pooling::mean;
     const auto total = static_cast<index_t>(n);
-    // Each bag sums its rows; `block(i)` is lookup i's block.
-    auto pool = [&](auto block) {
+    // Each bag sums its rows; `block(i)` is lookup i's block, and `row` calls `ahead(i)` first.
+    auto pool = [&](auto block, auto ahead) {
       detail::dispatch_width(d, [&](auto width) {
         constexpr int D = decltype(width)::value;
         parallel_for("frugal::embedding::adaptive_table::forward", m_exec, bags.size(), [=](index_t b) {
           float* y = o + static_cast<std::size_t>(b) * d;
-          auto row = [=](index_t i) { return values + static_cast<std::size_t>(block(i) >> 5) * w; };
+          auto row = [=](index_t i) {
+            ahead(i);
+            return values + static_cast<std::size_t>(block(i) >> 5) * w;
+          };
           auto len = [=](index_t i) { return static_cast<std::size_t>(block(i) & 31u) * w; };
           detail::pool_bag<D, true>(y, d, offsets[b], offsets[b + 1], total, weights, mean, row, len);
         });
@@ -250,11 +253,12 @@ class adaptive_table {
     };
     if (m_slots.direct()) {
       const std::uint32_t* blocks = m_slots.direct_blocks();
-      pool([=](index_t i) {
-        // pool_bag asks for lookup i + distance to prefetch its row: prefetch the block after it.
-        if (i + detail::prefetch_distance < total) FRUGAL_PREFETCH(blocks + indices[i + detail::prefetch_distance]);
-        return blocks[indices[i]];
-      });
+      // pool_bag asks for lookup i + distance to prefetch its row: prefetch the block after it.
+      pool([=](index_t i) { return blocks[indices[i]]; },
+           [=](index_t i) {
+             if (i + detail::prefetch_distance < total)
+               FRUGAL_PREFETCH(blocks + indices[i + detail::prefetch_distance]);
+           });
       return;
     }
     m_resolved.resize(n);
@@ -276,7 +280,7 @@ class adaptive_table {
         resolved[k] = s == npos ? 0u : self->m_slots.block(s);
       }
     });
-    pool([=](index_t i) { return resolved[i]; });
+    pool([=](index_t i) { return resolved[i]; }, [](index_t) {});
   }
 
   /// Applies dL/d(output) through the fused optimizer to the live chunks of every touched row,
@@ -334,6 +338,7 @@ class adaptive_table {
       const std::uint32_t s = m_touched[k];
       const slot e{0u, m_touched_blocks[k]};  // pass 1's copy: the slot's line may be evicted by now
       const std::size_t live = e.chunks();
+      const bool partial = e.chunks() < whole;
       float* r = m_values.data() + static_cast<std::size_t>(e.first()) * w;
       float* scores = m_scores.data() + e.first();
       auto chunk_norm = [&](std::size_t c) {
@@ -341,10 +346,10 @@ class adaptive_table {
         for (std::size_t t = 0; t < w; ++t) norm2 += g[c * w + t] * g[c * w + t];
         return std::sqrt(norm2);
       };
-      if (adagrad || e.chunks() < whole) {
+      if (adagrad || partial) {
         slot_state st = m_slots.state(s);
         detail::apply_update(opt, r, g, live * w, st.accumulator);
-        if (e.chunks() < whole) st.candidate += m_importance(count, chunk_norm(live));
+        if (partial) st.candidate += m_importance(count, chunk_norm(live));
         m_slots.set_state(s, st);
       } else {
         float unused = 0;
@@ -384,17 +389,10 @@ class adaptive_table {
     }
     // Rebuild the virtual index with the survivors only.
     const std::size_t capacity = slot_capacity_for(survivors);
-    const bool direct = prefer_direct(capacity);
-    slot_table old(direct ? static_cast<std::size_t>(m_rows) : capacity, direct);
-    old.swap(m_slots);
-    m_entries = 0;
-    for (std::size_t s = 0; s < old.size(); ++s) {
-      const slot e = old.get(s);
-      if (e.key == 0 || e.chunks() == 0) continue;
-      slot_state st = old.state(s);
+    rebuild(empty_index(capacity, prefer_direct(capacity)), [decay](const slot& e, slot_state& st) {
       st.candidate *= decay;
-      place(e, st);
-    }
+      return e.chunks() > 0;
+    });
     for (std::size_t c = 0; c < m_used; ++c) m_scores[c] *= decay;
     if (compact_pool)
       compact();
@@ -577,6 +575,8 @@ class adaptive_table {
   }
 
  private:
+  class slot_table;  // the virtual index, defined with the members below
+
   /// Slots of a hashed index for `entries` entries.
   [[nodiscard]] std::size_t slot_capacity_for(std::size_t entries) const noexcept {
     const auto need = static_cast<std::size_t>(std::ceil(static_cast<double>(entries) / m_options.max_load)) + 1;
@@ -587,17 +587,20 @@ class adaptive_table {
   /// when the options say so, else when one slot per id takes no more bytes.
   [[nodiscard]] bool prefer_direct(std::size_t hashed_capacity) const noexcept {
     if (m_options.index != index_layout::automatic) return m_options.index == index_layout::direct;
-    const auto rows = static_cast<std::size_t>(m_rows);
-    return detail::allocation_bytes(slot_table::direct_words(rows) * 4) <=
-           detail::allocation_bytes(hashed_capacity * 16);
+    return slot_table::bytes_for(static_cast<std::size_t>(m_rows), true) <=
+           slot_table::bytes_for(hashed_capacity, false);
+  }
+
+  /// An empty index: `hashed_capacity` slots, or one per id when `direct`.
+  [[nodiscard]] slot_table empty_index(std::size_t hashed_capacity, bool direct) const {
+    return slot_table(direct ? static_cast<std::size_t>(m_rows) : hashed_capacity, direct);
   }
 
   /// Bytes of the index `apply_targets` builds for `entries` entries.
   [[nodiscard]] std::size_t index_bytes_for(std::size_t entries) const noexcept {
     const std::size_t capacity = slot_capacity_for(entries);
-    return prefer_direct(capacity)
-               ? detail::allocation_bytes(slot_table::direct_words(static_cast<std::size_t>(m_rows)) * 4)
-               : detail::allocation_bytes(capacity * 16);
+    const bool direct = prefer_direct(capacity);
+    return slot_table::bytes_for(direct ? static_cast<std::size_t>(m_rows) : capacity, direct);
   }
 
   /// The home slot of `id`: the id itself in a direct index; else Fibonacci (multiply-shift)
@@ -651,13 +654,23 @@ class adaptive_table {
     return place(slot{id + 1, 0u}, slot_state{});
   }
 
+  /// Moves every entry into `index` (empty) that `keep(entry, state)` accepts; `keep` may change
+  /// the state it is given.
+  template <class Keep>
+  void rebuild(slot_table index, Keep keep) {
+    index.swap(m_slots);
+    m_entries = 0;
+    for (std::size_t s = 0; s < index.size(); ++s) {
+      const slot e = index.get(s);
+      if (e.key == 0) continue;
+      slot_state st = index.state(s);
+      if (keep(e, st)) place(e, st);
+    }
+  }
+
   /// Rebuilds the index with `capacity` hashed slots, or directly over the ids.
   void rehash(std::size_t capacity, bool direct) {
-    slot_table old(direct ? static_cast<std::size_t>(m_rows) : capacity, direct);
-    old.swap(m_slots);
-    m_entries = 0;
-    for (std::size_t s = 0; s < old.size(); ++s)
-      if (old.key(s) != 0) place(old.get(s), old.state(s));
+    rebuild(empty_index(capacity, direct), [](const slot&, slot_state&) { return true; });
   }
 
   /// Removes slot `s` (which owns no chunk); in a hashed index with backward-shift deletion,
@@ -765,14 +778,16 @@ class adaptive_table {
   class slot_table {
    public:
     slot_table() = default;
-    slot_table(std::size_t n, bool direct) : m_data(direct ? direct_words(n) : 4 * n), m_size(n), m_direct(direct) {}
+    slot_table(std::size_t n, bool direct) : m_data(words(n, direct)), m_size(n), m_direct(direct) {}
     [[nodiscard]] std::size_t size() const noexcept { return m_size; }
     [[nodiscard]] bool direct() const noexcept { return m_direct; }
-    /// Words of a direct index over `n` ids.
-    [[nodiscard]] static constexpr std::size_t direct_words(std::size_t n) noexcept { return 3 * n + (n + 31) / 32; }
+    /// Bytes of an index of `n` slots (hashed) or over `n` ids (direct), as `bytes()` reports them.
+    [[nodiscard]] static std::size_t bytes_for(std::size_t n, bool direct) noexcept {
+      return detail::allocation_bytes(words(n, direct) * sizeof(std::uint32_t));
+    }
 
     [[nodiscard]] std::uint32_t key(std::size_t s) const noexcept {
-      if (m_direct) return (m_data[3 * m_size + s / 32] >> (s % 32) & 1u) ? static_cast<std::uint32_t>(s) + 1 : 0u;
+      if (m_direct) return (m_data[bit_word(s)] >> (s % 32) & 1u) ? static_cast<std::uint32_t>(s) + 1 : 0u;
       return m_data[2 * s];
     }
     [[nodiscard]] std::uint32_t block(std::size_t s) const noexcept { return m_data[m_direct ? s : 2 * s + 1]; }
@@ -780,17 +795,16 @@ class adaptive_table {
     [[nodiscard]] slot get(std::size_t s) const noexcept { return slot{key(s), block(s)}; }
     /// Occupies slot `s` with `e` (in the direct layout `s` must be `e.key - 1`).
     void put(std::size_t s, const slot& e, const slot_state& st) noexcept {
-      if (m_direct) {
-        m_data[3 * m_size + s / 32] |= 1u << (s % 32);
-      } else {
+      if (m_direct)
+        m_data[bit_word(s)] |= 1u << (s % 32);
+      else
         m_data[2 * s] = e.key;
-      }
       set_block(s, e.block);
       set_state(s, st);
     }
     void clear(std::size_t s) noexcept {
       if (m_direct)
-        m_data[3 * m_size + s / 32] &= ~(1u << (s % 32));
+        m_data[bit_word(s)] &= ~(1u << (s % 32));
       else
         m_data[2 * s] = 0;
       set_block(s, 0);
@@ -823,7 +837,12 @@ class adaptive_table {
     }
 
    private:
+    [[nodiscard]] static constexpr std::size_t words(std::size_t n, bool direct) noexcept {
+      return direct ? 3 * n + (n + 31) / 32 : 4 * n;
+    }
     [[nodiscard]] std::size_t state_word(std::size_t s) const noexcept { return (m_direct ? 1 : 2) * m_size + 2 * s; }
+    /// The word holding id `s`'s presence bit (direct layout).
+    [[nodiscard]] std::size_t bit_word(std::size_t s) const noexcept { return 3 * m_size + s / 32; }
     detail::page_buffer<std::uint32_t> m_data;
     std::size_t m_size = 0;
     bool m_direct = false;
