@@ -45,9 +45,12 @@ random_bags make_bags(rng& gen, index_t batch, index_t rows, index_t max_pool) {
 /// Plain reference tables: a map from id to the `dim` values it reads as, and row-wise Adagrad
 /// state; the update rule written out from its definition.
 struct reference_table {
-  index_t dim;
+  index_t dim = 0;
   std::map<std::uint32_t, std::vector<double>> rows;  // stored (live) dims only
   std::map<std::uint32_t, double> acc;
+  std::map<std::uint32_t, std::vector<double>> scores;  // per live chunk (FIITED: Σ summed-gradient norms)
+  std::map<std::uint32_t, double> candidates;           // score of a partial row's next chunk
+  index_t chunk = 0;                                    // chunk width; 0 = no scores kept
 
   std::vector<double> pooled(const bag_batch& bags, pooling mode, index_t b) const {
     std::vector<double> y(static_cast<std::size_t>(dim), 0.0);
@@ -91,6 +94,18 @@ struct reference_table {
         step = opt.learning_rate / (std::sqrt(acc[id]) + opt.epsilon);
       }
       for (std::size_t j = 0; j < r.size(); ++j) r[j] -= step * g[j];
+      if (chunk == 0) continue;
+      auto norm = [&](std::size_t c) {
+        double sum = 0;
+        for (std::size_t j = c * static_cast<std::size_t>(chunk); j < (c + 1) * static_cast<std::size_t>(chunk); ++j)
+          sum += g[j] * g[j];
+        return std::sqrt(sum);
+      };
+      const std::size_t live = r.size() / static_cast<std::size_t>(chunk);
+      auto& sc = scores[id];
+      sc.resize(live, 0.0);
+      for (std::size_t c = 0; c < live; ++c) sc[c] += norm(c);
+      if (r.size() < static_cast<std::size_t>(dim)) candidates[id] += norm(live);
     }
   }
 };
@@ -159,7 +174,8 @@ TEST_CASE("dense tables: lookup and fused update match the plain reference") {
               .stored_dim = stored, .mode = mode, .optimizer = {.kind = kind, .learning_rate = 0.1f}, .seed = 5};
           full_table<> full(rows, dim, o);
           hashed_table<> hashed(rows, 17, dim, o);
-          reference_table ref_full{dim, {}, {}}, ref_hashed{dim, {}, {}};
+          reference_table ref_full, ref_hashed;
+          ref_full.dim = ref_hashed.dim = dim;
           for (std::uint32_t id = 0; id < rows; ++id) {
             const auto r = full.row(id);
             ref_full.rows[id].assign(r.begin(), r.end());
@@ -210,6 +226,25 @@ TEST_CASE("dense tables: lookup and fused update match the plain reference") {
         }
 }
 
+TEST_CASE("chunk gradient norms against a plain loop") {
+  rng gen(8);
+  for (const std::size_t w : {1, 3, 4, 8, 16, 32})
+    for (const std::size_t chunks : {0, 1, 5, 16, 17, 40}) {
+      CAPTURE(w);
+      CAPTURE(chunks);
+      std::vector<float> x(chunks * w);
+      for (auto& v : x) v = static_cast<float>(gen.normal());
+      std::vector<float> out(chunks + 1, -1.0f);
+      embedding::detail::chunk_norms(x.data(), chunks, w, out.data());
+      for (std::size_t c = 0; c < chunks; ++c) {
+        double sum = 0;
+        for (std::size_t t = 0; t < w; ++t) sum += static_cast<double>(x[c * w + t]) * x[c * w + t];
+        REQUIRE(out[c] == doctest::Approx(std::sqrt(sum)).epsilon(1e-6));
+      }
+      CHECK(out[chunks] == -1.0f);  // nothing written past the last chunk
+    }
+}
+
 TEST_CASE("adaptive table with every chunk equals the full table") {
   rng gen(3);
   const index_t rows = 40, dim = 8;
@@ -256,7 +291,9 @@ TEST_CASE("adaptive table: pruned rows, lookup and update against the reference"
         const sparse_optimizer opt{.kind = optimizer_kind::rowwise_adagrad, .learning_rate = 0.1f};
         adaptive_table<> table(
             rows, dim, adaptive_table_options{.chunk_width = w, .mode = mode, .optimizer = opt, .index = layout});
-        reference_table ref{dim, {}, {}};
+        reference_table ref;
+        ref.dim = dim;
+        ref.chunk = w;
         // Random row dimensions, some rows absent.
         for (std::uint32_t id = 0; id < rows; ++id) {
           const auto k = static_cast<index_t>(gen.uniform_int(static_cast<std::uint64_t>(dim / w + 1)));
@@ -268,7 +305,8 @@ TEST_CASE("adaptive table: pruned rows, lookup and update against the reference"
         }
         table.set_new_row_chunks(1);
         for (int step = 0; step < 6; ++step) {
-          const auto bags = make_bags(gen, 10, rows, 6);
+          // Short bags (a direct index gathers the blocks first) and long ones (one pass).
+          const auto bags = make_bags(gen, 10, rows, step % 2 == 0 ? 2 : 14);
           const auto view = bags.view(mode == pooling::sum);
           check_forward(table, ref, view, mode);
           // Rows seen for the first time materialise with one chunk of initial values, then update.
@@ -286,7 +324,17 @@ TEST_CASE("adaptive table: pruned rows, lookup and update against the reference"
             REQUIRE(table.row_chunks(id) * w == static_cast<index_t>(r.size()));
             for (std::size_t j = 0; j < r.size(); ++j) REQUIRE(v[j] == doctest::Approx(r[j]).epsilon(1e-5));
             for (std::size_t j = r.size(); j < v.size(); ++j) REQUIRE(v[j] == 0.0f);
+            // Chunk scores: the sum of each step's chunk gradient norms (a row seen for the first
+            // time starts from zero; rows never updated have none).
+            const auto sc = table.row_scores(id);
+            const auto& expect = ref.scores[id];
+            REQUIRE(sc.size() == r.size() / static_cast<std::size_t>(w));
+            for (std::size_t c = 0; c < sc.size(); ++c)
+              REQUIRE(sc[c] == doctest::Approx(c < expect.size() ? expect[c] : 0.0).epsilon(1e-5));
           }
+          table.for_each_row([&](std::uint32_t, std::uint32_t id, index_t k, std::span<const float>, float candidate) {
+            if (k < dim / w) REQUIRE(candidate == doctest::Approx(ref.candidates[id]).epsilon(1e-5));
+          });
           table.check_invariants();
         }
       }

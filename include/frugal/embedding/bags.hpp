@@ -108,6 +108,30 @@ inline void prefetch_floats(const float* p, std::size_t n) noexcept {
   for (std::size_t off = 0; off < n; off += 16) FRUGAL_PREFETCH(p + off);
 }
 
+/// Σ x[t]² over `n` floats, in SIMD batches (then one at a time for a tail shorter than a batch).
+/// The chunk norms of `adaptive_table::backward` use it: as a scalar loop (one dependent add per
+/// float) they were a measurable share of the update.
+[[nodiscard]] inline float sum_of_squares(const float* x, std::size_t n) noexcept {
+  using batch = xsimd::batch<float>;
+  constexpr std::size_t lanes = batch::size;
+  std::size_t t = 0;
+  float sum = 0;
+  if (n >= lanes) {
+    batch acc = batch::load_unaligned(x) * batch::load_unaligned(x);
+    for (t = lanes; t + lanes <= n; t += lanes)
+      acc = xsimd::fma(batch::load_unaligned(x + t), batch::load_unaligned(x + t), acc);
+    sum = xsimd::hadd(acc);
+  }
+  for (; t < n; ++t) sum += x[t] * x[t];
+  return sum;
+}
+
+/// out[c] = ‖x[c·w .. c·w + w)‖₂ for `chunks` consecutive chunks of `w` floats, each summed in
+/// SIMD batches. (Not `xsimd::haddp` across chunks: xsimd 8.1's AVX-512 version permutes lanes.)
+inline void chunk_norms(const float* x, std::size_t chunks, std::size_t w, float* out) noexcept {
+  for (std::size_t c = 0; c < chunks; ++c) out[c] = std::sqrt(sum_of_squares(x + c * w, w));
+}
+
 /// Sums the rows of one bag into `y` (`d` floats, all written): `row(i)` gives the data of
 /// lookup i, `len(i)` how many of its leading floats are stored (the rest read as zero; always `d`
 /// unless `Variable`). `D` > 0 is a compile-time width (= d), so the accumulator lives in
@@ -121,6 +145,8 @@ inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t 
   constexpr auto fixed = static_cast<std::size_t>(D > 0 ? D : 0);
   if constexpr (D > 0 && fixed % lanes == 0) {
     constexpr std::size_t nb = fixed / lanes;
+    alignas(64) static constexpr float zeros[lanes] = {};
+    alignas(64) float padded[Variable ? fixed : 1];
     batch acc[nb];
     for (std::size_t v = 0; v < nb; ++v) acc[v] = batch(0.0f);
     for (index_t i = begin; i < end; ++i) {
@@ -133,19 +159,17 @@ inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t 
       const std::size_t n = Variable ? len(i) : fixed;
       if (n == fixed) {
         for (std::size_t v = 0; v < nb; ++v) acc[v] = xsimd::fma(w, batch::load_unaligned(r + v * lanes), acc[v]);
-      } else {
-        // A shorter row: whole batches while they fit, then one zero-padded batch; no call in the
-        // loop, so the accumulators stay in registers.
+      } else if (n % lanes == 0) {
+        // A shorter row of whole batches: batches past its end read a row of zeros (a select, not
+        // a branch), so every accumulator is named at a fixed index and stays in a register.
         for (std::size_t v = 0; v < nb; ++v) {
-          const std::size_t at = v * lanes;
-          if (at + lanes <= n) {
-            acc[v] = xsimd::fma(w, batch::load_unaligned(r + at), acc[v]);
-          } else if (at < n) {
-            alignas(64) float padded[lanes];
-            for (std::size_t j = 0; j < lanes; ++j) padded[j] = at + j < n ? r[at + j] : 0.0f;
-            acc[v] = xsimd::fma(w, batch::load_aligned(padded), acc[v]);
-          }
+          const float* src = v * lanes < n ? r + v * lanes : zeros;
+          acc[v] = xsimd::fma(w, batch::load_unaligned(src), acc[v]);
         }
+      } else {
+        // A row ending inside a batch (chunks narrower than a batch): copied zero-padded first.
+        for (std::size_t j = 0; j < fixed; ++j) padded[j] = j < n ? r[j] : 0.0f;
+        for (std::size_t v = 0; v < nb; ++v) acc[v] = xsimd::fma(w, batch::load_aligned(padded + v * lanes), acc[v]);
       }
     }
     for (std::size_t v = 0; v < nb; ++v) acc[v].store_unaligned(y + v * lanes);
