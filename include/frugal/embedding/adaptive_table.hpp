@@ -224,7 +224,8 @@ class adaptive_table {
   /// further ahead prefetched; batches of short bags (under `short_bags` lookups each on average)
   /// gather their blocks in a first pass. With a hashed index, two passes: the ids are resolved to
   /// their blocks (slot lines prefetched ahead), then each bag sums its rows (row data prefetched
-  /// ahead).
+  /// ahead). The block lists live in a scratch buffer of the table: calls of `forward` on one
+  /// table must not overlap (from several host threads); different tables are independent.
   void forward(const bag_batch& bags, std::span<float> out) const {
     validate("frugal::embedding::adaptive_table::forward", bags, m_rows, m_options.mode);
     check_extent("frugal::embedding::adaptive_table::forward", "output size", out.size(),
