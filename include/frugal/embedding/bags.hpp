@@ -245,9 +245,10 @@ inline void dispatch_width(std::size_t d, F&& f) {
 /// Summed gradients per distinct row of one batch, in order of first occurrence.
 struct row_gradients {
   std::vector<std::uint32_t> ids;
-  std::vector<std::int32_t> counts;                ///< occurrences of the row in the batch
-  std::vector<float> grads;                        ///< ids.size() × dim, row-major
-  std::vector<std::uint32_t> keys, slots, bag_of;  ///< scratch: a hash set of the ids, the bag of each index
+  std::vector<std::int32_t> counts;   ///< occurrences of the row in the batch
+  std::vector<float> grads;           ///< ids.size() × dim, row-major (may hold spare rows beyond)
+  std::vector<std::uint64_t> table;   ///< scratch: a hash set of the ids (id << 32 | row)
+  std::vector<std::uint32_t> bag_of;  ///< scratch: the bag of each index
   index_t dim = 0;
 
   [[nodiscard]] std::size_t size() const noexcept { return ids.size(); }
@@ -259,7 +260,9 @@ struct row_gradients {
 
 /// dL/d(row) for every distinct row of `bags`, given dL/d(output) (`batch × dim`, row-major).
 /// Deterministic: each row's contributions are added in index order. O(indices × dim): the ids are
-/// deduplicated with a hash set, not sorted.
+/// deduplicated with a hash set, not sorted. One 8-byte entry per hash slot (id, row), Fibonacci
+/// hashing, the slot of the id 16 indices ahead prefetched, and the gradient rows grown
+/// geometrically (at most twice the rows in use) and zeroed one by one as ids first appear.
 inline void aggregate_gradients(const bag_batch& bags, pooling mode, std::span<const float> grad_output, index_t dim,
                                 row_gradients& out) {
   const std::size_t n = bags.indices.size();
@@ -269,27 +272,36 @@ inline void aggregate_gradients(const bag_batch& bags, pooling mode, std::span<c
   for (index_t b = 0; b < bags.size(); ++b)
     for (index_t i = bags.offsets[static_cast<std::size_t>(b)]; i < bags.offsets[static_cast<std::size_t>(b) + 1]; ++i)
       out.bag_of[static_cast<std::size_t>(i)] = static_cast<std::uint32_t>(b);
-  std::size_t capacity = 16;
-  while (capacity < 2 * n) capacity *= 2;
-  const std::size_t mask = capacity - 1;
-  constexpr std::uint32_t empty = 0xFFFFFFFFu;
-  out.keys.assign(capacity, empty);
-  out.slots.resize(capacity);
+  int bits = 4;
+  while ((std::size_t{1} << bits) < 2 * n) ++bits;
+  const std::size_t mask = (std::size_t{1} << bits) - 1;
+  constexpr std::uint64_t empty = ~std::uint64_t{0};  // no id is 2^32 - 1 with row 2^32 - 1
+  out.table.assign(mask + 1, empty);
   out.ids.clear();
   out.counts.clear();
-  out.grads.clear();
+  auto home = [bits](std::uint32_t id) {
+    return static_cast<std::size_t>((id * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
+  };
+  std::uint64_t* table = out.table.data();
+  const std::uint32_t* indices = bags.indices.data();
+  constexpr std::size_t ahead = static_cast<std::size_t>(prefetch_distance);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t id = bags.indices[i];
-    std::size_t h = mix64(id) & mask;
-    while (out.keys[h] != empty && out.keys[h] != id) h = (h + 1) & mask;
-    if (out.keys[h] == empty) {
-      out.keys[h] = id;
-      out.slots[h] = static_cast<std::uint32_t>(out.ids.size());
+    if (i + ahead < n) FRUGAL_PREFETCH(table + home(indices[i + ahead]));
+    const std::uint32_t id = indices[i];
+    std::size_t h = home(id);
+    std::uint64_t e;
+    while ((e = table[h]) != empty && static_cast<std::uint32_t>(e >> 32) != id) h = (h + 1) & mask;
+    std::size_t k;
+    if (e == empty) {
+      k = out.ids.size();
+      table[h] = std::uint64_t{id} << 32 | k;
       out.ids.push_back(id);
       out.counts.push_back(0);
-      out.grads.resize(out.grads.size() + d, 0.0f);
+      if (out.grads.size() < (k + 1) * d) out.grads.resize(std::max(2 * out.grads.size(), (k + 1) * d));
+      std::fill_n(out.grads.data() + k * d, d, 0.0f);
+    } else {
+      k = static_cast<std::uint32_t>(e);
     }
-    const std::size_t k = out.slots[h];
     ++out.counts[k];
     const std::uint32_t b = out.bag_of[i];
     float scale = bags.weights.empty() ? 1.0f : bags.weights[i];
