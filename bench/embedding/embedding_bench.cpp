@@ -112,7 +112,6 @@ int main(int argc, char** argv) {
       // `batches` batches; offsets of batch q are offsets[q * (batch + 1) ...], into its own indices.
       std::vector<index_t> offsets;
       std::vector<std::vector<std::uint32_t>> indices(static_cast<std::size_t>(batches));
-      std::vector<std::uint32_t> all_indices;
       for (int q = 0; q < batches; ++q) {
         auto& idx = indices[static_cast<std::size_t>(q)];
         for (index_t b = 0; b < batch; ++b) {
@@ -121,7 +120,6 @@ int main(int argc, char** argv) {
             idx.push_back(static_cast<std::uint32_t>(gen.uniform_int(static_cast<std::uint64_t>(rows))));
         }
         offsets.push_back(static_cast<index_t>(idx.size()));
-        all_indices.insert(all_indices.end(), idx.begin(), idx.end());
       }
       auto bags = [&, next = 0]() mutable {
         const int q = next;
@@ -152,9 +150,9 @@ int main(int argc, char** argv) {
       hashed_rows.push_back({dim, pool, full_fwd, forward_ms(hashed), full_train, train_ms(hashed)});
       const std::string prefix = (dir / ("d" + std::to_string(dim) + "p" + std::to_string(pool))).string();
       {
-        std::ofstream(prefix + ".indices", std::ios::binary)
-            .write(reinterpret_cast<const char*>(all_indices.data()),
-                   static_cast<std::streamsize>(all_indices.size() * 4));
+        std::ofstream file(prefix + ".indices", std::ios::binary);  // the batches one after another
+        for (const auto& idx : indices)
+          file.write(reinterpret_cast<const char*>(idx.data()), static_cast<std::streamsize>(idx.size() * 4));
         std::ofstream(prefix + ".offsets", std::ios::binary)
             .write(reinterpret_cast<const char*>(offsets.data()), static_cast<std::streamsize>(offsets.size() * 8));
       }

@@ -116,7 +116,7 @@ class adaptive_table {
     m_options.optimizer.validate(where);
     m_free_heads.assign(static_cast<std::size_t>(m_chunks_per_row) + 1, npos);
     m_hash_seed = detail::mix64(options.seed * 0xA0761D6478BD642FULL + 1);
-    rehash(16, prefer_direct(16));
+    rehash(16);
   }
 
   // ---- shape ---------------------------------------------------------------------------------
@@ -239,24 +239,21 @@ class adaptive_table {
     float* o = out.data();
     const bool mean = m_options.mode == pooling::mean;
     const auto total = static_cast<index_t>(n);
-    // Each bag sums its rows; `block(i)` is lookup i's block, and `row` calls `ahead(i)` first.
+    // Each bag sums its rows; `block(i)` is lookup i's block, `ahead` pool_bag's prefetch hook.
     auto pool = [&](auto block, auto ahead) {
       detail::dispatch_width(d, [&](auto width) {
         constexpr int D = decltype(width)::value;
         parallel_for("frugal::embedding::adaptive_table::forward", m_exec, bags.size(), [=](index_t b) {
           float* y = o + static_cast<std::size_t>(b) * d;
-          auto row = [=](index_t i) {
-            ahead(i);
-            return values + static_cast<std::size_t>(block(i) >> 5) * w;
-          };
+          auto row = [=](index_t i) { return values + static_cast<std::size_t>(block(i) >> 5) * w; };
           auto len = [=](index_t i) { return static_cast<std::size_t>(block(i) & 31u) * w; };
-          detail::pool_bag<D, true>(y, d, offsets[b], offsets[b + 1], total, weights, mean, row, len);
+          detail::pool_bag<D, true>(y, d, offsets[b], offsets[b + 1], total, weights, mean, row, len, ahead);
         });
       });
     };
     if (m_slots.direct() && n >= short_bags * static_cast<std::size_t>(bags.size())) {
       const std::uint32_t* blocks = m_slots.direct_blocks();
-      // pool_bag asks for lookup i + distance to prefetch its row: prefetch the block after it.
+      // pool_bag prefetches lookup j's row after calling ahead(j): prefetch the block after it.
       pool([=](index_t i) { return blocks[indices[i]]; },
            [=](index_t i) {
              if (i + detail::prefetch_distance < total)
@@ -275,27 +272,26 @@ class adaptive_table {
           FRUGAL_PREFETCH(blocks + indices[i + 2 * detail::prefetch_distance]);
         resolved[i] = blocks[indices[i]];
       });
-      pool([=](index_t i) { return resolved[i]; }, [](index_t) {});
-      return;
+    } else {
+      const adaptive_table* self = this;
+      // Resolve in groups: hash a group's ids once and prefetch their home slots, then probe, so
+      // up to a group's worth of slot-table misses are in flight at once.
+      constexpr std::size_t group = 64;
+      const auto groups = static_cast<index_t>((n + group - 1) / group);
+      parallel_for("frugal::embedding::adaptive_table::resolve", m_exec, groups, [=](index_t g) {
+        const std::size_t lo = static_cast<std::size_t>(g) * group, hi = std::min(n, lo + group);
+        std::size_t home[group];
+        for (std::size_t k = lo; k < hi; ++k) {
+          home[k - lo] = self->home(indices[k]);
+          FRUGAL_PREFETCH(self->m_slots.slot_address(home[k - lo]));
+        }
+        for (std::size_t k = lo; k < hi; ++k) {
+          const std::uint32_t s = self->probe(indices[k], home[k - lo]);
+          resolved[k] = s == npos ? 0u : self->m_slots.block(s);
+        }
+      });
     }
-    const adaptive_table* self = this;
-    // Resolve in groups: hash a group's ids once and prefetch their home slots, then probe, so up
-    // to a group's worth of slot-table misses are in flight at once.
-    constexpr std::size_t group = 64;
-    const auto groups = static_cast<index_t>((n + group - 1) / group);
-    parallel_for("frugal::embedding::adaptive_table::resolve", m_exec, groups, [=](index_t g) {
-      const std::size_t lo = static_cast<std::size_t>(g) * group, hi = std::min(n, lo + group);
-      std::size_t home[group];
-      for (std::size_t k = lo; k < hi; ++k) {
-        home[k - lo] = self->home(indices[k]);
-        FRUGAL_PREFETCH(self->m_slots.slot_address(home[k - lo]));
-      }
-      for (std::size_t k = lo; k < hi; ++k) {
-        const std::uint32_t s = self->probe(indices[k], home[k - lo]);
-        resolved[k] = s == npos ? 0u : self->m_slots.block(s);
-      }
-    });
-    pool([=](index_t i) { return resolved[i]; }, [](index_t) {});
+    pool([=](index_t i) { return resolved[i]; }, detail::no_ahead{});
   }
 
   /// Applies dL/d(output) through the fused optimizer to the live chunks of every touched row,
@@ -309,9 +305,8 @@ class adaptive_table {
     detail::aggregate_gradients(bags, m_options.mode, grad_output, m_dim, m_grads);
     const std::size_t unique = m_grads.size();
     // Pass 1: the slot and block of every touched row, gathered with their lines prefetched ahead
-    // (a direct index reads presence bits and blocks, slot = id). Rows seen for the first time are
-    // inserted after the slot table has grown once for all of them, so the slot indices stay valid.
-    const bool direct = m_slots.direct();
+    // (in a direct index the slot is the id). Rows seen for the first time are inserted after the
+    // slot table has grown once for all of them, so the slot indices stay valid.
     const std::uint32_t* ids = m_grads.ids.data();
     constexpr std::size_t distance = detail::prefetch_distance;
     m_touched.resize(unique);
@@ -319,7 +314,7 @@ class adaptive_table {
     std::size_t missing = 0;
     for (std::size_t k = 0; k < unique; ++k) {
       if (k + distance < unique) FRUGAL_PREFETCH(m_slots.slot_address(home(ids[k + distance])));
-      m_touched[k] = direct ? (m_slots.key(ids[k]) != 0 ? ids[k] : npos) : find(ids[k]);
+      m_touched[k] = find(ids[k]);
       if (m_touched[k] == npos)
         ++missing;
       else
@@ -413,8 +408,7 @@ class adaptive_table {
       if (target[s] > 0) ++survivors;
     }
     // Rebuild the virtual index with the survivors only.
-    const std::size_t capacity = slot_capacity_for(survivors);
-    rebuild(empty_index(capacity, prefer_direct(capacity)), [decay](const slot& e, slot_state& st) {
+    rebuild(empty_index(slot_capacity_for(survivors)), [decay](const slot& e, slot_state& st) {
       st.candidate *= decay;
       return e.chunks() > 0;
     });
@@ -620,8 +614,9 @@ class adaptive_table {
            slot_table::bytes_for(hashed_capacity, false);
   }
 
-  /// An empty index: `hashed_capacity` slots, or one per id when `direct`.
-  [[nodiscard]] slot_table empty_index(std::size_t hashed_capacity, bool direct) const {
+  /// An empty index: `hashed_capacity` slots, or one per id where `prefer_direct` says so.
+  [[nodiscard]] slot_table empty_index(std::size_t hashed_capacity) const {
+    const bool direct = prefer_direct(hashed_capacity);
     return slot_table(direct ? static_cast<std::size_t>(m_rows) : hashed_capacity, direct);
   }
 
@@ -674,7 +669,7 @@ class adaptive_table {
     std::size_t capacity = m_slots.size();
     while (static_cast<double>(m_entries + extra) > m_options.max_load * static_cast<double>(capacity)) capacity *= 2;
     if (capacity == m_slots.size()) return false;
-    rehash(capacity, prefer_direct(capacity));
+    rehash(capacity);
     return true;
   }
 
@@ -697,9 +692,9 @@ class adaptive_table {
     }
   }
 
-  /// Rebuilds the index with `capacity` hashed slots, or directly over the ids.
-  void rehash(std::size_t capacity, bool direct) {
-    rebuild(empty_index(capacity, direct), [](const slot&, slot_state&) { return true; });
+  /// Rebuilds the index with `capacity` hashed slots, or directly over the ids (`empty_index`).
+  void rehash(std::size_t capacity) {
+    rebuild(empty_index(capacity), [](const slot&, slot_state&) { return true; });
   }
 
   /// Removes slot `s` (which owns no chunk); in a hashed index with backward-shift deletion,

@@ -132,14 +132,21 @@ inline void chunk_norms(const float* x, std::size_t chunks, std::size_t w, float
   for (std::size_t c = 0; c < chunks; ++c) out[c] = std::sqrt(sum_of_squares(x + c * w, w));
 }
 
+/// The default `ahead` hook of `pool_bag`: nothing further to prefetch.
+struct no_ahead {
+  void operator()(index_t) const noexcept {}
+};
+
 /// Sums the rows of one bag into `y` (`d` floats, all written): `row(i)` gives the data of
 /// lookup i, `len(i)` how many of its leading floats are stored (the rest read as zero; always `d`
 /// unless `Variable`). `D` > 0 is a compile-time width (= d), so the accumulator lives in
 /// registers (SIMD batches when `D` is a multiple of the batch width); `D` = 0 means the width `d`
 /// is known at run time only. With `mean`, the sum of a non-empty bag is divided by its size.
-template <int D, bool Variable, class Row, class Len>
+/// Lookup i + `prefetch_distance` has its row prefetched while lookup i is summed; `ahead(j)` is
+/// called just before that prefetch of lookup j (a hook for data further ahead still).
+template <int D, bool Variable, class Row, class Len, class Ahead = no_ahead>
 inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t end, index_t total,
-                     const float* weights, bool mean, Row row, Len len) noexcept {
+                     const float* weights, bool mean, Row row, Len len, Ahead ahead = {}) noexcept {
   using batch = xsimd::batch<float>;
   constexpr std::size_t lanes = batch::size;
   constexpr auto fixed = static_cast<std::size_t>(D > 0 ? D : 0);
@@ -151,8 +158,9 @@ inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t 
     for (std::size_t v = 0; v < nb; ++v) acc[v] = batch(0.0f);
     for (index_t i = begin; i < end; ++i) {
       if (i + prefetch_distance < total) {
-        const float* ahead = row(i + prefetch_distance);
-        for (std::size_t off = 0; off < fixed; off += 16) FRUGAL_PREFETCH(ahead + off);
+        ahead(i + prefetch_distance);
+        const float* next = row(i + prefetch_distance);
+        for (std::size_t off = 0; off < fixed; off += 16) FRUGAL_PREFETCH(next + off);
       }
       const float* r = row(i);
       const batch w(weights ? weights[i] : 1.0f);
@@ -177,8 +185,9 @@ inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t 
     alignas(64) float acc[fixed] = {};
     for (index_t i = begin; i < end; ++i) {
       if (i + prefetch_distance < total) {
-        const float* ahead = row(i + prefetch_distance);
-        for (std::size_t off = 0; off < fixed; off += 16) FRUGAL_PREFETCH(ahead + off);
+        ahead(i + prefetch_distance);
+        const float* next = row(i + prefetch_distance);
+        for (std::size_t off = 0; off < fixed; off += 16) FRUGAL_PREFETCH(next + off);
       }
       const float* __restrict r = row(i);
       const float w = weights ? weights[i] : 1.0f;
@@ -193,7 +202,10 @@ inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t 
   } else {
     for (std::size_t j = 0; j < d; ++j) y[j] = 0.0f;
     for (index_t i = begin; i < end; ++i) {
-      if (i + prefetch_distance < total) prefetch_floats(row(i + prefetch_distance), len(i + prefetch_distance));
+      if (i + prefetch_distance < total) {
+        ahead(i + prefetch_distance);
+        prefetch_floats(row(i + prefetch_distance), len(i + prefetch_distance));
+      }
       const float* __restrict r = row(i);
       const std::size_t n = len(i);
       const float w = weights ? weights[i] : 1.0f;
