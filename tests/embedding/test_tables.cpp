@@ -226,10 +226,33 @@ TEST_CASE("dense tables: lookup and fused update match the plain reference") {
         }
 }
 
+TEST_CASE("lane sums of SIMD batches against a plain loop") {
+  using batch = xsimd::batch<float>;
+  constexpr std::size_t lanes = batch::size;
+  CAPTURE(lanes);
+  CAPTURE(embedding::detail::has_lane_sums);
+  rng gen(12);
+  for (int trial = 0; trial < 20; ++trial) {
+    alignas(64) float values[lanes][lanes];
+    batch v[lanes];
+    for (std::size_t c = 0; c < lanes; ++c) {
+      for (auto& x : values[c]) x = static_cast<float>(gen.normal());
+      v[c] = batch::load_aligned(values[c]);
+    }
+    alignas(64) float sums[lanes];
+    embedding::detail::lane_sums(v).store_aligned(sums);
+    for (std::size_t c = 0; c < lanes; ++c) {
+      double sum = 0;
+      for (const float x : values[c]) sum += x;
+      REQUIRE(sums[c] == doctest::Approx(sum).epsilon(1e-5));
+    }
+  }
+}
+
 TEST_CASE("chunk gradient norms against a plain loop") {
   rng gen(8);
-  for (const std::size_t w : {1, 3, 4, 8, 16, 32})
-    for (const std::size_t chunks : {0, 1, 5, 16, 17, 40}) {
+  for (const std::size_t w : {1, 3, 4, 8, 16, 32, 64})
+    for (const std::size_t chunks : {0, 1, 3, 5, 8, 15, 16, 17, 31, 40, 64}) {
       CAPTURE(w);
       CAPTURE(chunks);
       std::vector<float> x(chunks * w);

@@ -331,51 +331,58 @@ class adaptive_table {
           m_touched_blocks[k] = m_slots.block(m_touched[k]);  // block indices survive pool growth
         }
     }
-    // Pass 2: the fused update, rows prefetched ahead. A row's training state (accumulator and
-    // candidate score) is read only when the step needs it: row-wise Adagrad, or a row that has a
-    // chunk still to earn; an SGD step on a whole row touches its values only. The norms of the
-    // chunk gradients (live or not) are taken a tile of rows at a time, just before the tile's
-    // update reads the same gradients (still in cache).
+    // Pass 2: the fused update, rows prefetched ahead. The row-wise Adagrad accumulator is the
+    // only training state this pass reads; an SGD step touches the row's values only.
     const auto w = static_cast<std::size_t>(m_options.chunk_width);
     const auto per_row = static_cast<std::size_t>(m_chunks_per_row);
-    constexpr std::size_t tile = 32;
-    m_norms.resize(unique * per_row);
     const sparse_optimizer& opt = m_options.optimizer;
     const bool adagrad = opt.kind != optimizer_kind::sgd;
-    const auto whole = static_cast<std::uint32_t>(m_chunks_per_row);
     const std::uint32_t* blocks = m_touched_blocks.data();  // pass 1's copies: slot lines may be evicted by now
-    const float* norms = m_norms.data();
     for (std::size_t k = 0; k < unique; ++k) {
-      if (k % tile == 0)
-        detail::chunk_norms(m_grads.row(k), std::min(tile, unique - k) * per_row, w, m_norms.data() + k * per_row);
       if (k + distance < unique) {
         const std::uint32_t ahead = blocks[k + distance];
         detail::prefetch_floats(m_values.data() + static_cast<std::size_t>(ahead >> 5) * w, (ahead & 31u) * w);
-        if (adagrad || (ahead & 31u) < whole) FRUGAL_PREFETCH(m_slots.state_address(m_touched[k + distance]));
+        if (adagrad) FRUGAL_PREFETCH(m_slots.state_address(m_touched[k + distance]));
       }
       const slot e{0u, blocks[k]};
       float* r = m_values.data() + static_cast<std::size_t>(e.first()) * w;
-      const float* g = m_grads.row(k);
-      if (adagrad || e.chunks() < whole) {
+      if (adagrad) {
         const std::uint32_t s = m_touched[k];
         slot_state st = m_slots.state(s);
-        detail::apply_update(opt, r, g, e.chunks() * w, st.accumulator);
-        if (e.chunks() < whole) st.candidate += m_importance(m_grads.counts[k], norms[k * per_row + e.chunks()]);
+        detail::apply_update(opt, r, m_grads.row(k), e.chunks() * w, st.accumulator);
         m_slots.set_state(s, st);
       } else {
         float unused = 0;
-        detail::apply_update(opt, r, g, e.chunks() * w, unused);
+        detail::apply_update(opt, r, m_grads.row(k), e.chunks() * w, unused);
       }
     }
-    // Pass 3: the live chunks' scores, a lone scattered line per row. Kept apart from pass 2:
-    // prefetched there among the row's values it made lookup + update slower at 8 of 12 bench
-    // shapes (dim 128, pool 10: 0.73× of full_table against 0.83× apart).
+    // Pass 3: the importance scores: each live chunk's, a lone scattered line per row, and the
+    // candidate score of a row's next chunk (in its training state). The norms of the chunk
+    // gradients are taken here, a tile of rows at a time, not in pass 2: there they held up the
+    // memory-bound update (lookup + update up to 0.1x of full_table slower), here they overlap
+    // the score lines' misses.
+    constexpr std::size_t tile = 32;
+    m_norms.resize(std::min(tile, unique) * per_row);
+    float* norms = m_norms.data();
     float* scores = m_scores.data();
+    const auto whole = static_cast<std::uint32_t>(m_chunks_per_row);
     for (std::size_t k = 0; k < unique; ++k) {
-      if (k + 2 * distance < unique) FRUGAL_PREFETCH(scores + (blocks[k + 2 * distance] >> 5));
+      if (k % tile == 0) detail::chunk_norms(m_grads.row(k), std::min(tile, unique - k) * per_row, w, norms);
+      if (k + 2 * distance < unique) {
+        const std::uint32_t ahead = blocks[k + 2 * distance];
+        FRUGAL_PREFETCH(scores + (ahead >> 5));
+        if ((ahead & 31u) < whole) FRUGAL_PREFETCH(m_slots.state_address(m_touched[k + 2 * distance]));
+      }
       const slot e{0u, blocks[k]};
       const std::int32_t count = m_grads.counts[k];
-      for (std::size_t c = 0; c < e.chunks(); ++c) scores[e.first() + c] += m_importance(count, norms[k * per_row + c]);
+      const float* n = norms + (k % tile) * per_row;
+      for (std::size_t c = 0; c < e.chunks(); ++c) scores[e.first() + c] += m_importance(count, n[c]);
+      if (e.chunks() < whole) {
+        const std::uint32_t s = m_touched[k];
+        slot_state st = m_slots.state(s);
+        st.candidate += m_importance(count, n[e.chunks()]);
+        m_slots.set_state(s, st);
+      }
     }
   }
 
@@ -885,7 +892,7 @@ class adaptive_table {
   mutable std::vector<std::uint32_t> m_resolved;  ///< forward scratch: the block of each index
   std::vector<std::uint32_t> m_touched;           ///< backward scratch: the slot of each touched row
   std::vector<std::uint32_t> m_touched_blocks;    ///< and its block
-  std::vector<float> m_norms;                     ///< backward scratch: each touched row's chunk gradient norms
+  std::vector<float> m_norms;                     ///< backward scratch: chunk gradient norms of a tile of touched rows
 };
 
 }  // namespace frugal::embedding
