@@ -126,71 +126,78 @@ inline void prefetch_floats(const float* p, std::size_t n) noexcept {
   return sum;
 }
 
-/// Whether `lane_sums` has a transposing kernel for the default SIMD architecture (x86 SSE2, AVX,
-/// AVX-512); elsewhere it sums each batch on its own.
-inline constexpr bool has_lane_sums = XSIMD_WITH_AVX512F || XSIMD_WITH_AVX || XSIMD_WITH_SSE2;
-
 /// Lane c of the result = the sum of the lanes of v[c], for `batch::size` batches at once: a
 /// transposing tree of shuffles and adds (about 3 instructions per batch, where a horizontal sum
 /// of each takes 8 or more). Written with the x86 intrinsics, since xsimd 8.1 has no portable
 /// cross-lane shuffle with the same meaning on every architecture (its AVX-512 `zip_lo` and
 /// `haddp` work within 128-bit lanes).
-[[nodiscard]] inline xsimd::batch<float> lane_sums(const xsimd::batch<float>* v) noexcept {
-  using batch = xsimd::batch<float>;
+/// Other architectures, and batch widths not listed, sum each batch horizontally.
+template <class Batch>
+[[nodiscard]] Batch lane_sums(const Batch* v) noexcept {
+  static_assert(std::is_same_v<typename Batch::value_type, float>, "lane_sums: float batches only");
 #if XSIMD_WITH_AVX512F
-  static_assert(batch::size == 16);
-  // Pairs: each 128-bit block of t[i] holds partial sums of v[2i], v[2i+1], v[2i], v[2i+1].
-  __m512 t[8];
-  for (int i = 0; i < 8; ++i) {
-    const __m512 a = v[2 * i], b = v[2 * i + 1];
-    t[i] = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+  if constexpr (Batch::size == 16) {
+    // (GCC 12's unmasked unpack and 128-bit-block shuffles start from an undefined register and
+    // warn under -Wall; the 32-bit shuffle, and the block shuffle masked over a defined one, do not.)
+    // blocks(a, b, false): a's 128-bit blocks 0 and 2, then b's; blocks(a, b, true): blocks 1 and 3.
+    const auto blocks = [](__m512 a, __m512 b, bool odd) {
+      return odd ? _mm512_mask_shuffle_f32x4(a, 0xFFFF, a, b, _MM_SHUFFLE(3, 1, 3, 1))
+                 : _mm512_mask_shuffle_f32x4(a, 0xFFFF, a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    };
+    // Pairs: each 128-bit block of t[i] holds partial sums of v[2i], v[2i], v[2i+1], v[2i+1].
+    __m512 t[8];
+    for (int i = 0; i < 8; ++i) {
+      const __m512 a = v[2 * i], b = v[2 * i + 1];
+      t[i] = _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                           _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    // Quads: block k of u[i] holds block k's sums of v[4i], …, v[4i + 3].
+    __m512 u[4];
+    for (int i = 0; i < 4; ++i)
+      u[i] = _mm512_add_ps(_mm512_shuffle_ps(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                           _mm512_shuffle_ps(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    // Across blocks: x's blocks are u[0]'s and u[1]'s halves summed, then the totals.
+    const __m512 x = _mm512_add_ps(blocks(u[0], u[1], false), blocks(u[0], u[1], true));
+    const __m512 y = _mm512_add_ps(blocks(u[2], u[3], false), blocks(u[2], u[3], true));
+    return Batch(_mm512_add_ps(blocks(x, y, false), blocks(x, y, true)));
   }
-  // Quads: block k of u[i] holds block k's sums of v[4i], …, v[4i + 3].
-  __m512 u[4];
-  for (int i = 0; i < 4; ++i)
-    u[i] = _mm512_add_ps(_mm512_shuffle_ps(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                         _mm512_shuffle_ps(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-  // Across blocks: x's blocks are u[0]'s and u[1]'s halves summed, then the totals.
-  const __m512 x = _mm512_add_ps(_mm512_shuffle_f32x4(u[0], u[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                                 _mm512_shuffle_f32x4(u[0], u[1], _MM_SHUFFLE(3, 1, 3, 1)));
-  const __m512 y = _mm512_add_ps(_mm512_shuffle_f32x4(u[2], u[3], _MM_SHUFFLE(2, 0, 2, 0)),
-                                 _mm512_shuffle_f32x4(u[2], u[3], _MM_SHUFFLE(3, 1, 3, 1)));
-  return batch(_mm512_add_ps(_mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(2, 0, 2, 0)),
-                             _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 1, 3, 1))));
-#elif XSIMD_WITH_AVX
-  static_assert(batch::size == 8);
-  __m256 t[4];
-  for (int i = 0; i < 4; ++i) {
-    const __m256 a = v[2 * i], b = v[2 * i + 1];
-    t[i] = _mm256_add_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b));
-  }
-  const __m256 u0 = _mm256_add_ps(_mm256_shuffle_ps(t[0], t[1], _MM_SHUFFLE(1, 0, 1, 0)),
-                                  _mm256_shuffle_ps(t[0], t[1], _MM_SHUFFLE(3, 2, 3, 2)));
-  const __m256 u1 = _mm256_add_ps(_mm256_shuffle_ps(t[2], t[3], _MM_SHUFFLE(1, 0, 1, 0)),
-                                  _mm256_shuffle_ps(t[2], t[3], _MM_SHUFFLE(3, 2, 3, 2)));
-  return batch(_mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31)));
-#elif XSIMD_WITH_SSE2
-  static_assert(batch::size == 4);
-  const __m128 a = v[0], b = v[1], c = v[2], d = v[3];
-  const __m128 ab = _mm_add_ps(_mm_unpacklo_ps(a, b), _mm_unpackhi_ps(a, b));  // a b a b
-  const __m128 cd = _mm_add_ps(_mm_unpacklo_ps(c, d), _mm_unpackhi_ps(c, d));  // c d c d
-  return batch(_mm_add_ps(_mm_movelh_ps(ab, cd), _mm_movehl_ps(cd, ab)));
-#else
-  alignas(64) float sums[batch::size];
-  for (std::size_t c = 0; c < batch::size; ++c) sums[c] = xsimd::hadd(v[c]);
-  return batch::load_aligned(sums);
 #endif
+#if XSIMD_WITH_AVX
+  if constexpr (Batch::size == 8) {
+    __m256 t[4];
+    for (int i = 0; i < 4; ++i) {
+      const __m256 a = v[2 * i], b = v[2 * i + 1];
+      t[i] = _mm256_add_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b));
+    }
+    const __m256 u0 = _mm256_add_ps(_mm256_shuffle_ps(t[0], t[1], _MM_SHUFFLE(1, 0, 1, 0)),
+                                    _mm256_shuffle_ps(t[0], t[1], _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m256 u1 = _mm256_add_ps(_mm256_shuffle_ps(t[2], t[3], _MM_SHUFFLE(1, 0, 1, 0)),
+                                    _mm256_shuffle_ps(t[2], t[3], _MM_SHUFFLE(3, 2, 3, 2)));
+    return Batch(_mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31)));
+  }
+#endif
+#if XSIMD_WITH_SSE2
+  if constexpr (Batch::size == 4) {
+    const __m128 a = v[0], b = v[1], c = v[2], d = v[3];
+    const __m128 ab = _mm_add_ps(_mm_unpacklo_ps(a, b), _mm_unpackhi_ps(a, b));  // a b a b
+    const __m128 cd = _mm_add_ps(_mm_unpacklo_ps(c, d), _mm_unpackhi_ps(c, d));  // c d c d
+    return Batch(_mm_add_ps(_mm_movelh_ps(ab, cd), _mm_movehl_ps(cd, ab)));
+  }
+#endif
+  alignas(64) float sums[Batch::size];
+  for (std::size_t c = 0; c < Batch::size; ++c) sums[c] = xsimd::hadd(v[c]);
+  return Batch::load_aligned(sums);
 }
 
 /// out[c] = ‖x[c·w .. c·w + w)‖₂ for `chunks` consecutive chunks of `w` floats. When w is a
 /// multiple of the SIMD width, `batch::size` chunks at a time: their squares summed down to one
 /// batch each, the batches' lanes summed by `lane_sums`, the square roots taken in one batch.
-/// Otherwise (and with no transposing kernel) chunk by chunk.
+/// Otherwise chunk by chunk.
 inline void chunk_norms(const float* x, std::size_t chunks, std::size_t w, float* out) noexcept {
   using batch = xsimd::batch<float>;
   constexpr std::size_t lanes = batch::size;
   std::size_t c = 0;
-  if (has_lane_sums && w % lanes == 0) {
+  if (w % lanes == 0) {
     batch v[lanes];
     while (c < chunks) {
       const std::size_t n = std::min(lanes, chunks - c);
@@ -202,7 +209,15 @@ inline void chunk_norms(const float* x, std::size_t chunks, std::size_t w, float
         v[k] = acc;
       }
       for (std::size_t k = n; k < lanes; ++k) v[k] = batch(0.0f);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+      // (GCC 12's AVX-512 square root starts from an undefined register: a false warning.)
       const batch norms = xsimd::sqrt(lane_sums(v));
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
       if (n == lanes) {
         norms.store_unaligned(out + c);
       } else {
