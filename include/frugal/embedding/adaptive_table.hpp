@@ -240,6 +240,10 @@ class adaptive_table {
     const bool mean = m_options.mode == pooling::mean;
     const auto total = static_cast<index_t>(n);
     // Each bag sums its rows; `block(i)` is lookup i's block, `ahead` pool_bag's prefetch hook.
+    // Rows are prefetched `distance` lookups ahead: a row-size-dependent distance for long bags;
+    // for short ones (pool 1) 16, which measured faster there after a gather pass.
+    const bool long_bags = n >= short_bags * static_cast<std::size_t>(bags.size());
+    const index_t distance = long_bags ? detail::row_prefetch_distance(d) : detail::prefetch_distance;
     auto pool = [&](auto block, auto ahead) {
       detail::dispatch_width(d, [&](auto width) {
         constexpr int D = decltype(width)::value;
@@ -247,17 +251,16 @@ class adaptive_table {
           float* y = o + static_cast<std::size_t>(b) * d;
           auto row = [=](index_t i) { return values + static_cast<std::size_t>(block(i) >> 5) * w; };
           auto len = [=](index_t i) { return static_cast<std::size_t>(block(i) & 31u) * w; };
-          detail::pool_bag<D, true>(y, d, offsets[b], offsets[b + 1], total, weights, mean, row, len, ahead);
+          detail::pool_bag<D, true>(y, d, offsets[b], offsets[b + 1], total, weights, mean, distance, row, len, ahead);
         });
       });
     };
-    if (m_slots.direct() && n >= short_bags * static_cast<std::size_t>(bags.size())) {
+    if (m_slots.direct() && long_bags) {
       const std::uint32_t* blocks = m_slots.direct_blocks();
       // pool_bag prefetches lookup j's row after calling ahead(j): prefetch the block after it.
       pool([=](index_t i) { return blocks[indices[i]]; },
            [=](index_t i) {
-             if (i + detail::prefetch_distance < total)
-               FRUGAL_PREFETCH(blocks + indices[i + detail::prefetch_distance]);
+             if (i + distance < total) FRUGAL_PREFETCH(blocks + indices[i + distance]);
            });
       return;
     }
@@ -338,11 +341,12 @@ class adaptive_table {
     const sparse_optimizer& opt = m_options.optimizer;
     const bool adagrad = opt.kind != optimizer_kind::sgd;
     const std::uint32_t* blocks = m_touched_blocks.data();  // pass 1's copies: slot lines may be evicted by now
+    const auto rows_ahead = static_cast<std::size_t>(detail::row_prefetch_distance(m_dim));
     for (std::size_t k = 0; k < unique; ++k) {
-      if (k + distance < unique) {
-        const std::uint32_t ahead = blocks[k + distance];
+      if (k + rows_ahead < unique) {
+        const std::uint32_t ahead = blocks[k + rows_ahead];
         detail::prefetch_floats(m_values.data() + static_cast<std::size_t>(ahead >> 5) * w, (ahead & 31u) * w);
-        if (adagrad) FRUGAL_PREFETCH(m_slots.state_address(m_touched[k + distance]));
+        if (adagrad) FRUGAL_PREFETCH(m_slots.state_address(m_touched[k + rows_ahead]));
       }
       const slot e{0u, blocks[k]};
       float* r = m_values.data() + static_cast<std::size_t>(e.first()) * w;

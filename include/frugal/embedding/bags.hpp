@@ -104,8 +104,18 @@ inline void check_format(const std::string& file, bool condition, const Parts&..
   if (!condition) throw format_error(frugal::detail::concat(parts...), file, 0);
 }
 
-/// Lookups ahead at which the lookup kernels prefetch a row (rows are scattered in memory).
+/// Items ahead at which the kernels prefetch scattered lines of their own (hash slots, blocks,
+/// scores).
 inline constexpr index_t prefetch_distance = 16;
+
+/// Lookups ahead at which the kernels prefetch a row of `d` floats (rows are scattered in
+/// memory): about 128 cache lines in flight, between 16 and 64 rows. With L2 prefetches, 16 rows
+/// ahead left short rows starved (dim 16, pool 40: forward 1.4x slower than at 48-64) and 64 was
+/// no better than 16 for rows of 8 lines or more.
+[[nodiscard]] constexpr index_t row_prefetch_distance(std::size_t d) noexcept {
+  const std::size_t lines = d == 0 ? 1 : (d + 15) / 16;
+  return static_cast<index_t>(std::clamp<std::size_t>(128 / lines, 16, 64));
+}
 
 /// Prefetches every cache line of `n` floats at `p`.
 inline void prefetch_floats(const float* p, std::size_t n) noexcept {
@@ -246,11 +256,11 @@ struct no_ahead {
 /// unless `Variable`). `D` > 0 is a compile-time width (= d), so the accumulator lives in
 /// registers (SIMD batches when `D` is a multiple of the batch width); `D` = 0 means the width `d`
 /// is known at run time only. With `mean`, the sum of a non-empty bag is divided by its size.
-/// Lookup i + `prefetch_distance` has its row prefetched while lookup i is summed; `ahead(j)` is
-/// called just before that prefetch of lookup j (a hook for data further ahead still).
+/// Lookup i + `distance` has its row prefetched while lookup i is summed; `ahead(j)` is called
+/// just before the prefetch of lookup j's row (a hook for data further ahead still).
 template <int D, bool Variable, class Row, class Len, class Ahead = no_ahead>
 inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t end, index_t total,
-                     const float* weights, bool mean, Row row, Len len, Ahead ahead = {}) noexcept {
+                     const float* weights, bool mean, index_t distance, Row row, Len len, Ahead ahead = {}) noexcept {
   using batch = xsimd::batch<float>;
   constexpr std::size_t lanes = batch::size;
   constexpr auto fixed = static_cast<std::size_t>(D > 0 ? D : 0);
@@ -261,9 +271,9 @@ inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t 
     batch acc[nb];
     for (std::size_t v = 0; v < nb; ++v) acc[v] = batch(0.0f);
     for (index_t i = begin; i < end; ++i) {
-      if (i + prefetch_distance < total) {
-        ahead(i + prefetch_distance);
-        const float* next = row(i + prefetch_distance);
+      if (i + distance < total) {
+        ahead(i + distance);
+        const float* next = row(i + distance);
         for (std::size_t off = 0; off < fixed; off += 16) FRUGAL_PREFETCH(next + off);
       }
       const float* r = row(i);
@@ -288,9 +298,9 @@ inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t 
   } else if constexpr (D > 0) {
     alignas(64) float acc[fixed] = {};
     for (index_t i = begin; i < end; ++i) {
-      if (i + prefetch_distance < total) {
-        ahead(i + prefetch_distance);
-        const float* next = row(i + prefetch_distance);
+      if (i + distance < total) {
+        ahead(i + distance);
+        const float* next = row(i + distance);
         for (std::size_t off = 0; off < fixed; off += 16) FRUGAL_PREFETCH(next + off);
       }
       const float* __restrict r = row(i);
@@ -306,9 +316,9 @@ inline void pool_bag(float* __restrict y, std::size_t d, index_t begin, index_t 
   } else {
     for (std::size_t j = 0; j < d; ++j) y[j] = 0.0f;
     for (index_t i = begin; i < end; ++i) {
-      if (i + prefetch_distance < total) {
-        ahead(i + prefetch_distance);
-        prefetch_floats(row(i + prefetch_distance), len(i + prefetch_distance));
+      if (i + distance < total) {
+        ahead(i + distance);
+        prefetch_floats(row(i + distance), len(i + distance));
       }
       const float* __restrict r = row(i);
       const std::size_t n = len(i);

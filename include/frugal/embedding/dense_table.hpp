@@ -111,6 +111,7 @@ class dense_table {
     const RowMap map = m_map;
     const bool mean = m_options.mode == pooling::mean;
     const auto total = static_cast<index_t>(bags.indices.size());
+    const index_t distance = detail::row_prefetch_distance(sd);
     detail::dispatch_width(sd == d ? d : 0, [&](auto width) {
       constexpr int D = decltype(width)::value;
       parallel_for("frugal::embedding::dense_table::forward", m_exec, bags.size(), [=](index_t b) {
@@ -118,7 +119,7 @@ class dense_table {
         const index_t begin = offsets[b], end = offsets[b + 1];
         auto row = [=](index_t i) { return data + static_cast<std::size_t>(map(indices[i])) * sd; };
         auto len = [=](index_t) { return sd; };
-        detail::pool_bag<D, false>(y, d, begin, end, total, weights, mean, row, len);
+        detail::pool_bag<D, false>(y, d, begin, end, total, weights, mean, distance, row, len);
       });
     });
   }
@@ -142,9 +143,10 @@ class dense_table {
     const sparse_optimizer opt = m_options.optimizer;
     const detail::row_gradients* g = &m_grads;
     const auto unique = static_cast<index_t>(m_grads.size());
+    const index_t distance = detail::row_prefetch_distance(sd);
     parallel_for("frugal::embedding::dense_table::backward", m_exec, unique, [=](index_t k) {
-      if (k + detail::prefetch_distance < unique) {
-        const std::uint32_t ahead = g->ids[static_cast<std::size_t>(k + detail::prefetch_distance)];
+      if (k + distance < unique) {
+        const std::uint32_t ahead = g->ids[static_cast<std::size_t>(k + distance)];
         detail::prefetch_floats(data + static_cast<std::size_t>(ahead) * sd, sd);
         if (acc) FRUGAL_PREFETCH(acc + ahead);
       }
