@@ -367,8 +367,7 @@ class adaptive_table {
     // memory-bound update (lookup + update up to 0.1x of full_table slower), here they overlap
     // the score lines' misses.
     constexpr std::size_t tile = 32;
-    m_norms.resize(std::min(tile, unique) * per_row);
-    float* norms = m_norms.data();
+    alignas(64) float norms[tile * max_chunks_per_row];
     float* scores = m_scores.data();
     const auto whole = static_cast<std::uint32_t>(m_chunks_per_row);
     // Gradient rows beyond about an L2 cache's worth were evicted by pass 2: the next tile's are
@@ -901,7 +900,6 @@ class adaptive_table {
   mutable std::vector<std::uint32_t> m_resolved;  ///< forward scratch: the block of each index
   std::vector<std::uint32_t> m_touched;           ///< backward scratch: the slot of each touched row
   std::vector<std::uint32_t> m_touched_blocks;    ///< and its block
-  std::vector<float> m_norms;                     ///< backward scratch: chunk gradient norms of a tile of touched rows
 };
 
 }  // namespace frugal::embedding

@@ -124,21 +124,25 @@ inline void prefetch_floats(const float* p, std::size_t n) noexcept {
   for (std::size_t off = 0; off < n; off += 16) FRUGAL_PREFETCH(p + off);
 }
 
+/// Lane by lane, Σ x[t]² over the whole SIMD batches of `n` ≥ `batch::size` floats (a tail
+/// shorter than a batch is left out).
+[[nodiscard]] inline xsimd::batch<float> squares_by_lane(const float* x, std::size_t n) noexcept {
+  using batch = xsimd::batch<float>;
+  constexpr std::size_t lanes = batch::size;
+  batch acc = batch::load_unaligned(x) * batch::load_unaligned(x);
+  for (std::size_t t = lanes; t + lanes <= n; t += lanes)
+    acc = xsimd::fma(batch::load_unaligned(x + t), batch::load_unaligned(x + t), acc);
+  return acc;
+}
+
 /// Σ x[t]² over `n` floats, in SIMD batches (then one at a time for a tail shorter than a batch).
 /// The chunk norms of `adaptive_table::backward` use it: as a scalar loop (one dependent add per
 /// float) they were a measurable share of the update.
 [[nodiscard]] inline float sum_of_squares(const float* x, std::size_t n) noexcept {
-  using batch = xsimd::batch<float>;
-  constexpr std::size_t lanes = batch::size;
-  std::size_t t = 0;
-  float sum = 0;
-  if (n >= lanes) {
-    batch acc = batch::load_unaligned(x) * batch::load_unaligned(x);
-    for (t = lanes; t + lanes <= n; t += lanes)
-      acc = xsimd::fma(batch::load_unaligned(x + t), batch::load_unaligned(x + t), acc);
-    sum = xsimd::hadd(acc);
-  }
-  for (; t < n; ++t) sum += x[t] * x[t];
+  constexpr std::size_t lanes = xsimd::batch<float>::size;
+  const std::size_t whole = n >= lanes ? n - n % lanes : 0;
+  float sum = whole > 0 ? xsimd::hadd(squares_by_lane(x, whole)) : 0.0f;
+  for (std::size_t t = whole; t < n; ++t) sum += x[t] * x[t];
   return sum;
 }
 
@@ -146,8 +150,8 @@ inline void prefetch_floats(const float* p, std::size_t n) noexcept {
 /// transposing tree of shuffles and adds (about 3 instructions per batch, where a horizontal sum
 /// of each takes 8 or more). Written with the x86 intrinsics, since xsimd 8.1 has no portable
 /// cross-lane shuffle with the same meaning on every architecture (its AVX-512 `zip_lo` and
-/// `haddp` work within 128-bit lanes).
-/// Other architectures, and batch widths not listed, sum each batch horizontally.
+/// `haddp` work within 128-bit lanes). Other architectures, and batch widths not listed, sum
+/// each batch horizontally.
 template <class Batch>
 [[nodiscard]] Batch lane_sums(const Batch* v) noexcept {
   static_assert(std::is_same_v<typename Batch::value_type, float>, "lane_sums: float batches only");
@@ -217,13 +221,7 @@ inline void chunk_norms(const float* x, std::size_t chunks, std::size_t w, float
     batch v[lanes];
     while (c < chunks) {
       const std::size_t n = std::min(lanes, chunks - c);
-      for (std::size_t k = 0; k < n; ++k) {
-        const float* p = x + (c + k) * w;
-        batch acc = batch::load_unaligned(p) * batch::load_unaligned(p);
-        for (std::size_t t = lanes; t < w; t += lanes)
-          acc = xsimd::fma(batch::load_unaligned(p + t), batch::load_unaligned(p + t), acc);
-        v[k] = acc;
-      }
+      for (std::size_t k = 0; k < n; ++k) v[k] = squares_by_lane(x + (c + k) * w, w);
       for (std::size_t k = n; k < lanes; ++k) v[k] = batch(0.0f);
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
