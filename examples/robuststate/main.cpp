@@ -43,6 +43,7 @@ struct settings {
   std::string zz_model = "during_gates";
   std::string ansatz = "ry_rz_cx";
   std::string jacobian = "noiseless";
+  std::string loss = "pauli";
   bool quick = false;
   bool oracle = false;
   bool progress = true;
@@ -145,6 +146,11 @@ int main(int argc, char** argv) {
                  "calibrated noise model, density-matrix adjoint sweep)")
       ->capture_default_str()
       ->check(CLI::IsMember({"noiseless", "model"}));
+  app.add_option("--loss", cfg.loss,
+                 "RobustState loss: pauli (every Pauli residual alike) or distributions (outcome distributions "
+                 "of the 3^n bases)")
+      ->check(CLI::IsMember({"pauli", "distributions"}))
+      ->capture_default_str();
   app.add_option("--ansatz", cfg.ansatz, "Hardware-efficient ansatz: ry_rz_cx (RY, RZ + CX) or u3_cu3 (U3 + CU3)")
       ->capture_default_str()
       ->check(CLI::IsMember({"ry_rz_cx", "u3_cu3"}));
@@ -232,6 +238,7 @@ int main(int argc, char** argv) {
           o.steps = cfg.steps;
           o.learning_rate = cfg.lr;
           o.jacobian_noise = cfg.jacobian == "model" ? &model : nullptr;
+          o.loss = cfg.loss == "distributions" ? q::output_loss::basis_distributions : q::output_loss::pauli;
           const auto on_model = q::train_on_outputs(
               ansatz, target, unaware.theta,
               [&](const std::vector<double>& th) { return q::pauli_expectations(q::simulate(ansatz, th, &model)); }, o,

@@ -92,6 +92,71 @@ TEST_CASE("run_in_bases equals running each extended circuit") {
   }
 }
 
+TEST_CASE("train_on_outputs losses against brute force; the chained gradient's sign against finite differences") {
+  const int n = 2;
+  frugal::rng gen(43);
+  const cmatrix r = frugal::test::random_density(n, gen);
+  const cvector psi = frugal::test::random_state(n, gen);
+  const cmatrix target = psi * psi.adjoint();
+  const auto ansatz = q::hardware_efficient_ansatz(n, 2, q::line_coupling(n));
+  std::vector<double> theta0(static_cast<std::size_t>(ansatz.parameters()));
+  for (auto& x : theta0) x = gen.uniform(-1.0, 1.0);
+  q::density_matrix<double> rho(n);
+  rho.assign(r);
+  const auto fixed = q::pauli_expectations(rho);
+  auto constant = [&](const std::vector<double>&) { return fixed; };
+  q::state_preparation_options o;
+  o.steps = 1;
+  // Pauli loss: the squared Hilbert-Schmidt distance.
+  const auto pauli = q::train_on_outputs(ansatz, psi, theta0, constant, o);
+  CHECK(pauli.loss[0] == doctest::Approx((r - target).squaredNorm()).epsilon(1e-12));
+  // Distributions loss: the outcome distributions' squared L2 distance summed over the 3^n bases, / 3^n.
+  auto distributions_loss = [&](const cmatrix& a) {
+    double sum = 0;
+    for (const auto& b : q::measurement_bases(n)) {
+      q::circuit change(n);
+      q::append_basis_change(change, b);
+      q::density_matrix<double> x(n), y(n);
+      x.assign(a);
+      y.assign(target);
+      q::run(change, {}, x);
+      q::run(change, {}, y);
+      const auto p = q::probabilities(x), t = q::probabilities(y);
+      for (std::size_t i = 0; i < p.size(); ++i) sum += (p[i] - t[i]) * (p[i] - t[i]);
+    }
+    return sum / 9.0;
+  };
+  o.loss = q::output_loss::basis_distributions;
+  const auto dist = q::train_on_outputs(ansatz, psi, theta0, constant, o);
+  CHECK(dist.loss[0] == doctest::Approx(distributions_loss(r)).epsilon(1e-12));
+  CHECK(dist.loss[0] != doctest::Approx(pauli.loss[0]).epsilon(1e-3));
+  // Outputs from the noiseless simulator: the chained gradient is the loss's exact gradient, and
+  // Adam's first step moves each parameter by -lr * sign(gradient).
+  for (const auto loss : {q::output_loss::pauli, q::output_loss::basis_distributions}) {
+    o.loss = loss;
+    o.learning_rate = 1e-3;
+    auto outputs = [&](const std::vector<double>& th) { return q::pauli_expectations(q::simulate(ansatz, th)); };
+    auto loss_at = [&](const std::vector<double>& th) {
+      const cmatrix a = q::simulate(ansatz, th).to_host();
+      return loss == q::output_loss::pauli ? (a - target).squaredNorm() : distributions_loss(a);
+    };
+    const auto step = q::train_on_outputs(ansatz, psi, theta0, outputs, o);
+    CHECK(step.loss[0] == doctest::Approx(loss_at(theta0)).epsilon(1e-10));
+    int checked = 0;
+    for (std::size_t i = 0; i < theta0.size(); ++i) {
+      auto plus = theta0, minus = theta0;
+      plus[i] += 1e-5;
+      minus[i] -= 1e-5;
+      const double fd = (loss_at(plus) - loss_at(minus)) / 2e-5;
+      if (std::abs(fd) < 1e-3) continue;
+      ++checked;
+      CHECK((step.theta[i] - theta0[i]) * fd < 0);
+      CHECK(std::abs(step.theta[i] - theta0[i]) == doctest::Approx(1e-3).epsilon(1e-3));
+    }
+    CHECK(checked >= 4);
+  }
+}
+
 TEST_CASE("RobustState recovers device fidelity lost to hidden coherent errors; the noise model cannot") {
   const int n = 3;
   const auto cal = q::calibrations::falcon_line(n);

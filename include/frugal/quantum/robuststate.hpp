@@ -172,6 +172,17 @@ template <Device D>
 
 // ---- training ----------------------------------------------------------------------------------
 
+/// How `train_on_outputs` weighs the Pauli residuals o_P − c_P in its loss.
+enum class output_loss {
+  /// (1/d)·Σ_P (o_P − c_P)²: the squared Hilbert–Schmidt distance ‖ρ − |ψ⟩⟨ψ|‖², every Pauli alike.
+  pauli,
+  /// (1/d)·Σ_P 3^−w(P)·(o_P − c_P)² (w = the Pauli's weight): the squared L2 distance between the
+  /// measured and the target outcome distributions summed over the 3^n bases, divided by 3^n (by
+  /// Parseval, basis b's distance is (1/d)·Σ over the 2^n Paulis it measures of (o_P − c_P)², and
+  /// a Pauli of weight w is measured by 3^(n−w) bases). Low-weight Paulis count more.
+  basis_distributions,
+};
+
 struct state_preparation_options {
   int steps = 60;
   double learning_rate = 0.02;  ///< Adam
@@ -180,6 +191,7 @@ struct state_preparation_options {
   /// state-vector simulator (adjoint sweep); a noise model: the noisy density-matrix simulator
   /// (`density_adjoint_gradient`), whose Jacobian also knows how noise shrinks each output.
   const noise_model* jacobian_noise = nullptr;
+  output_loss loss = output_loss::pauli;  ///< `train_on_outputs`' loss
 };
 
 /// Loss, monitored fidelity and parameters after every step.
@@ -204,6 +216,13 @@ struct adam_state {
     }
   }
 };
+
+/// Number of non-identity letters of Pauli index k (base-4 digits, as in `pauli_label`).
+[[nodiscard]] inline int pauli_weight(index_t k) noexcept {
+  int w = 0;
+  for (; k > 0; k /= 4) w += (k % 4) != 0;
+  return w;
+}
 
 inline cmatrix pauli_sum_matrix(const std::vector<double>& weights, int n) {
   const index_t d = index_t(1) << n;
@@ -241,8 +260,9 @@ inline cmatrix pauli_sum_matrix(const std::vector<double>& weights, int n) {
 }
 
 /// Training on measured outputs: `outputs(θ)` returns the 4^n Pauli expectations of the prepared
-/// state (from a device, or from a noise model); the loss is (1/d)·Σ_{P≠I}(o_P − c_P)² and its
-/// gradient is chained through the noiseless simulator's Jacobian at θ (one adjoint sweep).
+/// state (from a device, or from a noise model); the loss is (1/d)·Σ_{P≠I} λ_P·(o_P − c_P)² (λ_P = 1,
+/// or 3^−w(P) with `output_loss::basis_distributions`) and its gradient is chained through the
+/// noiseless simulator's Jacobian at θ (one adjoint sweep).
 [[nodiscard]] inline state_preparation_trace train_on_outputs(
     const circuit& ansatz, const cvector& target, std::vector<double> theta,
     const std::function<std::vector<double>(const std::vector<double>&)>& outputs,
@@ -253,6 +273,10 @@ inline cmatrix pauli_sum_matrix(const std::vector<double>& weights, int n) {
         " for ", n, " qubits");
   const auto c = pauli_coefficients(target);
   const double d = static_cast<double>(target.size());
+  std::vector<double> lambda(c.size(), 1.0);
+  if (options.loss == output_loss::basis_distributions)
+    for (std::size_t k = 0; k < c.size(); ++k)
+      lambda[k] = std::pow(3.0, -detail::pauli_weight(static_cast<index_t>(k)));
   state_preparation_trace trace;
   detail::adam_state adam;
   for (int s = 0; s < options.steps; ++s) {
@@ -261,8 +285,8 @@ inline cmatrix pauli_sum_matrix(const std::vector<double>& weights, int n) {
     std::vector<double> g(c.size(), 0.0);  // dL/do_P
     double loss = 0;
     for (std::size_t k = 1; k < c.size(); ++k) {
-      loss += (o[k] - c[k]) * (o[k] - c[k]) / d;
-      g[k] = 2 * (o[k] - c[k]) / d;
+      loss += lambda[k] * (o[k] - c[k]) * (o[k] - c[k]) / d;
+      g[k] = 2 * lambda[k] * (o[k] - c[k]) / d;
     }
     // Jᵀg in one adjoint sweep: ∇θ ⟨Σ_P g_P·P⟩ on the simulator.
     const cmatrix weighted = detail::pauli_sum_matrix(g, n);
