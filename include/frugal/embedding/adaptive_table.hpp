@@ -310,9 +310,11 @@ class adaptive_table {
     const std::size_t unique = m_grads.size();
     // Pass 1: the slot and block of every touched row, gathered with their lines prefetched ahead
     // (in a direct index the slot is the id). Rows seen for the first time are inserted after the
-    // slot table has grown once for all of them, so the slot indices stay valid.
+    // slot table has grown once for all of them, so the slot indices stay valid. A row costs this
+    // pass little more than its slot line's miss, so the lines are prefetched 64 rows ahead, not
+    // 16 (dim 16, pool 10, rows from memory: 570 -> 340 thousand cycles a call).
     const std::uint32_t* ids = m_grads.ids.data();
-    constexpr std::size_t distance = detail::prefetch_distance;
+    constexpr std::size_t distance = 4 * detail::prefetch_distance;
     m_touched.resize(unique);
     m_touched_blocks.resize(unique);
     std::size_t missing = 0;
@@ -365,7 +367,7 @@ class adaptive_table {
     // candidate score of a row's next chunk (in its training state). The norms of the chunk
     // gradients are taken here, a tile of rows at a time, not in pass 2: there they held up the
     // memory-bound update (lookup + update up to 0.1x of full_table slower), here they overlap
-    // the score lines' misses.
+    // the score lines' misses, prefetched as far ahead as pass 1's slot lines.
     constexpr std::size_t tile = 32;
     alignas(64) float norms[tile * max_chunks_per_row];
     float* scores = m_scores.data();
@@ -376,10 +378,10 @@ class adaptive_table {
     for (std::size_t k = 0; k < unique; ++k) {
       if (k % tile == 0) detail::chunk_norms(m_grads.row(k), std::min(tile, unique - k) * per_row, w, norms);
       if (prefetch_gradients && k + tile < unique) detail::prefetch_floats(m_grads.row(k + tile), per_row * w);
-      if (k + 2 * distance < unique) {
-        const std::uint32_t ahead = blocks[k + 2 * distance];
+      if (k + distance < unique) {
+        const std::uint32_t ahead = blocks[k + distance];
         FRUGAL_PREFETCH(scores + (ahead >> 5));
-        if ((ahead & 31u) < whole) FRUGAL_PREFETCH(m_slots.state_address(m_touched[k + 2 * distance]));
+        if ((ahead & 31u) < whole) FRUGAL_PREFETCH(m_slots.state_address(m_touched[k + distance]));
       }
       const slot e{0u, blocks[k]};
       const std::int32_t count = m_grads.counts[k];
