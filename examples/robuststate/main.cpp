@@ -147,8 +147,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"noiseless", "model"}));
   app.add_option("--loss", cfg.loss,
-                 "RobustState loss: pauli (every Pauli residual alike) or distributions (outcome distributions "
-                 "of the 3^n bases)")
+                 "Loss of the fine-tuning (noise model and RobustState): pauli (every Pauli residual alike) or "
+                 "distributions (outcome distributions of the 3^n bases)")
       ->check(CLI::IsMember({"pauli", "distributions"}))
       ->capture_default_str();
   app.add_option("--ansatz", cfg.ansatz, "Hardware-efficient ansatz: ry_rz_cx (RY, RZ + CX) or u3_cu3 (U3 + CU3)")

@@ -10,6 +10,24 @@ using frugal::index_t;
 using q::cmatrix;
 using q::cvector;
 
+namespace {
+
+/// The exact outcome distributions of density matrix `r` in every basis of `measurement_bases(n)`.
+std::vector<std::vector<double>> exact_distributions(const cmatrix& r, int n) {
+  std::vector<std::vector<double>> out;
+  for (const auto& b : q::measurement_bases(n)) {
+    q::circuit change(n);
+    q::append_basis_change(change, b);
+    q::density_matrix<double> rho(n);
+    rho.assign(r);
+    q::run(change, {}, rho);
+    out.push_back(q::probabilities(rho));
+  }
+  return out;
+}
+
+}  // namespace
+
 TEST_CASE("Pauli labels, bases, and tomography from exact distributions") {
   CHECK(q::pauli_label(0, 3) == "III");
   CHECK(q::pauli_label(1 + 4 * 2 + 16 * 3, 3) == "XYZ");
@@ -21,16 +39,7 @@ TEST_CASE("Pauli labels, bases, and tomography from exact distributions") {
   frugal::rng gen(41);
   const int n = 3;
   const cmatrix r = frugal::test::random_density(n, gen);
-  std::vector<std::vector<double>> dists;
-  for (const auto& b : bases) {
-    q::circuit change(n);
-    q::append_basis_change(change, b);
-    q::density_matrix<double> rho(n);
-    rho.assign(r);
-    q::run(change, {}, rho);
-    dists.push_back(q::probabilities(rho));
-  }
-  const auto o = q::pauli_expectations(bases, dists, n);
+  const auto o = q::pauli_expectations(bases, exact_distributions(r, n), n);
   q::density_matrix<double> rho(n);
   rho.assign(r);
   const auto exact = q::pauli_expectations(rho);
@@ -111,19 +120,13 @@ TEST_CASE("train_on_outputs losses against brute force; the chained gradient's s
   const auto pauli = q::train_on_outputs(ansatz, psi, theta0, constant, o);
   CHECK(pauli.loss[0] == doctest::Approx((r - target).squaredNorm()).epsilon(1e-12));
   // Distributions loss: the outcome distributions' squared L2 distance summed over the 3^n bases, / 3^n.
+  const auto target_distributions = exact_distributions(target, n);
   auto distributions_loss = [&](const cmatrix& a) {
+    const auto p = exact_distributions(a, n);
     double sum = 0;
-    for (const auto& b : q::measurement_bases(n)) {
-      q::circuit change(n);
-      q::append_basis_change(change, b);
-      q::density_matrix<double> x(n), y(n);
-      x.assign(a);
-      y.assign(target);
-      q::run(change, {}, x);
-      q::run(change, {}, y);
-      const auto p = q::probabilities(x), t = q::probabilities(y);
-      for (std::size_t i = 0; i < p.size(); ++i) sum += (p[i] - t[i]) * (p[i] - t[i]);
-    }
+    for (std::size_t b = 0; b < p.size(); ++b)
+      for (std::size_t i = 0; i < p[b].size(); ++i)
+        sum += (p[b][i] - target_distributions[b][i]) * (p[b][i] - target_distributions[b][i]);
     return sum / 9.0;
   };
   o.loss = q::output_loss::basis_distributions;
