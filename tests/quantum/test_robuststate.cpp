@@ -133,14 +133,47 @@ TEST_CASE("train_on_outputs losses against brute force; the chained gradient's s
   const auto dist = q::train_on_outputs(ansatz, psi, theta0, constant, o);
   CHECK(dist.loss[0] == doctest::Approx(distributions_loss(r)).epsilon(1e-12));
   CHECK(dist.loss[0] != doctest::Approx(pauli.loss[0]).epsilon(1e-3));
+  // Distilled-state loss: the fidelity of r^m / Tr(r^m), from r's eigendecomposition; its gradient
+  // in the outputs, dL/do_P = Tr(P M) / d, against central differences in every o_P.
+  const Eigen::SelfAdjointEigenSolver<cmatrix> es(r);
+  o.loss = q::output_loss::distilled_state;
+  for (const int m : {2, 3}) {
+    double num = 0, den = 0;
+    for (index_t k = 0; k < 4; ++k) {
+      num += std::pow(es.eigenvalues()(k), m) * std::norm(es.eigenvectors().col(k).dot(psi));
+      den += std::pow(es.eigenvalues()(k), m);
+    }
+    o.distillation_power = m;
+    const auto distilled = q::train_on_outputs(ansatz, psi, theta0, constant, o);
+    CHECK(distilled.loss[0] == doctest::Approx(1 - num / den).epsilon(1e-12));
+    const auto lg = q::detail::distilled_state_loss(fixed, psi, n, m);
+    CHECK(lg.loss == distilled.loss[0]);
+    CHECK(lg.gradient.isApprox(lg.gradient.adjoint(), 1e-12));
+    for (std::size_t k = 1; k < fixed.size(); ++k) {
+      auto plus = fixed, minus = fixed;
+      plus[k] += 1e-6;
+      minus[k] -= 1e-6;
+      const double fd = (q::detail::distilled_state_loss(plus, psi, n, m).loss -
+                         q::detail::distilled_state_loss(minus, psi, n, m).loss) /
+                        2e-6;
+      const cmatrix p = q::pauli_matrix(q::pauli_string{q::pauli_label(static_cast<index_t>(k), n), 1.0});
+      CHECK((p * lg.gradient).trace().real() / 4 == doctest::Approx(fd).epsilon(1e-6).scale(1e-6));
+    }
+  }
+  o.distillation_power = 0;
+  CHECK_THROWS_WITH_AS(q::train_on_outputs(ansatz, psi, theta0, constant, o), doctest::Contains("distillation_power"),
+                       frugal::invalid_argument);
+  o.distillation_power = 2;
   // Outputs from the noiseless simulator: the chained gradient is the loss's exact gradient, and
   // Adam's first step moves each parameter by -lr * sign(gradient).
-  for (const auto loss : {q::output_loss::pauli, q::output_loss::basis_distributions}) {
+  for (const auto loss :
+       {q::output_loss::pauli, q::output_loss::basis_distributions, q::output_loss::distilled_state}) {
     o.loss = loss;
     o.learning_rate = 1e-3;
     auto outputs = [&](const std::vector<double>& th) { return q::pauli_expectations(q::simulate(ansatz, th)); };
     auto loss_at = [&](const std::vector<double>& th) {
       const cmatrix a = q::simulate(ansatz, th).to_host();
+      if (loss == q::output_loss::distilled_state) return 1 - psi.dot(a * psi).real();  // a is pure: a^2 = a
       return loss == q::output_loss::pauli ? (a - target).squaredNorm() : distributions_loss(a);
     };
     const auto step = q::train_on_outputs(ansatz, psi, theta0, outputs, o);

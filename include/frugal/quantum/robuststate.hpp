@@ -16,6 +16,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../core/progress.hpp"
@@ -181,6 +182,13 @@ enum class output_loss {
   /// Parseval, basis b's distance is (1/d)·Σ over the 2^n Paulis it measures of (o_P − c_P)², and
   /// a Pauli of weight w is measured by 3^(n−w) bases). Low-weight Paulis count more.
   basis_distributions,
+  /// 1 − ⟨ψ|ρ̂^m|ψ⟩ / Tr(ρ̂^m) (m = `state_preparation_options::distillation_power`), ρ̂ =
+  /// (1/d)·Σ_P o_P·P the state the outputs reconstruct by linear inversion: the infidelity of the
+  /// virtually distilled state ρ̂^m / Tr(ρ̂^m), which tends to ρ̂'s dominant eigenvector as m grows.
+  /// Depolarizing noise, ρ = p·|χ⟩⟨χ| + (1 − p)·I/d, leaves its minimiser at χ = ψ for every p, so
+  /// the loss sees the coherent errors and not the shrinkage; the squared losses above also reward
+  /// states whose outputs noise shrinks less, which pulls their fixed point off the device's best state.
+  distilled_state,
 };
 
 struct state_preparation_options {
@@ -192,6 +200,7 @@ struct state_preparation_options {
   /// (`density_adjoint_gradient`), whose Jacobian also knows how noise shrinks each output.
   const noise_model* jacobian_noise = nullptr;
   output_loss loss = output_loss::pauli;  ///< `train_on_outputs`' loss
+  int distillation_power = 2;             ///< m of `output_loss::distilled_state` (≥ 1)
 };
 
 /// Loss, monitored fidelity and parameters after every step.
@@ -232,6 +241,35 @@ inline cmatrix pauli_sum_matrix(const std::vector<double>& weights, int n) {
   return o;
 }
 
+/// `output_loss::distilled_state` at Pauli expectations `o` (o[0] = 1): the loss L = 1 − N/D,
+/// N = ⟨ψ|ρ̂^m|ψ⟩, D = Tr(ρ̂^m), and the Hermitian M with dL = Tr(dρ̂·M), so that dL/do_P =
+/// Tr(P·M)/d and Σ_P (dL/do_P)·P = M up to a multiple of I (the adjoint sweep's observable):
+/// dN = Σ_{i<m} Tr(dρ̂·ρ̂^i·|ψ⟩⟨ψ|·ρ̂^(m−1−i)), dD = m·Tr(dρ̂·ρ̂^(m−1)).
+struct loss_and_gradient {
+  double loss = 0;
+  cmatrix gradient;
+};
+[[nodiscard]] inline loss_and_gradient distilled_state_loss(const std::vector<double>& o, const cvector& psi, int n,
+                                                            int m) {
+  const index_t d = index_t(1) << n;
+  cmatrix rho = pauli_sum_matrix(o, n);
+  rho.diagonal().array() += 1.0;
+  rho /= static_cast<double>(d);
+  std::vector<cmatrix> power(static_cast<std::size_t>(m) + 1);  // ρ̂^0 ... ρ̂^m
+  power[0] = cmatrix::Identity(d, d);
+  for (std::size_t i = 1; i < power.size(); ++i) power[i] = power[i - 1] * rho;
+  const double num = psi.dot(power[static_cast<std::size_t>(m)] * psi).real();
+  const double den = power[static_cast<std::size_t>(m)].trace().real();
+  check(den > 1e-12, "frugal::quantum::train_on_outputs: the measured state's Tr(rho^", m, ") = ", den,
+        " is not positive");
+  const cmatrix target = psi * psi.adjoint();
+  cmatrix dnum = cmatrix::Zero(d, d);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(m); ++i)
+    dnum += power[i] * target * power[static_cast<std::size_t>(m) - 1 - i];
+  const cmatrix dden = static_cast<double>(m) * power[static_cast<std::size_t>(m) - 1];
+  return {1 - num / den, -(dnum / den - (num / (den * den)) * dden)};
+}
+
 }  // namespace detail
 
 /// Noise-unaware training: maximise |⟨ψ|ψ(θ)⟩|² on the noiseless state-vector simulator (adjoint
@@ -261,7 +299,8 @@ inline cmatrix pauli_sum_matrix(const std::vector<double>& weights, int n) {
 
 /// Training on measured outputs: `outputs(θ)` returns the 4^n Pauli expectations of the prepared
 /// state (from a device, or from a noise model); the loss is (1/d)·Σ_{P≠I} λ_P·(o_P − c_P)² (λ_P = 1,
-/// or 3^−w(P) with `output_loss::basis_distributions`) and its gradient is chained through the
+/// or 3^−w(P) with `output_loss::basis_distributions`), or the infidelity of the state the outputs
+/// reconstruct, virtually distilled (`output_loss::distilled_state`), and its gradient is chained through the
 /// noiseless simulator's Jacobian at θ (one adjoint sweep).
 [[nodiscard]] inline state_preparation_trace train_on_outputs(
     const circuit& ansatz, const cvector& target, std::vector<double> theta,
@@ -273,6 +312,8 @@ inline cmatrix pauli_sum_matrix(const std::vector<double>& weights, int n) {
         " for ", n, " qubits");
   const auto c = pauli_coefficients(target);
   const double d = static_cast<double>(target.size());
+  check(options.loss != output_loss::distilled_state || options.distillation_power >= 1,
+        "frugal::quantum::train_on_outputs: distillation_power = ", options.distillation_power, " must be >= 1");
   std::vector<double> lambda(c.size(), 1.0);
   if (options.loss == output_loss::basis_distributions)
     for (std::size_t k = 0; k < c.size(); ++k)
@@ -282,14 +323,21 @@ inline cmatrix pauli_sum_matrix(const std::vector<double>& weights, int n) {
   for (int s = 0; s < options.steps; ++s) {
     const auto o = outputs(theta);
     check(o.size() == c.size(), "frugal::quantum::train_on_outputs: ", o.size(), " outputs, expected ", c.size());
-    std::vector<double> g(c.size(), 0.0);  // dL/do_P
+    // Jᵀg in one adjoint sweep: ∇θ ⟨Σ_P g_P·P⟩ on the simulator, g_P = dL/do_P.
     double loss = 0;
-    for (std::size_t k = 1; k < c.size(); ++k) {
-      loss += lambda[k] * (o[k] - c[k]) * (o[k] - c[k]) / d;
-      g[k] = 2 * lambda[k] * (o[k] - c[k]) / d;
+    cmatrix weighted;
+    if (options.loss == output_loss::distilled_state) {
+      auto lg = detail::distilled_state_loss(o, target, n, options.distillation_power);
+      loss = lg.loss;
+      weighted = std::move(lg.gradient);
+    } else {
+      std::vector<double> g(c.size(), 0.0);
+      for (std::size_t k = 1; k < c.size(); ++k) {
+        loss += lambda[k] * (o[k] - c[k]) * (o[k] - c[k]) / d;
+        g[k] = 2 * lambda[k] * (o[k] - c[k]) / d;
+      }
+      weighted = detail::pauli_sum_matrix(g, n);
     }
-    // Jᵀg in one adjoint sweep: ∇θ ⟨Σ_P g_P·P⟩ on the simulator.
-    const cmatrix weighted = detail::pauli_sum_matrix(g, n);
     const auto vg = options.jacobian_noise ? density_adjoint_gradient(ansatz, theta, weighted, options.jacobian_noise)
                                            : adjoint_gradient(ansatz, theta, observable{{}, {}, weighted});
     trace.loss.push_back(loss);
