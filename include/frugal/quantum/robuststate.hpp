@@ -7,7 +7,8 @@
 /// squared Hilbert–Schmidt distance ‖ρ − |ψ⟩⟨ψ|‖², which the device's numbers determine), and
 /// back-propagates dL/do_P = 2(o_P − c_P)/d through the noiseless simulator's Jacobian at θ —
 /// one adjoint sweep with the observable Σ_P (dL/do_P)·P. Device errors that no noise model
-/// captures (coherent over-rotation, residual ZZ) enter through o_P and steer training.
+/// captures (coherent over-rotation, residual ZZ) enter through o_P and steer training. Other
+/// losses (`output_loss`) and the noise model's Jacobian (`jacobian_noise`) are options.
 /// Also here: Pauli tomography helpers, readout mitigation, and the two baselines — noise-unaware
 /// training on a noiseless simulator, and training on the calibrated noise model's outputs.
 
@@ -186,8 +187,9 @@ enum class output_loss {
   /// (1/d)·Σ_P o_P·P the state the outputs reconstruct by linear inversion: the infidelity of the
   /// virtually distilled state ρ̂^m / Tr(ρ̂^m), which tends to ρ̂'s dominant eigenvector as m grows.
   /// Depolarizing noise, ρ = p·|χ⟩⟨χ| + (1 − p)·I/d, leaves its minimiser at χ = ψ for every p, so
-  /// the loss sees the coherent errors and not the shrinkage; the squared losses above also reward
-  /// states whose outputs noise shrinks less, which pulls their fixed point off the device's best state.
+  /// the loss sees the coherent errors and not the shrinkage. The squared Pauli loss is
+  /// Tr ρ² − 2F + 1: it also rewards states that noise mixes more (lower purity), which pulls its
+  /// fixed point off the device's best state.
   distilled_state,
 };
 
@@ -300,8 +302,9 @@ struct loss_and_gradient {
 /// Training on measured outputs: `outputs(θ)` returns the 4^n Pauli expectations of the prepared
 /// state (from a device, or from a noise model); the loss is (1/d)·Σ_{P≠I} λ_P·(o_P − c_P)² (λ_P = 1,
 /// or 3^−w(P) with `output_loss::basis_distributions`), or the infidelity of the state the outputs
-/// reconstruct, virtually distilled (`output_loss::distilled_state`), and its gradient is chained through the
-/// noiseless simulator's Jacobian at θ (one adjoint sweep).
+/// reconstruct, virtually distilled (`output_loss::distilled_state`); its gradient is chained
+/// through a simulator's Jacobian at θ in one adjoint sweep (the noiseless state vector's, or the
+/// density matrix's under `options.jacobian_noise`).
 [[nodiscard]] inline state_preparation_trace train_on_outputs(
     const circuit& ansatz, const cvector& target, std::vector<double> theta,
     const std::function<std::vector<double>(const std::vector<double>&)>& outputs,
