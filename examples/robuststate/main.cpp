@@ -2,9 +2,9 @@
 // runs on the (simulated) device and whose backward pass runs on a simulator (by default the
 // calibrated noise model's density-matrix adjoint sweep; `--jacobian noiseless`: the noiseless
 // state vector), against noise-unaware training (noiseless simulator, then deployed) and training
-// on the calibrated noise model (which lacks the device's coherent errors). Targets: GHZ, W, a QFT output state and a
-// Haar-random state on 4 and 5 qubits; fidelities on the device exactly from its density matrix
-// and estimated from shots by Pauli tomography.
+// on the calibrated noise model (which lacks the device's coherent errors). Targets: GHZ, W, a QFT
+// output state and a Haar-random state on 4 and 5 qubits; fidelities on the device exactly from
+// its density matrix and estimated from shots by Pauli tomography.
 #include <CLI/CLI.hpp>
 #include <frugal/quantum.hpp>
 
