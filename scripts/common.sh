@@ -34,13 +34,23 @@ frugal_setup() {
   fi
 }
 
+# Presets built against the OpenMP Kokkos that scripts/kokkos_openmp.sh builds once per machine.
+frugal_preset_needs_openmp() {
+  case "$1" in openmp | release) return 0 ;; *) return 1 ;; esac
+}
+
 frugal_build() {
   local preset=$1
   shift
-  local launcher=()
-  command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  local extra=()
+  command -v ccache >/dev/null 2>&1 && extra=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  if frugal_preset_needs_openmp "$preset"; then
+    local kokkos
+    kokkos=$("$FRUGAL_ROOT/scripts/kokkos_openmp.sh")
+    extra+=("-DKokkos_ROOT=$kokkos")
+  fi
   cd "$FRUGAL_ROOT"
-  cmake --preset "$preset" "${launcher[@]}" >/dev/null
+  cmake --preset "$preset" "${extra[@]}" >/dev/null
   if [ $# -gt 0 ]; then
     cmake --build --preset "$preset" --target "$@"
   else

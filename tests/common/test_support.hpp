@@ -2,9 +2,17 @@
 // Helpers shared by frugal's tests.
 #include <doctest/doctest.h>
 
+#include <Kokkos_Core.hpp>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+
+/// The host execution spaces every kernel test runs on: Kokkos::Serial and the default host space,
+/// which is Kokkos::OpenMP in the openmp preset (two genuinely different spaces there; the same
+/// type twice against Debian's Serial-only Kokkos). Use as `TEST_CASE_TEMPLATE(name, Exec,
+/// FRUGAL_TEST_SPACES)`.
+#define FRUGAL_TEST_SPACES Kokkos::Serial, Kokkos::DefaultHostExecutionSpace
 
 namespace frugal::test {
 
