@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch baseline for bench_lenet5_training: the identical LeNet-5, batch, loss and optimizer,
-timed the same way (median over repetitions of a fixed number of training steps), one thread.
+timed the same way (median over repetitions of a fixed number of training steps), on --threads
+threads (default 1).
 Prints one line: `torch <version> images_per_second <median> threads <n>`."""
 import argparse
 import statistics
@@ -25,8 +26,9 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = lenet5()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)

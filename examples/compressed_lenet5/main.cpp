@@ -179,13 +179,16 @@ std::pair<double, double> pruned_products_ms(bcr_model& model, nn::parameter_reg
     y84.noalias() = w9 * nn::const_column_map<float>(x120.data(), 120, 64);
     y10.noalias() = w11 * nn::const_column_map<float>(x84.data(), 84, 64);
   };
+  // Both sides on one thread: Eigen's own threading off, the BCR products on Kokkos::Serial.
+  Eigen::setNbThreads(1);
+  const Kokkos::Serial serial;
   auto sparse_products = [&] {
-    model.layer<3>().policy().forward_rows(patches.data(), ld, nn::column_map<float>(y16.data(), 16, n_conv));
-    model.layer<7>().policy().forward(nn::const_column_map<float>(x400.data(), 400, 64),
+    model.layer<3>().policy().forward_rows(serial, patches.data(), ld, nn::column_map<float>(y16.data(), 16, n_conv));
+    model.layer<7>().policy().forward(serial, nn::const_column_map<float>(x400.data(), 400, 64),
                                       nn::column_map<float>(y120.data(), 120, 64));
-    model.layer<9>().policy().forward(nn::const_column_map<float>(x120.data(), 120, 64),
+    model.layer<9>().policy().forward(serial, nn::const_column_map<float>(x120.data(), 120, 64),
                                       nn::column_map<float>(y84.data(), 84, 64));
-    model.layer<11>().policy().forward(nn::const_column_map<float>(x84.data(), 84, 64),
+    model.layer<11>().policy().forward(serial, nn::const_column_map<float>(x84.data(), 84, 64),
                                        nn::column_map<float>(y10.data(), 10, 64));
   };
   return interleaved_ms(dense, sparse_products, reps);

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 
+#include "../core/execution.hpp"
 #include "../core/rng.hpp"
 #include "parameter.hpp"
 #include "tensor.hpp"
@@ -15,28 +16,34 @@
 namespace frugal::nn {
 
 /// How a Linear or Conv2d layer stores its weight W (out_features x in_features) and multiplies
-/// with it. The layer owns activations, bias and gradients of activations; the policy owns the
-/// weight storage and the two products. Batches are column-major: x is in x n, y is out x n.
+/// with it on the layer's execution space `Exec`. The layer owns activations, bias and gradients
+/// of activations; the policy owns the weight storage and the two products. Batches are
+/// column-major: x is in x n, y is out x n.
 ///
-/// - `forward(x, y)`: y = W x
-/// - `backward(x, dy, dx)`: accumulates dW += dy xᵀ into its parameters' gradients and, when `dx`
-///   is non-null, writes dx = Wᵀ dy
+/// - `forward(exec, x, y)`: y = W x
+/// - `backward(exec, x, dy, dx)`: accumulates dW += dy xᵀ into its parameters' gradients and,
+///   when `dx` is non-null, writes dx = Wᵀ dy
 /// - `register_parameters(registry, prefix)`: exposes its *true* trainable tensors (a BCR policy
 ///   exposes compact blocks, a circulant policy its defining vectors)
 /// - `reset_parameters(rng, bound)`: draws the weight uniformly from [-bound, bound]
-template <class P>
-concept WeightPolicy = requires(P& p, const P& cp, const_column_map<typename P::scalar_type> x,
-                                column_map<typename P::scalar_type> y, column_map<typename P::scalar_type>* dx,
-                                parameter_registry<typename P::scalar_type>& registry, const std::string& prefix,
-                                rng& gen, typename P::scalar_type bound) {
+template <class P, class Exec>
+concept WeightPolicyFor = ExecutionSpace<Exec> &&
+    requires(P& p, const P& cp, const Exec& exec, const_column_map<typename P::scalar_type> x,
+             column_map<typename P::scalar_type> y, column_map<typename P::scalar_type>* dx,
+             parameter_registry<typename P::scalar_type>& registry, const std::string& prefix, rng& gen,
+             typename P::scalar_type bound) {
   requires Scalar<typename P::scalar_type>;
   { cp.out_features() } -> std::convertible_to<index_t>;
   { cp.in_features() } -> std::convertible_to<index_t>;
-  cp.forward(x, y);
-  p.backward(x, x, dx);
+  cp.forward(exec, x, y);
+  p.backward(exec, x, x, dx);
   p.register_parameters(registry, prefix);
   p.reset_parameters(gen, bound);
 };
+
+/// A weight policy usable on frugal's default host space (`WeightPolicyFor` it).
+template <class P>
+concept WeightPolicy = WeightPolicyFor<P, default_host_space>;
 
 /// A weight policy that can also take its input *patch-major* — x(k, s) at xt[k·ld + s] with a
 /// row stride it chooses — which `conv2d` then builds directly instead of the column-major patch
@@ -45,22 +52,23 @@ concept WeightPolicy = requires(P& p, const P& cp, const_column_map<typename P::
 /// - `prefers_patch_major(in_channels)`: whether `conv2d` should take this path for a layer with
 ///   that many input channels (else it uses `forward`/`backward` on column-major patches)
 /// - `input_stride(n)`: the row stride for a batch of n (≥ n); columns n..ld−1 are zero-filled
-/// - `forward_rows(xt, ld, y)`: y = W x, n = y.cols()
-/// - `backward_rows(xt, ld, dy, dx)`: as `backward`, with x patch-major
-template <class P>
-concept PatchMajorPolicy = WeightPolicy<P> &&
-    requires(P& p, const P& cp, const typename P::scalar_type* xt, index_t n, column_map<typename P::scalar_type> y,
-             const_column_map<typename P::scalar_type> dy, column_map<typename P::scalar_type>* dx) {
+/// - `forward_rows(exec, xt, ld, y)`: y = W x, n = y.cols()
+/// - `backward_rows(exec, xt, ld, dy, dx)`: as `backward`, with x patch-major
+template <class P, class Exec = default_host_space>
+concept PatchMajorPolicy = WeightPolicyFor<P, Exec> &&
+    requires(P& p, const P& cp, const Exec& exec, const typename P::scalar_type* xt, index_t n,
+             column_map<typename P::scalar_type> y, const_column_map<typename P::scalar_type> dy,
+             column_map<typename P::scalar_type>* dx) {
   { cp.prefers_patch_major(n) } -> std::convertible_to<bool>;
   { cp.input_stride(n) } -> std::convertible_to<index_t>;
-  cp.forward_rows(xt, n, y);
-  p.backward_rows(xt, n, dy, dx);
+  cp.forward_rows(exec, xt, n, y);
+  p.backward_rows(exec, xt, n, dy, dx);
 };
 
 /// A patch-major policy that reads only some input rows, listed ascending by `used_inputs()`;
 /// `conv2d` then builds only those patch rows (the others hold unspecified values).
-template <class P>
-concept SelectiveInputPolicy = PatchMajorPolicy<P> && requires(const P& cp) {
+template <class P, class Exec = default_host_space>
+concept SelectiveInputPolicy = PatchMajorPolicy<P, Exec> && requires(const P& cp) {
   { cp.used_inputs() } -> std::convertible_to<std::span<const std::int32_t>>;
 };
 

@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "../core/execution.hpp"
 #include "concepts.hpp"
 #include "dense_weight.hpp"
+#include "detail/bias.hpp"
 #include "detail/transpose.hpp"
 
 namespace frugal::nn {
@@ -146,12 +148,13 @@ void col2im(const Exec& exec, const S* cols, index_t n, index_t h, index_t w, in
 /// output (n, oh, ow, out_channels). The weight is out_channels x (kernel·kernel·in_channels) in
 /// (ky, kx, channel) column order, stored and multiplied by `Policy`.
 /// Parameters: the policy's (`weight` for dense) and `bias` (1 x out_channels).
-template <Scalar S, WeightPolicy Policy = dense_weight<S>, HostExecutionSpace Exec = default_host_space>
-requires std::is_same_v<typename Policy::scalar_type, S>
+template <Scalar S, class Policy = dense_weight<S>, HostExecutionSpace Exec = default_host_space>
+requires WeightPolicyFor<Policy, Exec> && std::is_same_v<typename Policy::scalar_type, S>
 class conv2d {
  public:
   using scalar_type = S;
   using policy_type = Policy;
+  using execution_space = Exec;
 
   /// A layer with a policy built as `Policy(out_channels, kernel·kernel·in_channels)`.
   explicit conv2d(const conv2d_options& options,
@@ -211,12 +214,12 @@ class conv2d {
     const index_t K = patch_size(), M = m_n * m_oh * m_ow;
     check_extent("frugal::nn::conv2d::backward", "output gradient size", dy.size(), M * o.out_channels);
     const_column_map<S> dyc(dy.data(), o.out_channels, M);
-    m_bias.grad.row(0).transpose() += dyc.rowwise().sum();
+    detail::accumulate_bias_gradient(m_exec, dy.data(), o.out_channels, M, m_bias.grad.data(), m_bias_partials);
     auto policy_backward = [&](column_map<S>* dcols) {
-      if constexpr (PatchMajorPolicy<Policy>) {
-        if (m_patch_major) return m_policy.backward_rows(m_cols.data(), m_ld, dyc, dcols);
+      if constexpr (PatchMajorPolicy<Policy, Exec>) {
+        if (m_patch_major) return m_policy.backward_rows(m_exec, m_cols.data(), m_ld, dyc, dcols);
       }
-      m_policy.backward(const_column_map<S>(m_cols.data(), K, M), dyc, dcols);
+      m_policy.backward(m_exec, const_column_map<S>(m_cols.data(), K, M), dyc, dcols);
     };
     if (!need_input_grad) {
       policy_backward(nullptr);
@@ -266,7 +269,7 @@ class conv2d {
     m_ow = detail::window_output_extent(where, m_w, o.kernel, o.stride, o.padding);
     m_output.resize({m_n, m_oh, m_ow, o.out_channels});
     m_patch_major = false;
-    if constexpr (PatchMajorPolicy<Policy>) m_patch_major = m_policy.prefers_patch_major(o.in_channels);
+    if constexpr (PatchMajorPolicy<Policy, Exec>) m_patch_major = m_policy.prefers_patch_major(o.in_channels);
   }
 
   /// The patch-major path's input, channel-planar (c, n, h, w): x itself for one channel, else a
@@ -277,14 +280,14 @@ class conv2d {
     if (m_options.in_channels == 1) return x.data();
     const index_t pixels = m_n * m_h * m_w;
     m_scratch.resize({x.size()});
-    detail::transpose(x.data(), pixels, m_options.in_channels, m_options.in_channels, m_scratch.data(), pixels);
+    detail::transpose(m_exec, x.data(), pixels, m_options.in_channels, m_options.in_channels, m_scratch.data(), pixels);
     return m_scratch.data();
   }
 
   /// Size of the patch matrix of n images on the path the last `start` chose.
   [[nodiscard]] index_t patch_area(index_t n) const {
     const index_t M = n * m_oh * m_ow;
-    if constexpr (PatchMajorPolicy<Policy>) {
+    if constexpr (PatchMajorPolicy<Policy, Exec>) {
       if (m_patch_major) return patch_size() * m_policy.input_stride(M);
     }
     return patch_size() * M;
@@ -296,36 +299,26 @@ class conv2d {
     const auto& o = m_options;
     const index_t K = patch_size(), px = m_oh * m_ow, M = n * px;
     column_map<S> y(m_output.data() + i0 * px * o.out_channels, o.out_channels, M);
-    if constexpr (PatchMajorPolicy<Policy>) {
+    if constexpr (PatchMajorPolicy<Policy, Exec>) {
       if (m_patch_major) {
         m_ld = m_policy.input_stride(M);
         const std::int32_t* features = nullptr;
         index_t n_features = 0;
-        if constexpr (SelectiveInputPolicy<Policy>) {
+        if constexpr (SelectiveInputPolicy<Policy, Exec>) {
           const auto used = m_policy.used_inputs();
           features = used.data();
           n_features = static_cast<index_t>(used.size());
         }
         detail::im2row(m_exec, planar + i0 * m_h * m_w, n, m_h, m_w, o.in_channels, m_n * m_h * m_w, o.kernel, o.stride,
                        o.padding, m_oh, m_ow, cols, m_ld, features, n_features);
-        m_policy.forward_rows(cols, m_ld, y);
-        return add_bias(y);
+        m_policy.forward_rows(m_exec, cols, m_ld, y);
+        return detail::add_bias(m_exec, y.data(), y.rows(), y.cols(), m_bias.value.data());
       }
     }
     detail::im2col(m_exec, x.data() + i0 * m_h * m_w * o.in_channels, n, m_h, m_w, o.in_channels, o.kernel, o.stride,
                    o.padding, m_oh, m_ow, cols);
-    m_policy.forward(const_column_map<S>(cols, K, M), y);
-    add_bias(y);
-  }
-
-  /// y += bias per output column: a plain loop (Eigen's colwise broadcast is slow for a handful
-  /// of channels).
-  void add_bias(column_map<S> y) const {
-    const S* b = m_bias.value.data();
-    S* out = y.data();
-    const index_t c = y.rows();
-    for (index_t m = 0; m < y.cols(); ++m)
-      for (index_t ch = 0; ch < c; ++ch) out[m * c + ch] += b[ch];
+    m_policy.forward(m_exec, const_column_map<S>(cols, K, M), y);
+    detail::add_bias(m_exec, y.data(), y.rows(), y.cols(), m_bias.value.data());
   }
 
   conv2d_options m_options;
@@ -339,6 +332,7 @@ class conv2d {
   tensor<S> m_cols, m_col_grad, m_output, m_input_grad;
   tensor<S> m_chunk;    // one chunk's patches in predict
   tensor<S> m_scratch;  // channel-planar input of the patch-major path
+  std::vector<S> m_bias_partials;
 };
 
 }  // namespace frugal::nn

@@ -2,24 +2,31 @@
 /// \file
 /// Flattens every sample to a vector.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "../core/execution.hpp"
+#include "../core/parallel.hpp"
 #include "concepts.hpp"
 
 namespace frugal::nn {
 
 /// (n, d1, d2, ...) -> (n, d1·d2·...). With NHWC activations the flattened order is (h, w, c).
-template <Scalar S>
+/// The copies run in parallel on `Exec`.
+template <Scalar S, HostExecutionSpace Exec = default_host_space>
 class flatten {
  public:
   using scalar_type = S;
+  using execution_space = Exec;
+
+  explicit flatten(Exec exec = Exec{}) : m_exec(std::move(exec)) {}
 
   const tensor<S>& forward(const tensor<S>& x) {
     m_input_shape.assign(x.extents().begin(), x.extents().end());
     const index_t n = x.extent(0);
     m_output.resize({n, n ? x.size() / n : 0});
-    m_output.flat() = x.flat();
+    copy(x.data(), x.size(), m_output.data());
     return m_output;
   }
 
@@ -30,7 +37,7 @@ class flatten {
       return m_input_grad;
     }
     m_input_grad.resize(m_input_shape);
-    m_input_grad.flat() = dy.flat();
+    copy(dy.data(), dy.size(), m_input_grad.data());
     return m_input_grad;
   }
 
@@ -38,6 +45,12 @@ class flatten {
   void reset_parameters(rng&) {}
 
  private:
+  void copy(const S* from, index_t n, S* to) const {
+    parallel_for_chunks("frugal::nn::flatten::copy", m_exec, n, grain_for(1, index_t{1} << 16),
+                        [=](index_t b, index_t e) { std::copy(from + b, from + e, to + b); });
+  }
+
+  Exec m_exec;
   std::vector<index_t> m_input_shape;
   tensor<S> m_output;
   tensor<S> m_input_grad;

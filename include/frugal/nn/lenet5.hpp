@@ -17,11 +17,11 @@ namespace frugal::nn {
 
 /// The LeNet-5 type with pluggable weight policies for its convolutions and its fully connected
 /// layers. Parameters: "0.*" conv1, "3.*" conv2, "7.*" fc1, "9.*" fc2, "11.*" fc3.
-template <Scalar S, WeightPolicy ConvPolicy = dense_weight<S>, WeightPolicy LinearPolicy = dense_weight<S>,
+template <Scalar S, class ConvPolicy = dense_weight<S>, class LinearPolicy = dense_weight<S>,
           HostExecutionSpace Exec = default_host_space>
 using lenet5 = sequential<conv2d<S, ConvPolicy, Exec>, relu<S, Exec>, max_pool2d<S, Exec>, conv2d<S, ConvPolicy, Exec>,
-                          relu<S, Exec>, max_pool2d<S, Exec>, flatten<S>, linear<S, LinearPolicy>, relu<S, Exec>,
-                          linear<S, LinearPolicy>, relu<S, Exec>, linear<S, LinearPolicy>>;
+                          relu<S, Exec>, max_pool2d<S, Exec>, flatten<S, Exec>, linear<S, LinearPolicy, Exec>,
+                          relu<S, Exec>, linear<S, LinearPolicy, Exec>, relu<S, Exec>, linear<S, LinearPolicy, Exec>>;
 
 /// A dense LeNet-5 initialised from `seed` (PyTorch's default initialisation rule).
 template <Scalar S, HostExecutionSpace Exec = default_host_space>
@@ -33,8 +33,9 @@ template <Scalar S, HostExecutionSpace Exec = default_host_space>
       relu<S, Exec>(exec), max_pool2d<S, Exec>(2, 2, exec),
       conv2d<S, dense_weight<S>, Exec>({.in_channels = 6, .out_channels = 16, .kernel = 5, .stride = 1, .padding = 0},
                                        exec),
-      relu<S, Exec>(exec), max_pool2d<S, Exec>(2, 2, exec), flatten<S>(), linear<S>(400, 120), relu<S, Exec>(exec),
-      linear<S>(120, 84), relu<S, Exec>(exec), linear<S>(84, 10));
+      relu<S, Exec>(exec), max_pool2d<S, Exec>(2, 2, exec), flatten<S, Exec>(exec),
+      linear<S, dense_weight<S>, Exec>(400, 120, exec), relu<S, Exec>(exec), linear<S, dense_weight<S>, Exec>(120, 84, exec),
+      relu<S, Exec>(exec), linear<S, dense_weight<S>, Exec>(84, 10, exec));
   rng gen(seed);
   model.reset_parameters(gen);
   return model;

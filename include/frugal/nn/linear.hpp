@@ -5,30 +5,37 @@
 #include <cmath>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "../core/execution.hpp"
 #include "concepts.hpp"
 #include "dense_weight.hpp"
+#include "detail/bias.hpp"
 
 namespace frugal::nn {
 
 /// Fully connected layer. Input (n, in_features), output (n, out_features).
 /// \tparam S float or double
 /// \tparam Policy how the weight is stored and multiplied (`dense_weight` by default)
+/// \tparam Exec the host execution space its products and bias kernels run on
 /// Parameters: the policy's (`weight` for dense) and `bias` (1 x out_features).
-template <Scalar S, WeightPolicy Policy = dense_weight<S>>
-requires std::is_same_v<typename Policy::scalar_type, S>
+template <Scalar S, class Policy = dense_weight<S>, HostExecutionSpace Exec = default_host_space>
+requires WeightPolicyFor<Policy, Exec> && std::is_same_v<typename Policy::scalar_type, S>
 class linear {
  public:
   using scalar_type = S;
   using policy_type = Policy;
+  using execution_space = Exec;
 
   /// A layer with a policy built as `Policy(out_features, in_features)`.
-  linear(index_t in_features, index_t out_features) requires std::is_constructible_v<Policy, index_t, index_t>
-      : linear(Policy(out_features, in_features)) {}
+  linear(index_t in_features, index_t out_features,
+         Exec exec = Exec{}) requires std::is_constructible_v<Policy, index_t, index_t>
+      : linear(Policy(out_features, in_features), std::move(exec)) {}
 
   /// A layer around an existing policy (a sparse or circulant weight with its own options).
-  explicit linear(Policy policy) : m_policy(std::move(policy)) { m_bias.resize(1, m_policy.out_features()); }
+  explicit linear(Policy policy, Exec exec = Exec{}) : m_policy(std::move(policy)), m_exec(std::move(exec)) {
+    m_bias.resize(1, m_policy.out_features());
+  }
 
   [[nodiscard]] index_t in_features() const noexcept { return m_policy.in_features(); }
   [[nodiscard]] index_t out_features() const noexcept { return m_policy.out_features(); }
@@ -41,8 +48,8 @@ class linear {
     m_input = &x;
     m_output.resize({n, out_features()});
     column_map<S> y(m_output.data(), out_features(), n);
-    m_policy.forward(const_column_map<S>(x.data(), in_features(), n), y);
-    y.colwise() += m_bias.value.row(0).transpose();
+    m_policy.forward(m_exec, const_column_map<S>(x.data(), in_features(), n), y);
+    detail::add_bias(m_exec, y.data(), out_features(), n, m_bias.value.data());
     return m_output;
   }
 
@@ -51,14 +58,14 @@ class linear {
     const index_t n = m_input->extent(0);
     check_extent("frugal::nn::linear::backward", "output gradient size", dy.size(), n * out_features());
     const_column_map<S> dyc(dy.data(), out_features(), n);
-    m_bias.grad.row(0).transpose() += dyc.rowwise().sum();
+    detail::accumulate_bias_gradient(m_exec, dy.data(), out_features(), n, m_bias.grad.data(), m_bias_partials);
     if (need_input_grad) {
       m_input_grad.resize_like(*m_input);
       column_map<S> dx(m_input_grad.data(), in_features(), n);
-      m_policy.backward(const_column_map<S>(m_input->data(), in_features(), n), dyc, &dx);
+      m_policy.backward(m_exec, const_column_map<S>(m_input->data(), in_features(), n), dyc, &dx);
     } else {
       m_input_grad.resize({0});
-      m_policy.backward(const_column_map<S>(m_input->data(), in_features(), n), dyc, nullptr);
+      m_policy.backward(m_exec, const_column_map<S>(m_input->data(), in_features(), n), dyc, nullptr);
     }
     return m_input_grad;
   }
@@ -79,10 +86,13 @@ class linear {
   [[nodiscard]] Policy& policy() noexcept { return m_policy; }
   [[nodiscard]] const Policy& policy() const noexcept { return m_policy; }
   [[nodiscard]] parameter<S>& bias() noexcept { return m_bias; }
+  [[nodiscard]] const Exec& space() const noexcept { return m_exec; }
 
  private:
   Policy m_policy;
+  Exec m_exec;
   parameter<S> m_bias;
+  std::vector<S> m_bias_partials;
   const tensor<S>* m_input = nullptr;
   tensor<S> m_output;
   tensor<S> m_input_grad;

@@ -13,6 +13,8 @@
 
 #include "../core/checkpoint.hpp"
 #include "../core/error.hpp"
+#include "../core/execution.hpp"
+#include "../core/parallel.hpp"
 #include "concepts.hpp"
 #include "parameter.hpp"
 
@@ -23,6 +25,36 @@ namespace detail {
 template <class S>
 void mask_gradient(parameter<S>& p) {
   if (p.mask) p.grad.array() *= p.mask->array();
+}
+
+/// Elements of a parameter per chunk of an elementwise update.
+inline constexpr index_t update_grain = index_t{1} << 13;
+
+/// Runs `f(segment)` over shape-determined chunks of a parameter's `size` elements in parallel on
+/// `exec`, where `segment(m)` is the chunk's segment of a flat matrix `m` (an Eigen array block):
+/// elementwise updates give the same bits on any thread count.
+template <HostExecutionSpace Exec, class F>
+void for_each_segment(const Exec& exec, const char* label, index_t size, const F& f) {
+  parallel_for_chunks(label, exec, size, update_grain, [&](index_t b, index_t e) {
+    f([=](auto& m) { return Eigen::Map<Eigen::Array<typename std::remove_cvref_t<decltype(m)>::Scalar, Eigen::Dynamic, 1>>(
+                         m.data() + b, e - b); });
+  });
+}
+
+/// The masked-gradient, update, re-mask sequence of every optimizer, elementwise on chunks:
+/// g ← g·mask; `update(segment)`; w ← mask ? w : +0; g ← mask ? g : +0.
+template <class S, HostExecutionSpace Exec, class Update>
+void masked_update(const Exec& exec, const char* label, parameter<S>& p, const Update& update) {
+  matrix<S>* mask = p.mask ? &*p.mask : nullptr;
+  for_each_segment(exec, label, p.value.size(), [&](auto segment) {
+    if (mask) segment(p.grad) *= segment(*mask);
+    update(segment);
+    if (mask) {
+      const auto keep = segment(*mask) != S(0);
+      segment(p.value) = keep.select(segment(p.value), S(0));
+      segment(p.grad) = keep.select(segment(p.grad), S(0));
+    }
+  });
 }
 
 template <class S>
@@ -77,13 +109,15 @@ struct sgd_options {
 };
 
 /// Stochastic gradient descent, PyTorch's rule: g = ∇ + λw; b = μb + (1-τ)g (b = g on the first
-/// step); g = g + μb if Nesterov else b; w ← w - η g.
-template <Scalar S>
+/// step); g = g + μb if Nesterov else b; w ← w - η g. Elementwise on chunks of each parameter, in
+/// parallel on `Exec`.
+template <Scalar S, HostExecutionSpace Exec = default_host_space>
 class sgd {
  public:
   using scalar_type = S;
+  using execution_space = Exec;
 
-  explicit sgd(sgd_options<S> options = {}) : m_options(options) {
+  explicit sgd(sgd_options<S> options = {}, Exec exec = Exec{}) : m_options(options), m_exec(std::move(exec)) {
     check(options.learning_rate >= 0, "frugal::nn::sgd: learning_rate = ", options.learning_rate, " must be >= 0");
     check(options.momentum >= 0, "frugal::nn::sgd: momentum = ", options.momentum, " must be >= 0");
     check(!options.nesterov || (options.momentum > 0 && options.dampening == 0),
@@ -91,24 +125,28 @@ class sgd {
   }
 
   void step(const parameter_registry<S>& registry) {
+    const sgd_options<S> o = m_options;
     for (const auto& [name, p] : registry) {
-      detail::mask_gradient(*p);
-      matrix<S> g = p->grad;
-      if (m_options.weight_decay != S(0)) g += m_options.weight_decay * p->value;
-      if (m_options.momentum != S(0)) {
-        const bool fresh = m_buffers.find(name) == m_buffers.end();
-        auto& b = detail::state_for(m_buffers, name, g.rows(), g.cols());
-        if (fresh)
-          b = g;
-        else
-          b = m_options.momentum * b + (S(1) - m_options.dampening) * g;
-        if (m_options.nesterov)
-          g += m_options.momentum * b;
-        else
-          g = b;
-      }
-      p->value -= m_options.learning_rate * g;
-      p->apply_mask();
+      const bool momentum = o.momentum != S(0);
+      const bool fresh = momentum && m_buffers.find(name) == m_buffers.end();
+      matrix<S>* buffer = momentum ? &detail::state_for(m_buffers, name, p->value.rows(), p->value.cols()) : nullptr;
+      parameter<S>& q = *p;
+      detail::masked_update(m_exec, "frugal::nn::sgd::step", q, [&](auto segment) {
+        Eigen::Array<S, Eigen::Dynamic, 1> g = segment(q.grad);
+        if (o.weight_decay != S(0)) g += o.weight_decay * segment(q.value);
+        if (buffer) {
+          auto b = segment(*buffer);
+          if (fresh)
+            b = g;
+          else
+            b = o.momentum * b + (S(1) - o.dampening) * g;
+          if (o.nesterov)
+            g += o.momentum * b;
+          else
+            g = b;
+        }
+        segment(q.value) -= o.learning_rate * g;
+      });
     }
   }
 
@@ -124,6 +162,7 @@ class sgd {
 
  private:
   sgd_options<S> m_options;
+  Exec m_exec;
   std::map<std::string, matrix<S>, std::less<>> m_buffers;
 };
 
@@ -138,13 +177,15 @@ struct adam_options {
 };
 
 /// Adam (Kingma and Ba), PyTorch's rule: m ← β₁m + (1-β₁)g; v ← β₂v + (1-β₂)g²;
-/// w ← w - η · (m / (1-β₁ᵗ)) / (sqrt(v / (1-β₂ᵗ)) + ε).
-template <Scalar S>
+/// w ← w - η · (m / (1-β₁ᵗ)) / (sqrt(v / (1-β₂ᵗ)) + ε). Elementwise on chunks of each parameter,
+/// in parallel on `Exec`.
+template <Scalar S, HostExecutionSpace Exec = default_host_space>
 class adam {
  public:
   using scalar_type = S;
+  using execution_space = Exec;
 
-  explicit adam(adam_options<S> options = {}) : m_options(options) {
+  explicit adam(adam_options<S> options = {}, Exec exec = Exec{}) : m_options(options), m_exec(std::move(exec)) {
     check(options.learning_rate >= 0, "frugal::nn::adam: learning_rate = ", options.learning_rate, " must be >= 0");
     check(options.beta1 >= 0 && options.beta1 < 1, "frugal::nn::adam: beta1 = ", options.beta1, " must be in [0, 1)");
     check(options.beta2 >= 0 && options.beta2 < 1, "frugal::nn::adam: beta2 = ", options.beta2, " must be in [0, 1)");
@@ -157,17 +198,27 @@ class adam {
     const S c2 = S(1) - std::pow(m_options.beta2, static_cast<S>(m_step));
     const S step_size = m_options.learning_rate / c1;
     const S inv_sqrt_c2 = S(1) / std::sqrt(c2);
+    const S b1 = m_options.beta1, b2 = m_options.beta2, eps = m_options.epsilon, wd = m_options.weight_decay;
     for (const auto& [name, p] : registry) {
-      detail::mask_gradient(*p);
       auto& m = detail::state_for(m_first, name, p->value.rows(), p->value.cols());
       auto& v = detail::state_for(m_second, name, p->value.rows(), p->value.cols());
-      if (m_options.weight_decay != S(0)) {
-        const matrix<S> g = p->grad + m_options.weight_decay * p->value;
-        update(p->value, g, m, v, step_size, inv_sqrt_c2);
-      } else {
-        update(p->value, p->grad, m, v, step_size, inv_sqrt_c2);
-      }
-      p->apply_mask();
+      parameter<S>& q = *p;
+      detail::masked_update(m_exec, "frugal::nn::adam::step", q, [&](auto segment) {
+        auto w = segment(q.value);
+        auto mm = segment(m);
+        auto vv = segment(v);
+        auto update = [&](const auto& g) {
+          mm = b1 * mm + (S(1) - b1) * g;
+          vv = b2 * vv + (S(1) - b2) * g.square();
+          w -= step_size * mm / (vv.sqrt() * inv_sqrt_c2 + eps);
+        };
+        if (wd != S(0)) {
+          const Eigen::Array<S, Eigen::Dynamic, 1> g = segment(q.grad) + wd * w;
+          update(g);
+        } else {
+          update(segment(q.grad));
+        }
+      });
     }
   }
 
@@ -187,15 +238,8 @@ class adam {
   }
 
  private:
-  template <class G>
-  void update(matrix<S>& w, const G& g, matrix<S>& m, matrix<S>& v, S step_size, S inv_sqrt_c2) const {
-    const S b1 = m_options.beta1, b2 = m_options.beta2, eps = m_options.epsilon;
-    m.array() = b1 * m.array() + (S(1) - b1) * g.array();
-    v.array() = b2 * v.array() + (S(1) - b2) * g.array().square();
-    w.array() -= step_size * m.array() / (v.array().sqrt() * inv_sqrt_c2 + eps);
-  }
-
   adam_options<S> m_options;
+  Exec m_exec;
   std::int64_t m_step = 0;
   std::map<std::string, matrix<S>, std::less<>> m_first, m_second;
 };
@@ -211,12 +255,14 @@ struct rowwise_adagrad_options {
 /// Row-wise Adagrad (the embedding-table optimizer of FBGEMM and DLRM): one accumulator per row,
 /// G_r ← G_r + mean_j g_rj², w_r ← w_r - η g_r / (sqrt(G_r) + ε). One scalar of state per row
 /// instead of one per weight. `update_row` is the same rule for callers holding sparse rows.
-template <Scalar S>
+template <Scalar S, HostExecutionSpace Exec = default_host_space>
 class rowwise_adagrad {
  public:
   using scalar_type = S;
+  using execution_space = Exec;
 
-  explicit rowwise_adagrad(rowwise_adagrad_options<S> options = {}) : m_options(options) {
+  explicit rowwise_adagrad(rowwise_adagrad_options<S> options = {}, Exec exec = Exec{})
+      : m_options(options), m_exec(std::move(exec)) {
     check(options.learning_rate >= 0, "frugal::nn::rowwise_adagrad: learning_rate = ", options.learning_rate,
           " must be >= 0");
     check(options.epsilon > 0, "frugal::nn::rowwise_adagrad: epsilon = ", options.epsilon, " must be > 0");
@@ -241,9 +287,18 @@ class rowwise_adagrad {
       detail::mask_gradient(*p);
       auto& acc = detail::state_for(m_accumulators, name, p->value.rows(), 1);
       const auto cols = static_cast<std::size_t>(p->value.cols());
-      for (index_t r = 0; r < p->value.rows(); ++r)
-        update_row(std::span<S>(p->value.row(r).data(), cols), std::span<const S>(p->grad.row(r).data(), cols),
-                   acc(r, 0), m_options);
+      S* value = p->value.data();
+      S* grad = p->grad.data();
+      S* accumulator = acc.data();
+      const rowwise_adagrad_options<S> o = m_options;
+      // Rows are independent: chunks of rows in parallel.
+      parallel_for_chunks("frugal::nn::rowwise_adagrad::step", m_exec, p->value.rows(),
+                          grain_for(static_cast<index_t>(cols)), [=](index_t r0, index_t r1) {
+                            for (index_t r = r0; r < r1; ++r)
+                              update_row(std::span<S>(value + r * static_cast<index_t>(cols), cols),
+                                         std::span<const S>(grad + r * static_cast<index_t>(cols), cols),
+                                         accumulator[r], o);
+                          });
       p->apply_mask();
     }
   }
@@ -260,6 +315,7 @@ class rowwise_adagrad {
 
  private:
   rowwise_adagrad_options<S> m_options;
+  Exec m_exec;
   std::map<std::string, matrix<S>, std::less<>> m_accumulators;
 };
 

@@ -6,16 +6,32 @@
 #include <tuple>
 #include <utility>
 
+#include "../core/execution.hpp"
 #include "concepts.hpp"
 
 namespace frugal::nn {
 
 /// Chains layers; forward runs them in order, backward in reverse. Parameters are named
 /// "<position>.<local name>" ("0.weight", "0.bias", "3.weight", ...), like PyTorch's Sequential.
+namespace detail {
+/// `L::execution_space`, or frugal's default host space for a layer that names none.
+template <class L>
+struct layer_space {
+  using type = default_host_space;
+};
+template <class L>
+requires requires { typename L::execution_space; }
+struct layer_space<L> {
+  using type = typename L::execution_space;
+};
+}  // namespace detail
+
 template <Layer... Layers>
 requires(sizeof...(Layers) > 0) class sequential {
  public:
   using scalar_type = typename std::tuple_element_t<0, std::tuple<Layers...>>::scalar_type;
+  /// The first layer's execution space (what loops over the model, such as its loss, run on).
+  using execution_space = typename detail::layer_space<std::tuple_element_t<0, std::tuple<Layers...>>>::type;
   static_assert((std::is_same_v<typename Layers::scalar_type, scalar_type> && ...),
                 "frugal::nn::sequential: every layer must use the same scalar type");
 

@@ -1,14 +1,16 @@
 #pragma once
 /// \file
-/// A small dense tensor over Eigen storage: up to rank 4, row-major, owning, and reusable (a
-/// `resize` to the same element count keeps the allocation, so layers reuse their buffers from
-/// one batch to the next).
+/// A small dense tensor: up to rank 4, row-major, owning, and reusable (a `resize` to the same
+/// element count keeps the allocation, so layers reuse their buffers from one batch to the next).
+/// Its storage is a Kokkos View in host memory, which kernels take through `view()`; host code
+/// sees it through Eigen maps (`flat()`, `rows_view()`).
 ///
 /// Convention: image activations are **NHWC** (batch, height, width, channels). With channels
 /// innermost, the patch matrix of a convolution is built from contiguous runs and the GEMM output
 /// is already NHWC, so no transposes are needed anywhere in a CNN.
 
 #include <Eigen/Core>
+#include <Kokkos_Core.hpp>
 
 #include <algorithm>
 #include <array>
@@ -44,6 +46,7 @@ template <Scalar S>
 class tensor {
  public:
   using scalar_type = S;
+  using view_type = Kokkos::View<S*, Kokkos::HostSpace>;
   static constexpr int max_rank = 4;
 
   tensor() = default;
@@ -51,8 +54,24 @@ class tensor {
   /// A zero-filled tensor of the given extents.
   tensor(std::initializer_list<index_t> extents) {
     resize(std::span<const index_t>(extents.begin(), extents.size()));
-    m_data.setZero();
+    set_zero();
   }
+
+  /// Deep copies (a View copy would share the storage; a tensor owns its own).
+  tensor(const tensor& other) : m_extents(other.m_extents), m_rank(other.m_rank), m_size(other.m_size) {
+    allocate(m_size);
+    std::copy_n(other.data(), m_size, data());
+  }
+  tensor& operator=(const tensor& other) {
+    if (this != &other) {
+      resize(other.extents());
+      std::copy_n(other.data(), m_size, data());
+    }
+    return *this;
+  }
+  tensor(tensor&&) noexcept = default;
+  tensor& operator=(tensor&&) noexcept = default;
+  ~tensor() = default;
 
   /// Sets the extents; reallocates only when the element count changes. Contents are unspecified
   /// after a reallocation.
@@ -66,7 +85,7 @@ class tensor {
     }
     m_rank = static_cast<int>(extents.size());
     std::copy(extents.begin(), extents.end(), m_extents.begin());
-    if (n != m_data.size()) m_data.resize(n);
+    if (n != m_size) allocate(n);
   }
   void resize(std::initializer_list<index_t> extents) {
     resize(std::span<const index_t>(extents.begin(), extents.size()));
@@ -80,16 +99,19 @@ class tensor {
   [[nodiscard]] std::span<const index_t> extents() const noexcept {
     return {m_extents.data(), static_cast<std::size_t>(m_rank)};
   }
-  [[nodiscard]] index_t size() const noexcept { return m_data.size(); }
+  [[nodiscard]] index_t size() const noexcept { return m_size; }
 
   [[nodiscard]] S* data() noexcept { return m_data.data(); }
   [[nodiscard]] const S* data() const noexcept { return m_data.data(); }
-  S& operator[](index_t i) noexcept { return m_data[i]; }
-  const S& operator[](index_t i) const noexcept { return m_data[i]; }
+  S& operator[](index_t i) noexcept { return m_data.data()[i]; }
+  const S& operator[](index_t i) const noexcept { return m_data.data()[i]; }
+
+  /// The storage as a rank-1 host View of `size()` elements (shared, not copied).
+  [[nodiscard]] const view_type& view() const noexcept { return m_data; }
 
   /// All elements as a flat Eigen array.
-  [[nodiscard]] auto flat() noexcept { return m_data.array(); }
-  [[nodiscard]] auto flat() const noexcept { return m_data.array(); }
+  [[nodiscard]] Eigen::Map<Eigen::Array<S, Eigen::Dynamic, 1>> flat() noexcept { return {data(), size()}; }
+  [[nodiscard]] Eigen::Map<const Eigen::Array<S, Eigen::Dynamic, 1>> flat() const noexcept { return {data(), size()}; }
 
   /// The tensor seen as (extent(0), size / extent(0)) row-major: one sample per row.
   [[nodiscard]] Eigen::Map<matrix<S>> rows_view() noexcept {
@@ -99,7 +121,7 @@ class tensor {
     return {data(), m_extents[0], m_extents[0] ? size() / m_extents[0] : 0};
   }
 
-  void set_zero() noexcept { m_data.setZero(); }
+  void set_zero() noexcept { std::fill_n(data(), m_size, S(0)); }
 
   /// "(64, 28, 28, 1)" for error messages.
   [[nodiscard]] std::string shape_string() const {
@@ -111,9 +133,16 @@ class tensor {
   }
 
  private:
-  Eigen::Matrix<S, Eigen::Dynamic, 1> m_data;
+  /// Fresh storage for n elements, left uninitialised (every layer writes what it reads).
+  void allocate(index_t n) {
+    m_data = n > 0 ? view_type(Kokkos::view_alloc(Kokkos::WithoutInitializing, "frugal::nn::tensor"), n) : view_type();
+    m_size = n;
+  }
+
+  view_type m_data;
   std::array<index_t, max_rank> m_extents{};
   int m_rank = 0;
+  index_t m_size = 0;
 };
 
 }  // namespace frugal::nn

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/execution.hpp"
+#include "../core/parallel.hpp"
 #include "../core/progress.hpp"
 #include "../core/rng.hpp"
 #include "concepts.hpp"
@@ -58,18 +60,25 @@ struct epoch_stats {
 
 namespace detail {
 
-/// Copies samples `order[first, first + n)` into `x` (n, shape...) and their labels into `y`.
-template <Scalar S>
-void gather_batch(const dataset_view& data, std::span<const index_t> order, index_t first, index_t n, tensor<S>& x,
-                  std::vector<std::int32_t>& y) {
+/// Copies samples `order[first, first + n)` into `x` (n, shape...) and their labels into `y`,
+/// samples in parallel on `exec`.
+template <Scalar S, HostExecutionSpace Exec>
+void gather_batch(const Exec& exec, const dataset_view& data, std::span<const index_t> order, index_t first, index_t n,
+                  tensor<S>& x, std::vector<std::int32_t>& y) {
   const index_t d = data.sample_size();
   x.resize({n, data.sample_shape[0], data.sample_shape[1], data.sample_shape[2]});
   y.resize(static_cast<std::size_t>(n));
-  for (index_t i = 0; i < n; ++i) {
-    const index_t s = order[static_cast<std::size_t>(first + i)];
-    std::copy_n(data.inputs.data() + s * d, d, x.data() + i * d);
-    y[static_cast<std::size_t>(i)] = data.labels[static_cast<std::size_t>(s)];
-  }
+  const float* inputs = data.inputs.data();
+  const std::int32_t* labels = data.labels.data();
+  const index_t* picked = order.data() + first;
+  S* out = x.data();
+  std::int32_t* out_labels = y.data();
+  parallel_for_chunks("frugal::nn::gather_batch", exec, n, grain_for(d), [=](index_t i0, index_t i1) {
+    for (index_t i = i0; i < i1; ++i) {
+      std::copy_n(inputs + picked[i] * d, d, out + i * d);
+      out_labels[i] = labels[picked[i]];
+    }
+  });
 }
 
 }  // namespace detail
@@ -79,6 +88,7 @@ void gather_batch(const dataset_view& data, std::span<const index_t> order, inde
 /// loss and accuracy, under phase name `phase`.
 /// \tparam Model has forward, backward and parameters() (a `sequential`)
 template <class Model, Optimizer Opt>
+requires requires { typename Model::execution_space; }
 epoch_stats train_classifier_epoch(Model& model, Opt& optimizer, const dataset_view& data, index_t batch_size, rng& gen,
                                    const progress_callback& progress = {}, std::string_view phase = "train") {
   using S = typename Model::scalar_type;
@@ -89,7 +99,9 @@ epoch_stats train_classifier_epoch(Model& model, Opt& optimizer, const dataset_v
   std::iota(order.begin(), order.end(), index_t{0});
   std::shuffle(order.begin(), order.end(), gen);
   auto registry = model.parameters();
-  softmax_cross_entropy<S> loss;
+  using Exec = typename Model::execution_space;
+  const Exec exec{};
+  softmax_cross_entropy<S, Exec> loss(exec);
   tensor<S> x;
   std::vector<std::int32_t> y;
   double loss_sum = 0;
@@ -97,7 +109,7 @@ epoch_stats train_classifier_epoch(Model& model, Opt& optimizer, const dataset_v
   const index_t batches = (data.size() + batch_size - 1) / batch_size;
   for (index_t b = 0; b < batches; ++b) {
     const index_t first = b * batch_size, n = std::min(batch_size, data.size() - first);
-    detail::gather_batch(data, order, first, n, x, y);
+    detail::gather_batch(exec, data, order, first, n, x, y);
     registry.zero_grad();
     const auto& logits = model.forward(x);
     loss_sum += static_cast<double>(loss.forward(logits, y)) * static_cast<double>(n);
@@ -122,6 +134,7 @@ epoch_stats train_classifier_epoch(Model& model, Opt& optimizer, const dataset_v
 /// Mean loss and accuracy of `model` on `data`, in order, without touching any gradient; through
 /// `model.predict` where the model has it (so a `backward` must follow a fresh `forward`).
 template <class Model>
+requires requires { typename Model::execution_space; }
 epoch_stats evaluate_classifier(Model& model, const dataset_view& data, index_t batch_size = 256) {
   using S = typename Model::scalar_type;
   data.validate("frugal::nn::evaluate_classifier");
@@ -129,14 +142,16 @@ epoch_stats evaluate_classifier(Model& model, const dataset_view& data, index_t 
   const auto start = std::chrono::steady_clock::now();
   std::vector<index_t> order(static_cast<std::size_t>(data.size()));
   std::iota(order.begin(), order.end(), index_t{0});
-  softmax_cross_entropy<S> loss;
+  using Exec = typename Model::execution_space;
+  const Exec exec{};
+  softmax_cross_entropy<S, Exec> loss(exec);
   tensor<S> x;
   std::vector<std::int32_t> y;
   double loss_sum = 0;
   index_t correct = 0;
   for (index_t first = 0; first < data.size(); first += batch_size) {
     const index_t n = std::min(batch_size, data.size() - first);
-    detail::gather_batch(data, order, first, n, x, y);
+    detail::gather_batch(exec, data, order, first, n, x, y);
     const tensor<S>* logits = nullptr;
     if constexpr (requires { model.predict(x); })
       logits = &model.predict(x);  // inference path (sequential::predict)

@@ -19,15 +19,15 @@ namespace frugal::sparse {
 
 /// BCR weight policy. Registers one parameter, `<prefix>.weight`, of shape 1 x nonzeros: the
 /// kept values in `bcr_matrix::values()` order.
+/// The products run on the execution space of the layer that holds the policy.
 /// \tparam S float or double
-/// \tparam Exec the host execution space the products run on
-template <nn::Scalar S, HostExecutionSpace Exec = default_host_space>
+template <nn::Scalar S>
 class bcr_weight {
  public:
   using scalar_type = S;
 
   /// Wraps `m` (its values become the trainable parameter).
-  explicit bcr_weight(bcr_matrix<S> m, Exec exec = Exec{}) : m_matrix(std::move(m)), m_exec(std::move(exec)) {
+  explicit bcr_weight(bcr_matrix<S> m) : m_matrix(std::move(m)) {
     check(m_matrix.rows() > 0 && m_matrix.cols() > 0, "frugal::sparse::bcr_weight: the matrix is empty (",
           m_matrix.rows(), "x", m_matrix.cols(), ")");
     m_weight.resize(1, m_matrix.nonzeros());
@@ -36,24 +36,26 @@ class bcr_weight {
   }
 
   /// Prunes a dense weight (out x in) with `sparsity` and wraps the result.
-  bcr_weight(const nn::matrix<S>& dense, const admm::bcr_sparsity& sparsity, Exec exec = Exec{})
-      : bcr_weight(bcr_matrix<S>::from_dense(dense, sparsity), std::move(exec)) {}
+  bcr_weight(const nn::matrix<S>& dense, const admm::bcr_sparsity& sparsity)
+      : bcr_weight(bcr_matrix<S>::from_dense(dense, sparsity)) {}
 
   [[nodiscard]] index_t out_features() const noexcept { return m_matrix.rows(); }
   [[nodiscard]] index_t in_features() const noexcept { return m_matrix.cols(); }
 
   /// y = W x.
-  void forward(const_column_map<S> x, column_map<S> y) const {
+  template <HostExecutionSpace Exec>
+  void forward(const Exec& exec, const_column_map<S> x, column_map<S> y) const {
     sync();
-    m_matrix.multiply(x, y, m_exec);
+    m_matrix.multiply(x, y, exec);
   }
 
   /// Gradient of the kept values += dy xᵀ (kept entries only); dx = Wᵀ dy when requested.
-  void backward(const_column_map<S> x, const_column_map<S> dy, column_map<S>* dx) {
+  template <HostExecutionSpace Exec>
+  void backward(const Exec& exec, const_column_map<S> x, const_column_map<S> dy, column_map<S>* dx) {
     sync();
     m_matrix.accumulate_gradient(
-        x, dy, std::span<S>(m_weight.grad.data(), static_cast<std::size_t>(m_weight.grad.size())), m_exec);
-    if (dx) m_matrix.multiply_transposed(dy, *dx, m_exec);
+        x, dy, std::span<S>(m_weight.grad.data(), static_cast<std::size_t>(m_weight.grad.size())), exec);
+    if (dx) m_matrix.multiply_transposed(dy, *dx, exec);
   }
 
   /// Patch-major input (`nn::PatchMajorPolicy`): conv2d builds its patches as rows of stride
@@ -62,15 +64,17 @@ class bcr_weight {
   /// The patch features (input columns) the products read; conv2d builds only these rows.
   [[nodiscard]] std::span<const std::int32_t> used_inputs() const noexcept { return m_matrix.used_columns(); }
   [[nodiscard]] index_t input_stride(index_t n) const noexcept { return bcr_matrix<S>::input_stride(n); }
-  void forward_rows(const S* xt, index_t ld, column_map<S> y) const {
+  template <HostExecutionSpace Exec>
+  void forward_rows(const Exec& exec, const S* xt, index_t ld, column_map<S> y) const {
     sync();
-    m_matrix.multiply_rows(xt, ld, y, m_exec);
+    m_matrix.multiply_rows(xt, ld, y, exec);
   }
-  void backward_rows(const S* xt, index_t ld, const_column_map<S> dy, column_map<S>* dx) {
+  template <HostExecutionSpace Exec>
+  void backward_rows(const Exec& exec, const S* xt, index_t ld, const_column_map<S> dy, column_map<S>* dx) {
     sync();
     m_matrix.accumulate_gradient_rows(
-        xt, ld, dy, std::span<S>(m_weight.grad.data(), static_cast<std::size_t>(m_weight.grad.size())), m_exec);
-    if (dx) m_matrix.multiply_transposed(dy, *dx, m_exec);
+        xt, ld, dy, std::span<S>(m_weight.grad.data(), static_cast<std::size_t>(m_weight.grad.size())), exec);
+    if (dx) m_matrix.multiply_transposed(dy, *dx, exec);
   }
 
   void register_parameters(nn::parameter_registry<S>& registry, const std::string& prefix) {
@@ -104,7 +108,6 @@ class bcr_weight {
 
   mutable bcr_matrix<S> m_matrix;
   nn::parameter<S> m_weight;
-  Exec m_exec;
 };
 
 static_assert(nn::WeightPolicy<bcr_weight<float>>);

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/execution.hpp"
+#include "../core/parallel.hpp"
 #include "../nn/tensor.hpp"
 #include "fft.hpp"
 
@@ -190,9 +192,15 @@ void planar_accumulate_conj(const S* ar, const S* ai, const S* br, const S* bi, 
 /// is 2·rows·cols ≈ 2·p·q·k². Storage: p·q·k defining values (dense: rows·cols), plus the
 /// spectra cache of p·q·(k+2) values.
 ///
+/// Parallelism: every product runs on the host execution space passed to it (the overloads without
+/// one use frugal's default host space): transforms and spectral products over chunks of samples,
+/// the vector gradient and the spectra over block rows, each chunk with FFT buffers of its own
+/// (FFTW's plans are executed concurrently, never re-planned). Every output value is summed in
+/// the same order for any thread count.
+///
 /// Thread safety: a matrix keeps FFT scratch buffers and lazily refreshed spectra in mutable
-/// members, so one object must not be used from two threads at once (even through const member
-/// functions); distinct objects are independent.
+/// members, so one object must not be used from two host threads at once (even through const
+/// member functions); distinct objects are independent.
 /// \tparam S float or double
 template <nn::Scalar S>
 class block_circulant_matrix {
@@ -216,9 +224,6 @@ class block_circulant_matrix {
         m_vectors(nn::matrix<S>::Zero(m_block_rows * m_block_cols, block_size)),
         m_fft_cols(block_size, m_block_cols, planning),
         m_fft_rows(block_size, m_block_rows, planning) {
-    const index_t widest = std::max(m_block_rows, m_block_cols);
-    m_real.resize(widest * m_block_size);
-    m_complex.resize(widest * (m_half + 1));
     m_spectra.resize(m_block_rows * m_block_cols, m_half, 1);
   }
 
@@ -294,16 +299,24 @@ class block_circulant_matrix {
   /// Recomputes the spectra V_ij = F(v_ij)/k from the vectors now. Products do this by themselves
   /// when the vectors were reached through the mutable accessor or `set_vectors`.
   /// O(p·q·k log k).
-  void update_spectra() const {
+  void update_spectra() const { update_spectra(default_host_space{}); }
+  /// `update_spectra()` on `exec`, block rows in parallel.
+  template <HostExecutionSpace Exec>
+  void update_spectra(const Exec& exec) const {
     const index_t k = m_block_size, q = m_block_cols, h = m_half;
     const S scale = S(1) / static_cast<S>(k);
-    for (index_t i = 0; i < m_block_rows; ++i) {
-      const S* v = m_vectors.data() + i * q * k;
-      for (index_t t = 0; t < q * k; ++t) m_real[t] = v[t] * scale;
-      m_fft_cols.forward(m_real.data(), m_complex.data());
-      detail::to_planar(m_complex.data(), q, h, m_spectra.re.data() + i * q * h, m_spectra.im.data() + i * q * h,
-                        m_spectra.dc.data() + i * q, m_spectra.nyquist.data() + i * q);
-    }
+    const chunking rows{m_block_rows, grain_for(q * k * 4)};
+    scratch_buffer* scratch = scratch_for(rows.count());
+    parallel_for("frugal::sparse::block_circulant_matrix::update_spectra", exec, rows.count(), [=, this](index_t c) {
+      auto& buffer = scratch[c];
+      for (index_t i = rows.begin(c); i < rows.end(c); ++i) {
+        const S* v = m_vectors.data() + i * q * k;
+        for (index_t t = 0; t < q * k; ++t) buffer.real[t] = v[t] * scale;
+        m_fft_cols.forward(buffer.real.data(), buffer.complex.data());
+        detail::to_planar(buffer.complex.data(), q, h, m_spectra.re.data() + i * q * h, m_spectra.im.data() + i * q * h,
+                          m_spectra.dc.data() + i * q, m_spectra.nyquist.data() + i * q);
+      }
+    });
     m_spectra_stale = false;
   }
 
@@ -320,33 +333,41 @@ class block_circulant_matrix {
   /// y = W x for a batch of n columns.
   /// \param x cols × n, one sample per column
   /// \param y rows × n, overwritten (must not overlap x)
-  void multiply(nn::const_column_map<S> x, nn::column_map<S> y) const {
+  void multiply(nn::const_column_map<S> x, nn::column_map<S> y) const { multiply(default_host_space{}, x, y); }
+  /// `multiply(x, y)` on `exec`.
+  template <HostExecutionSpace Exec>
+  void multiply(const Exec& exec, nn::const_column_map<S> x, nn::column_map<S> y) const {
     constexpr const char* where = "frugal::sparse::block_circulant_matrix::multiply";
     check_extent(where, "input rows (matrix cols)", x.rows(), m_cols);
     check_extent(where, "output rows (matrix rows)", y.rows(), m_rows);
     check_extent(where, "batch size (input vs output columns)", x.cols(), y.cols());
     const index_t n = x.cols();
     if (n == 0) return;
-    refresh();
-    transform(x, m_block_cols, m_fft_cols, m_input_spectra);
+    refresh(exec);
+    transform(exec, x, m_block_cols, m_fft_cols, m_input_spectra);
     m_output_spectra.resize(m_block_rows, m_half, n);
-    product(m_input_spectra, m_output_spectra);
-    inverse(m_output_spectra, m_block_rows, m_fft_rows, y);
+    product(exec, m_input_spectra, m_output_spectra);
+    inverse(exec, m_output_spectra, m_block_rows, m_fft_rows, y);
   }
 
   /// dx = Wᵀ dy for a batch of n columns.
   /// \param dy rows × n
   /// \param dx cols × n, overwritten (must not overlap dy)
   void multiply_transposed(nn::const_column_map<S> dy, nn::column_map<S> dx) const {
+    multiply_transposed(default_host_space{}, dy, dx);
+  }
+  /// `multiply_transposed(dy, dx)` on `exec`.
+  template <HostExecutionSpace Exec>
+  void multiply_transposed(const Exec& exec, nn::const_column_map<S> dy, nn::column_map<S> dx) const {
     constexpr const char* where = "frugal::sparse::block_circulant_matrix::multiply_transposed";
     check_extent(where, "input rows (matrix rows)", dy.rows(), m_rows);
     check_extent(where, "output rows (matrix cols)", dx.rows(), m_cols);
     check_extent(where, "batch size (input vs output columns)", dy.cols(), dx.cols());
     if (dy.cols() == 0) return;
-    refresh();
-    transform(dy, m_block_rows, m_fft_rows, m_output_spectra);
-    transposed_product(m_output_spectra, m_input_spectra);
-    inverse(m_input_spectra, m_block_cols, m_fft_cols, dx);
+    refresh(exec);
+    transform(exec, dy, m_block_rows, m_fft_rows, m_output_spectra);
+    transposed_product(exec, m_output_spectra, m_input_spectra);
+    inverse(exec, m_input_spectra, m_block_cols, m_fft_cols, dx);
   }
 
   /// dvectors += dL/dv for a loss L with dL/dy = dy at y = W x, summed over the batch:
@@ -354,12 +375,18 @@ class block_circulant_matrix {
   /// entries of its circulant diagonal in block (i, j).
   /// \param x cols × n, \param dy rows × n, \param dvectors (p·q) × k, accumulated into
   void accumulate_gradient(nn::const_column_map<S> x, nn::const_column_map<S> dy, nn::matrix<S>& dvectors) const {
-    backward(x, dy, dvectors, nullptr);
+    backward(default_host_space{}, x, dy, dvectors, nullptr);
   }
 
   /// `accumulate_gradient(x, dy, dvectors)` and, when `dx` is non-null, `multiply_transposed(dy,
   /// *dx)`, sharing the transform of dy.
   void backward(nn::const_column_map<S> x, nn::const_column_map<S> dy, nn::matrix<S>& dvectors,
+                nn::column_map<S>* dx) const {
+    backward(default_host_space{}, x, dy, dvectors, dx);
+  }
+  /// `backward(x, dy, dvectors, dx)` on `exec`.
+  template <HostExecutionSpace Exec>
+  void backward(const Exec& exec, nn::const_column_map<S> x, nn::const_column_map<S> dy, nn::matrix<S>& dvectors,
                 nn::column_map<S>* dx) const {
     constexpr const char* where = "frugal::sparse::block_circulant_matrix::backward";
     check_extent(where, "input rows (matrix cols)", x.rows(), m_cols);
@@ -372,14 +399,14 @@ class block_circulant_matrix {
       check_extent(where, "batch size (input gradient columns)", dx->cols(), x.cols());
     }
     if (x.cols() == 0) return;
-    transform(dy, m_block_rows, m_fft_rows, m_output_spectra);
+    transform(exec, dy, m_block_rows, m_fft_rows, m_output_spectra);
     if (dx) {
-      refresh();
-      transposed_product(m_output_spectra, m_gradient_spectra);
-      inverse(m_gradient_spectra, m_block_cols, m_fft_cols, *dx);
+      refresh(exec);
+      transposed_product(exec, m_output_spectra, m_gradient_spectra);
+      inverse(exec, m_gradient_spectra, m_block_cols, m_fft_cols, *dx);
     }
-    transform(x, m_block_cols, m_fft_cols, m_input_spectra);
-    accumulate_vector_gradient(m_input_spectra, m_output_spectra, dvectors);
+    transform(exec, x, m_block_cols, m_fft_cols, m_input_spectra);
+    accumulate_vector_gradient(exec, m_input_spectra, m_output_spectra, dvectors);
   }
 
  private:
@@ -393,94 +420,154 @@ class block_circulant_matrix {
     return (extent + k - 1) / k;
   }
 
-  void refresh() const {
-    if (m_spectra_stale) update_spectra();
+  template <class Exec>
+  void refresh(const Exec& exec) const {
+    if (m_spectra_stale) update_spectra(exec);
   }
 
-  /// Spectra of every length-k chunk of every column of `x` (zero-padded to blocks·k).
-  void transform(nn::const_column_map<S> x, index_t blocks, const real_fft<S>& fft,
+  /// FFT buffers of one chunk of work: room for the widest transform batch.
+  struct scratch_buffer {
+    fft_buffer<S> real;
+    fft_buffer<std::complex<S>> complex;
+  };
+
+  /// At least `count` chunk buffers (grown, never shrunk); returns the first.
+  scratch_buffer* scratch_for(index_t count) const {
+    const index_t widest = std::max(m_block_rows, m_block_cols);
+    while (static_cast<index_t>(m_scratch.size()) < count) {
+      scratch_buffer b;
+      b.real.resize(widest * m_block_size);
+      b.complex.resize(widest * (m_half + 1));
+      m_scratch.push_back(std::move(b));
+    }
+    return m_scratch.data();
+  }
+
+  /// Samples per chunk of the per-sample loops: a chunk's transforms cost about blocks·k·log k.
+  [[nodiscard]] index_t sample_grain(index_t blocks) const noexcept { return grain_for(blocks * m_block_size * 4); }
+
+  /// Spectra of every length-k chunk of every column of `x` (zero-padded to blocks·k), chunks of
+  /// samples in parallel.
+  template <class Exec>
+  void transform(const Exec& exec, nn::const_column_map<S> x, index_t blocks, const real_fft<S>& fft,
                  detail::planar_spectra<S>& out) const {
     const index_t n = x.cols(), length = x.rows(), k = m_block_size, h = m_half;
     out.resize(blocks, h, n);
-    std::fill(m_real.data() + length, m_real.data() + blocks * k, S(0));
-    for (index_t s = 0; s < n; ++s) {
-      std::copy_n(x.data() + s * length, length, m_real.data());
-      fft.forward(m_real.data(), m_complex.data());
-      detail::to_planar(m_complex.data(), blocks, h, out.re.data() + s * blocks * h, out.im.data() + s * blocks * h,
-                        out.dc.data() + s * blocks, out.nyquist.data() + s * blocks);
-    }
+    const chunking samples{n, sample_grain(blocks)};
+    scratch_buffer* scratch = scratch_for(samples.count());
+    const S* in = x.data();
+    S *re = out.re.data(), *im = out.im.data(), *dc = out.dc.data(), *nyquist = out.nyquist.data();
+    parallel_for("frugal::sparse::block_circulant_matrix::transform", exec, samples.count(), [=](index_t c) {
+      auto& buffer = scratch[c];
+      std::fill(buffer.real.data() + length, buffer.real.data() + blocks * k, S(0));
+      for (index_t s = samples.begin(c); s < samples.end(c); ++s) {
+        std::copy_n(in + s * length, length, buffer.real.data());
+        fft.forward(buffer.real.data(), buffer.complex.data());
+        detail::to_planar(buffer.complex.data(), blocks, h, re + s * blocks * h, im + s * blocks * h, dc + s * blocks,
+                          nyquist + s * blocks);
+      }
+    });
   }
 
-  /// Columns of `y` from the spectra of their chunks (the first y.rows() values of each).
-  void inverse(const detail::planar_spectra<S>& in, index_t blocks, const real_fft<S>& fft, nn::column_map<S> y) const {
+  /// Columns of `y` from the spectra of their chunks (the first y.rows() values of each), chunks
+  /// of samples in parallel.
+  template <class Exec>
+  void inverse(const Exec& exec, const detail::planar_spectra<S>& in, index_t blocks, const real_fft<S>& fft,
+               nn::column_map<S> y) const {
     const index_t n = y.cols(), length = y.rows(), h = m_half;
-    for (index_t s = 0; s < n; ++s) {
-      detail::from_planar(in.re.data() + s * blocks * h, in.im.data() + s * blocks * h, in.dc.data() + s * blocks,
-                          in.nyquist.data() + s * blocks, blocks, h, m_complex.data());
-      fft.inverse(m_complex.data(), m_real.data());
-      std::copy_n(m_real.data(), length, y.data() + s * length);
-    }
+    const chunking samples{n, sample_grain(blocks)};
+    scratch_buffer* scratch = scratch_for(samples.count());
+    const S *re = in.re.data(), *im = in.im.data(), *dc = in.dc.data(), *nyquist = in.nyquist.data();
+    S* out = y.data();
+    parallel_for("frugal::sparse::block_circulant_matrix::inverse", exec, samples.count(), [=](index_t c) {
+      auto& buffer = scratch[c];
+      for (index_t s = samples.begin(c); s < samples.end(c); ++s) {
+        detail::from_planar(re + s * blocks * h, im + s * blocks * h, dc + s * blocks, nyquist + s * blocks, blocks, h,
+                            buffer.complex.data());
+        fft.inverse(buffer.complex.data(), buffer.real.data());
+        std::copy_n(buffer.real.data(), length, out + s * length);
+      }
+    });
   }
 
   using row_major_map = Eigen::Map<const nn::matrix<S>>;
 
-  /// Y_i = Σ_j V_ij ⊙ X_j for every sample.
-  void product(const detail::planar_spectra<S>& x, detail::planar_spectra<S>& y) const {
+  /// Y_i = Σ_j V_ij ⊙ X_j for every sample; chunks of samples in parallel.
+  template <class Exec>
+  void product(const Exec& exec, const detail::planar_spectra<S>& x, detail::planar_spectra<S>& y) const {
     const index_t p = m_block_rows, q = m_block_cols, h = m_half, n = x.dc.cols();
     const row_major_map v_dc(m_spectra.dc.data(), p, q), v_nyquist(m_spectra.nyquist.data(), p, q);
     y.dc.noalias() = v_dc * x.dc;
     y.nyquist.noalias() = v_nyquist * x.nyquist;
     if (h == 1) return;
-    // Block row i of the spectra (q·k values) stays in L1 while every sample uses it.
-    for (index_t i = 0; i < p; ++i)
-      for (index_t s = 0; s < n; ++s)
-        detail::planar_dot(m_spectra.re.data() + i * q * h, m_spectra.im.data() + i * q * h, x.re.data() + s * q * h,
-                           x.im.data() + s * q * h, q, h, y.re.data() + (s * p + i) * h, y.im.data() + (s * p + i) * h);
+    const S *vr = m_spectra.re.data(), *vi = m_spectra.im.data(), *xr = x.re.data(), *xi = x.im.data();
+    S *yr = y.re.data(), *yi = y.im.data();
+    // Block row i of the spectra (q·k values) stays in L1 while a chunk's samples use it.
+    parallel_for_chunks("frugal::sparse::block_circulant_matrix::product", exec, n, grain_for(p * q * h * 4),
+                        [=](index_t s0, index_t s1) {
+                          for (index_t i = 0; i < p; ++i)
+                            for (index_t s = s0; s < s1; ++s)
+                              detail::planar_dot(vr + i * q * h, vi + i * q * h, xr + s * q * h, xi + s * q * h, q, h,
+                                                 yr + (s * p + i) * h, yi + (s * p + i) * h);
+                        });
   }
 
-  /// DX_j = Σ_i conj(V_ij) ⊙ DY_i for every sample.
-  void transposed_product(const detail::planar_spectra<S>& dy, detail::planar_spectra<S>& dx) const {
+  /// DX_j = Σ_i conj(V_ij) ⊙ DY_i for every sample; chunks of samples in parallel.
+  template <class Exec>
+  void transposed_product(const Exec& exec, const detail::planar_spectra<S>& dy, detail::planar_spectra<S>& dx) const {
     const index_t p = m_block_rows, q = m_block_cols, h = m_half, n = dy.dc.cols();
     const row_major_map v_dc(m_spectra.dc.data(), p, q), v_nyquist(m_spectra.nyquist.data(), p, q);
     dx.resize(q, h, n);
     dx.dc.noalias() = v_dc.transpose() * dy.dc;
     dx.nyquist.noalias() = v_nyquist.transpose() * dy.nyquist;
     if (h == 1) return;
-    dx.re.set_zero();
-    dx.im.set_zero();
-    for (index_t i = 0; i < p; ++i)
-      for (index_t s = 0; s < n; ++s)
-        detail::planar_accumulate_conj(m_spectra.re.data() + i * q * h, m_spectra.im.data() + i * q * h,
-                                       dy.re.data() + (s * p + i) * h, dy.im.data() + (s * p + i) * h, q * h, h,
-                                       dx.re.data() + s * q * h, dx.im.data() + s * q * h);
+    const S *vr = m_spectra.re.data(), *vi = m_spectra.im.data(), *gr = dy.re.data(), *gi = dy.im.data();
+    S *xr = dx.re.data(), *xi = dx.im.data();
+    parallel_for_chunks("frugal::sparse::block_circulant_matrix::transposed_product", exec, n,
+                        grain_for(p * q * h * 4), [=](index_t s0, index_t s1) {
+                          std::fill(xr + s0 * q * h, xr + s1 * q * h, S(0));
+                          std::fill(xi + s0 * q * h, xi + s1 * q * h, S(0));
+                          for (index_t i = 0; i < p; ++i)
+                            for (index_t s = s0; s < s1; ++s)
+                              detail::planar_accumulate_conj(vr + i * q * h, vi + i * q * h, gr + (s * p + i) * h,
+                                                             gi + (s * p + i) * h, q * h, h, xr + s * q * h,
+                                                             xi + s * q * h);
+                        });
   }
 
-  /// dvectors += F⁻¹(Σ_samples DY_i ⊙ conj(X_j)) / k.
-  void accumulate_vector_gradient(const detail::planar_spectra<S>& x, const detail::planar_spectra<S>& dy,
-                                  nn::matrix<S>& dvectors) const {
+  /// dvectors += F⁻¹(Σ_samples DY_i ⊙ conj(X_j)) / k; block rows in parallel, each summing its
+  /// samples in order.
+  template <class Exec>
+  void accumulate_vector_gradient(const Exec& exec, const detail::planar_spectra<S>& x,
+                                  const detail::planar_spectra<S>& dy, nn::matrix<S>& dvectors) const {
     const index_t p = m_block_rows, q = m_block_cols, h = m_half, k = m_block_size, n = x.dc.cols();
     detail::planar_spectra<S>& g = m_gradient_spectra;
     g.resize(p * q, h, 1);
     Eigen::Map<nn::matrix<S>> g_dc(g.dc.data(), p, q), g_nyquist(g.nyquist.data(), p, q);
     g_dc.noalias() = dy.dc * x.dc.transpose();
     g_nyquist.noalias() = dy.nyquist * x.nyquist.transpose();
-    if (h > 1) {
-      g.re.set_zero();
-      g.im.set_zero();
-      for (index_t i = 0; i < p; ++i)
-        for (index_t s = 0; s < n; ++s)
-          detail::planar_accumulate_conj(x.re.data() + s * q * h, x.im.data() + s * q * h,
-                                         dy.re.data() + (s * p + i) * h, dy.im.data() + (s * p + i) * h, q * h, h,
-                                         g.re.data() + i * q * h, g.im.data() + i * q * h);
-    }
     const S scale = S(1) / static_cast<S>(k);
-    for (index_t i = 0; i < p; ++i) {
-      detail::from_planar(g.re.data() + i * q * h, g.im.data() + i * q * h, g.dc.data() + i * q,
-                          g.nyquist.data() + i * q, q, h, m_complex.data());
-      m_fft_cols.inverse(m_complex.data(), m_real.data());
-      S* d = dvectors.data() + i * q * k;
-      for (index_t t = 0; t < q * k; ++t) d[t] += scale * m_real[t];
-    }
+    const chunking rows{p, grain_for(n * q * h * 4)};
+    scratch_buffer* scratch = scratch_for(rows.count());
+    const S *xr = x.re.data(), *xi = x.im.data(), *dr = dy.re.data(), *di = dy.im.data();
+    S *gr = g.re.data(), *gi = g.im.data(), *gdc = g.dc.data(), *gny = g.nyquist.data(), *dv = dvectors.data();
+    const real_fft<S>& fft = m_fft_cols;
+    parallel_for("frugal::sparse::block_circulant_matrix::vector_gradient", exec, rows.count(), [=](index_t c) {
+      auto& buffer = scratch[c];
+      for (index_t i = rows.begin(c); i < rows.end(c); ++i) {
+        if (h > 1) {
+          std::fill(gr + i * q * h, gr + (i + 1) * q * h, S(0));
+          std::fill(gi + i * q * h, gi + (i + 1) * q * h, S(0));
+          for (index_t s = 0; s < n; ++s)
+            detail::planar_accumulate_conj(xr + s * q * h, xi + s * q * h, dr + (s * p + i) * h, di + (s * p + i) * h,
+                                           q * h, h, gr + i * q * h, gi + i * q * h);
+        }
+        detail::from_planar(gr + i * q * h, gi + i * q * h, gdc + i * q, gny + i * q, q, h, buffer.complex.data());
+        fft.inverse(buffer.complex.data(), buffer.real.data());
+        S* d = dv + i * q * k;
+        for (index_t t = 0; t < q * k; ++t) d[t] += scale * buffer.real[t];
+      }
+    });
   }
 
   index_t m_rows, m_cols, m_block_size, m_block_rows, m_block_cols, m_half;
@@ -490,8 +577,7 @@ class block_circulant_matrix {
   mutable bool m_spectra_stale = true;
   mutable detail::planar_spectra<S> m_spectra;  // V = F(v)/k, p·q blocks
   // Scratch, reused between calls.
-  mutable fft_buffer<S> m_real;
-  mutable fft_buffer<std::complex<S>> m_complex;
+  mutable std::vector<scratch_buffer> m_scratch;         // FFT buffers, one per chunk of work
   mutable detail::planar_spectra<S> m_input_spectra;     // q blocks per sample
   mutable detail::planar_spectra<S> m_output_spectra;    // p blocks per sample
   mutable detail::planar_spectra<S> m_gradient_spectra;  // dx (q per sample) or dv (p·q)

@@ -49,16 +49,18 @@ class circulant_weight {
   /// Block size k.
   [[nodiscard]] index_t block_size() const noexcept { return m_matrix.block_size(); }
 
-  /// y = W x.
-  void forward(nn::const_column_map<S> x, nn::column_map<S> y) const {
+  /// y = W x, on the layer's execution space `exec`.
+  template <HostExecutionSpace Exec>
+  void forward(const Exec& exec, nn::const_column_map<S> x, nn::column_map<S> y) const {
     synchronise();
-    m_matrix.multiply(x, y);
+    m_matrix.multiply(exec, x, y);
   }
 
   /// d(vectors) += the gradient of the loss for dL/dy = dy; dx = Wᵀ dy when requested.
-  void backward(nn::const_column_map<S> x, nn::const_column_map<S> dy, nn::column_map<S>* dx) {
+  template <HostExecutionSpace Exec>
+  void backward(const Exec& exec, nn::const_column_map<S> x, nn::const_column_map<S> dy, nn::column_map<S>* dx) {
     synchronise();
-    m_matrix.backward(x, dy, m_weight.grad, dx);
+    m_matrix.backward(exec, x, dy, m_weight.grad, dx);
   }
 
   void register_parameters(nn::parameter_registry<S>& registry, const std::string& prefix) {
