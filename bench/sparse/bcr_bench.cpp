@@ -1,7 +1,8 @@
 // BCR SpMM/SpMV against Eigen dense GEMM/GEMV (the faster of row- and column-major weights) and Eigen CSR
 // (SparseMatrix, row-major) on the same pruned weights, single thread, medians of repeated runs; plus the FLOP-count
 // floor (useful flops at Eigen's dense GEMM rate, measured in this run) and the crossover sparsity where BCR starts to
-// beat dense for each shape and batch.
+// beat dense for each shape and batch. When the default host space is parallel (Kokkos::OpenMP in the release
+// preset), BCR is also timed there ("BCR NT", N = its thread count) and its speedup over one thread is printed.
 //
 //   bench_bcr [--quick]
 #include <frugal/sparse.hpp>
@@ -19,6 +20,7 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 namespace sparse = frugal::sparse;
@@ -54,7 +56,7 @@ struct row {
   double sparsity, actual_sparsity;
   sparse::bcr_tuning tuning;
   std::size_t groups;
-  double dense_ms, csr_ms, bcr_ms, floor_ms;
+  double dense_ms, csr_ms, bcr_ms, floor_ms, bcr_parallel_ms;
 };
 
 }  // namespace
@@ -76,8 +78,12 @@ int main(int argc, char** argv) {
               static_cast<long long>(xsimd::batch<float>::size));
   std::printf("Eigen SGEMM 512^3: %.1f GFLOP/s (FLOP floor = useful flops at this rate); copy bandwidth %.1f GB/s\n\n",
               gflops, bandwidth);
-  std::printf("%-10s %5s %6s %7s %9s %8s %9s %9s %9s %9s %8s %8s %8s\n", "shape", "batch", "target", "actual", "block",
-              "kernel", "dense ms", "CSR ms", "BCR ms", "floor ms", "vs dense", "vs CSR", "% floor");
+  const bool parallel = !std::is_same_v<Kokkos::Serial, Kokkos::DefaultHostExecutionSpace>;
+  const int threads = frugal::concurrency(Kokkos::DefaultHostExecutionSpace{});
+  if (parallel) std::printf("BCR NT = the same product on the default host space, %d threads\n\n", threads);
+  std::printf("%-10s %5s %6s %7s %9s %8s %9s %9s %9s %9s %8s %8s %8s %9s %8s\n", "shape", "batch", "target", "actual",
+              "block", "kernel", "dense ms", "CSR ms", "BCR ms", "floor ms", "vs dense", "vs CSR", "% floor", "BCR NT ms",
+              "NT/1T");
 
   sparse::bcr_autotuner<float, Kokkos::Serial> tuner({.repetitions = quick ? 2 : 5});
   std::vector<row> rows;
@@ -115,6 +121,8 @@ int main(int argc, char** argv) {
         const frugal::nn::const_column_map<float> xm(x.data(), k, n);
         frugal::nn::column_map<float> ym(y_bcr.data(), m, n);
         const double bcr_ms = 1e3 * time_median([&] { bcr.multiply(xm, ym, Kokkos::Serial{}); }, 15);
+        const double bcr_parallel_ms =
+            parallel ? 1e3 * time_median([&] { bcr.multiply(xm, ym, Kokkos::DefaultHostExecutionSpace{}); }, 15) : -1;
         const Eigen::MatrixXf y_ref = pruned * x;
         const double err = (y_bcr - y_ref).cwiseAbs().maxCoeff() / std::max(1.0f, y_ref.cwiseAbs().maxCoeff());
         if (err > 1e-4 || (y_csr - y_ref).cwiseAbs().maxCoeff() / std::max(1.0f, y_ref.cwiseAbs().maxCoeff()) > 1e-4) {
@@ -124,16 +132,21 @@ int main(int argc, char** argv) {
         }
         const double floor_ms =
             1e3 * 2.0 * static_cast<double>(bcr.nonzeros()) * static_cast<double>(n) / (gflops * 1e9);
-        row r{m, k, n, s, 1 - bcr.density(), tuning, bcr.groups().size(), dense_ms, csr_ms, bcr_ms, floor_ms};
+        row r{m,      k,      n,        s, 1 - bcr.density(), tuning, bcr.groups().size(), dense_ms, csr_ms,
+              bcr_ms, floor_ms, bcr_parallel_ms};
         rows.push_back(r);
         char shape[32], block[32], kernel[32];
         std::snprintf(shape, sizeof shape, "%lldx%lld", static_cast<long long>(m), static_cast<long long>(k));
         std::snprintf(block, sizeof block, "%lldx%lld", static_cast<long long>(tuning.block_rows),
                       static_cast<long long>(tuning.block_cols));
         std::snprintf(kernel, sizeof kernel, "%dx%d", tuning.kernel.row_tile, tuning.kernel.vector_tile);
-        std::printf("%-10s %5lld %5.0f%% %6.1f%% %9s %8s %9.3f %9.3f %9.3f %9.3f %7.2fx %7.2fx %7.0f%%\n", shape,
+        std::printf("%-10s %5lld %5.0f%% %6.1f%% %9s %8s %9.3f %9.3f %9.3f %9.3f %7.2fx %7.2fx %7.0f%%", shape,
                     static_cast<long long>(n), 100 * s, 100 * r.actual_sparsity, block, n == 1 ? "gemv" : kernel,
                     dense_ms, csr_ms, bcr_ms, floor_ms, dense_ms / bcr_ms, csr_ms / bcr_ms, 100 * floor_ms / bcr_ms);
+        if (parallel)
+          std::printf(" %9.3f %7.2fx\n", bcr_parallel_ms, bcr_ms / bcr_parallel_ms);
+        else
+          std::printf(" %9s %8s\n", "-", "-");
         std::fflush(stdout);
       }
     }
@@ -173,7 +186,11 @@ int main(int argc, char** argv) {
     if (r.rows == 1024 && r.cols == 4096 && r.batch == 64 && r.sparsity == 0.9)
       std::printf(
           "\nAcceptance (1024x4096, batch 64, 90%% sparsity): BCR %.2fx faster than Eigen dense GEMM (target >= 5x), "
-          "%.2fx faster than Eigen CSR (target >= 2x)\n",
-          r.dense_ms / r.bcr_ms, r.csr_ms / r.bcr_ms);
+          "%.2fx faster than Eigen CSR (target >= 2x)%s\n",
+          r.dense_ms / r.bcr_ms, r.csr_ms / r.bcr_ms,
+          parallel ? (", " + std::to_string(threads) + " threads vs 1: " + std::to_string(r.bcr_ms / r.bcr_parallel_ms) +
+                      "x")
+                         .c_str()
+                   : "");
   return 0;
 }

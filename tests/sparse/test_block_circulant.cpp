@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../nn/gradcheck.hpp"
+#include "test_support.hpp"
 
 using frugal::index_t;
 namespace nn = frugal::nn;
@@ -136,6 +137,36 @@ TEST_CASE_TEMPLATE("block_circulant_matrix: products and gradients match the den
         CHECK(frugal::test::relative_error(dx2, dx) <= tolerance<S>);
         CHECK(frugal::test::relative_error(dv2, dv) <= tolerance<S>);
       }
+}
+
+TEST_CASE_TEMPLATE("block_circulant_matrix: every space gives the bits of Kokkos::Serial (uneven chunks of samples)",
+                   Exec, FRUGAL_TEST_SPACES) {
+  frugal::rng gen(3);
+  for (const blocked_shape shp : {blocked_shape{120, 400, 8}, {84, 120, 4}, {300, 77, 16}}) {
+    CAPTURE(shp.k);
+    sparse::block_circulant_matrix<float> a(shp.rows, shp.cols, shp.k), b(shp.rows, shp.cols, shp.k);
+    fill_normal(a.vectors(), gen);
+    b.set_vectors(std::as_const(a).vectors());
+    for (const index_t n : {1, 37, 129}) {
+      column_matrix<float> x(shp.cols, n), dy(shp.rows, n), y(shp.rows, n), y_serial(shp.rows, n), dx(shp.cols, n),
+          dx_serial(shp.cols, n);
+      fill_normal(x, gen);
+      fill_normal(dy, gen);
+      a.multiply(Exec{}, nn::const_column_map<float>(x.data(), shp.cols, n), nn::column_map<float>(y.data(), shp.rows, n));
+      b.multiply(Kokkos::Serial{}, nn::const_column_map<float>(x.data(), shp.cols, n),
+                 nn::column_map<float>(y_serial.data(), shp.rows, n));
+      CHECK((y.array() == y_serial.array()).all());
+      CHECK(frugal::test::relative_error(y, column_matrix<float>(b.to_dense() * x)) <= tolerance<float>);
+      nn::matrix<float> dv = nn::matrix<float>::Zero(a.vectors().rows(), shp.k), dv_serial = dv;
+      nn::column_map<float> dx_map(dx.data(), shp.cols, n), dx_serial_map(dx_serial.data(), shp.cols, n);
+      a.backward(Exec{}, nn::const_column_map<float>(x.data(), shp.cols, n),
+                 nn::const_column_map<float>(dy.data(), shp.rows, n), dv, &dx_map);
+      b.backward(Kokkos::Serial{}, nn::const_column_map<float>(x.data(), shp.cols, n),
+                 nn::const_column_map<float>(dy.data(), shp.rows, n), dv_serial, &dx_serial_map);
+      CHECK((dx.array() == dx_serial.array()).all());
+      CHECK((dv.array() == dv_serial.array()).all());
+    }
+  }
 }
 
 TEST_CASE("block_circulant_matrix: the vector gradient matches finite differences") {

@@ -35,15 +35,17 @@ constexpr index_t padded_stride(index_t n) noexcept {
 }
 
 /// dst (rows x ld, row-major) ← src (rows x n, column-major); columns n..ld-1 are left alone.
-template <class S>
-void transpose_into(const S* src, index_t rows, index_t n, S* dst, index_t ld) {
-  nn::detail::transpose(src, n, rows, rows, dst, ld);
+/// Chunks of samples in parallel on `exec`.
+template <class S, class Exec>
+void transpose_into(const Exec& exec, const S* src, index_t rows, index_t n, S* dst, index_t ld) {
+  nn::detail::transpose(exec, src, n, rows, rows, dst, ld);
 }
 
-/// dst (rows x n, column-major) ← the first n columns of src (rows x ld, row-major).
-template <class S>
-void transpose_from(const S* src, index_t rows, index_t n, index_t ld, S* dst) {
-  nn::detail::transpose(src, rows, n, ld, dst, rows);
+/// dst (rows x n, column-major) ← the first n columns of src (rows x ld, row-major). Chunks of
+/// rows in parallel on `exec`.
+template <class S, class Exec>
+void transpose_from(const Exec& exec, const S* src, index_t rows, index_t n, index_t ld, S* dst) {
+  nn::detail::transpose(exec, src, rows, n, ld, dst, rows);
 }
 
 /// Register tile: RT output rows x VT vectors of samples.

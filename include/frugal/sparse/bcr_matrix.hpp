@@ -7,11 +7,15 @@
 /// Storage is a list of *groups*, each a dense row-major sub-block with the absolute indices of
 /// its rows and columns. Blocks of the same block column that keep the same column set are merged
 /// into one group (GRIM's load-redundancy elimination: the input rows a group reads are loaded
-/// once for all of its rows), so a group's rows may come from several block rows.
+/// once for all of its rows), so a group's rows may come from several block rows. The groups are
+/// flattened into Kokkos Views in the manner of Kokkos Kernels' `CrsMatrix`: per group, offsets
+/// into one array of row indices, one of column indices and one of values.
 ///
 /// Products (`y = W x`, `dx = Wᵀ dy`, the gradient of the kept values) run on batches of
 /// column-major activations (each column one sample, as frugal/nn passes them) through xsimd
 /// micro-kernels; `bcr_reference` holds the plain serial versions the tests compare against.
+
+#include <Kokkos_Core.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -25,6 +29,7 @@
 #include "../core/checkpoint.hpp"
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
+#include "../core/parallel.hpp"
 #include "../nn/tensor.hpp"
 #include "bcr_kernels.hpp"
 
@@ -34,13 +39,51 @@ using nn::column_map;
 using nn::const_column_map;
 using nn::matrix;
 
-/// One dense sub-block of a `bcr_matrix`: W(rows[i], cols[j]) = values[offset + i·cols.size() + j].
+/// One dense sub-block of a `bcr_matrix`, viewed: W(rows[i], cols[j]) = values[offset + i·cols.size() + j].
 struct bcr_group {
-  std::vector<std::int32_t> rows;  ///< absolute row indices (ascending)
-  std::vector<std::int32_t> cols;  ///< absolute column indices (ascending)
-  index_t offset = 0;              ///< first value of the group in `bcr_matrix::values()`
+  std::span<const std::int32_t> rows;  ///< absolute row indices (ascending)
+  std::span<const std::int32_t> cols;  ///< absolute column indices (ascending)
+  index_t offset = 0;                  ///< first value of the group in `bcr_matrix::values()`
 
   [[nodiscard]] index_t size() const noexcept { return static_cast<index_t>(rows.size() * cols.size()); }
+};
+
+/// The groups of a `bcr_matrix` as a random-access range of `bcr_group` views.
+template <class Matrix>
+class bcr_group_list {
+ public:
+  explicit bcr_group_list(const Matrix& m) noexcept : m_matrix(&m) {}
+  [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(m_matrix->group_count()); }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+  [[nodiscard]] bcr_group operator[](std::size_t k) const noexcept { return m_matrix->group(static_cast<index_t>(k)); }
+
+  class iterator {
+   public:
+    using value_type = bcr_group;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    iterator(const Matrix* m, index_t k) noexcept : m_matrix(m), m_k(k) {}
+    bcr_group operator*() const noexcept { return m_matrix->group(m_k); }
+    iterator& operator++() noexcept {
+      ++m_k;
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      iterator old = *this;
+      ++m_k;
+      return old;
+    }
+    bool operator==(const iterator& other) const noexcept { return m_k == other.m_k; }
+
+   private:
+    const Matrix* m_matrix = nullptr;
+    index_t m_k = 0;
+  };
+  [[nodiscard]] iterator begin() const noexcept { return {m_matrix, 0}; }
+  [[nodiscard]] iterator end() const noexcept { return {m_matrix, m_matrix->group_count()}; }
+
+ private:
+  const Matrix* m_matrix;
 };
 
 /// Micro-kernel choice for the batched products: a register tile of `row_tile` output rows by
@@ -54,14 +97,25 @@ struct bcr_kernel_config {
 
 /// A rows x cols matrix with BCR sparsity.
 ///
+/// Parallelism: products run on the host execution space passed to them. Batched products split
+/// the output into (band of output rows) x (tile of samples) tasks, each summing its groups in
+/// group order, so every output value is computed the same way for any thread count; the
+/// matrix-vector product runs groups in parallel into private slots scattered in a fixed order,
+/// the gradient runs groups in parallel (each writes its own values).
+///
 /// Thread safety: the products use scratch buffers held by the object, so one object must not
-/// run two products at the same time (distinct objects are independent). Products themselves
-/// run in parallel on the execution space passed to them.
+/// run two products at the same time from several host threads (distinct objects are
+/// independent).
 /// \tparam S float or double
 template <nn::Scalar S>
 class bcr_matrix {
  public:
   using scalar_type = S;
+  /// Host memory: the kernels are xsimd host kernels; the layout is Kokkos Kernels' CrsMatrix's.
+  using memory_space = Kokkos::HostSpace;
+  using offset_view = Kokkos::View<index_t*, memory_space>;
+  using index_view = Kokkos::View<std::int32_t*, memory_space>;
+  using value_view = Kokkos::View<S*, memory_space>;
 
   bcr_matrix() = default;
 
@@ -104,22 +158,19 @@ class bcr_matrix {
       auto& rows = group_rows[it->second];
       rows.insert(rows.end(), b.kept_rows.begin(), b.kept_rows.end());
     }
+    std::vector<std::vector<std::int32_t>> rows32(group_rows.size()), cols32(group_rows.size());
     for (std::size_t g = 0; g < group_rows.size(); ++g) {
       auto& rows = group_rows[g];
       std::sort(rows.begin(), rows.end());
-      bcr_group grp;
-      grp.rows.assign(rows.begin(), rows.end());
-      grp.cols.assign(group_cols[g].begin(), group_cols[g].end());
-      m.m_groups.push_back(std::move(grp));
+      rows32[g].assign(rows.begin(), rows.end());
+      cols32[g].assign(group_cols[g].begin(), group_cols[g].end());
     }
+    m.set_groups(rows32, cols32);
     const auto [row, column_block] = m.doubly_kept_row();
     check(row < 0, "frugal::sparse::bcr_matrix::from_pattern: overlapping blocks keep row ", row,
           " twice in column block ", column_block);
     m.finish_layout();
-    for (const auto& g : m.m_groups)
-      for (std::size_t i = 0; i < g.rows.size(); ++i)
-        for (std::size_t j = 0; j < g.cols.size(); ++j)
-          m.m_values[static_cast<std::size_t>(g.offset) + i * g.cols.size() + j] = w(g.rows[i], g.cols[j]);
+    m.assign_from_dense(w);
     return m;
   }
 
@@ -156,40 +207,59 @@ class bcr_matrix {
   [[nodiscard]] index_t cols() const noexcept { return m_cols; }
   [[nodiscard]] index_t block_rows() const noexcept { return m_block_rows; }
   [[nodiscard]] index_t block_cols() const noexcept { return m_block_cols; }
-  [[nodiscard]] index_t nonzeros() const noexcept { return static_cast<index_t>(m_values.size()); }
+  [[nodiscard]] index_t nonzeros() const noexcept { return static_cast<index_t>(m_values.extent(0)); }
   /// The columns some block keeps, ascending: the only input rows `multiply` reads (a caller that
   /// builds the input, like `conv2d`'s patches, may skip the others).
   [[nodiscard]] std::span<const std::int32_t> used_columns() const noexcept { return m_used_cols; }
   [[nodiscard]] double density() const noexcept {
     return m_rows > 0 && m_cols > 0 ? static_cast<double>(nonzeros()) / static_cast<double>(m_rows * m_cols) : 0.0;
   }
-  [[nodiscard]] const std::vector<bcr_group>& groups() const noexcept { return m_groups; }
+  /// The groups, as views into the flattened storage.
+  [[nodiscard]] bcr_group_list<bcr_matrix> groups() const noexcept { return bcr_group_list<bcr_matrix>(*this); }
+  /// Number of groups.
+  [[nodiscard]] index_t group_count() const noexcept {
+    return m_row_map.extent(0) > 0 ? static_cast<index_t>(m_row_map.extent(0)) - 1 : 0;
+  }
+  /// Group `k`, viewed.
+  [[nodiscard]] bcr_group group(index_t k) const noexcept {
+    const index_t r0 = m_row_map(k), r1 = m_row_map(k + 1), c0 = m_col_map(k), c1 = m_col_map(k + 1);
+    return {{m_row_ids.data() + r0, static_cast<std::size_t>(r1 - r0)},
+            {m_col_ids.data() + c0, static_cast<std::size_t>(c1 - c0)},
+            m_value_map(k)};
+  }
+  /// The flattened storage: group k's rows are row_ids[row_map[k] .. row_map[k+1]), its columns
+  /// col_ids[col_map[k] .. col_map[k+1]), its values start at value_map[k].
+  [[nodiscard]] const offset_view& row_map() const noexcept { return m_row_map; }
+  [[nodiscard]] const offset_view& col_map() const noexcept { return m_col_map; }
+  [[nodiscard]] const offset_view& value_map() const noexcept { return m_value_map; }
+  [[nodiscard]] const index_view& row_ids() const noexcept { return m_row_ids; }
+  [[nodiscard]] const index_view& col_ids() const noexcept { return m_col_ids; }
+  [[nodiscard]] const value_view& value_view_of() const noexcept { return m_values; }
 
   /// The kept values, group after group, each group row-major. Writable: training updates them.
-  [[nodiscard]] std::span<S> values() noexcept { return m_values; }
-  [[nodiscard]] std::span<const S> values() const noexcept { return m_values; }
+  [[nodiscard]] std::span<S> values() noexcept { return {m_values.data(), m_values.extent(0)}; }
+  [[nodiscard]] std::span<const S> values() const noexcept { return {m_values.data(), m_values.extent(0)}; }
 
   /// Bytes held: values, row and column indices, group offsets.
   [[nodiscard]] std::size_t storage_bytes() const noexcept {
-    std::size_t b = m_values.size() * sizeof(S);
-    for (const auto& g : m_groups) b += (g.rows.size() + g.cols.size()) * sizeof(std::int32_t) + sizeof(index_t);
-    return b;
+    return m_values.extent(0) * sizeof(S) + (m_row_ids.extent(0) + m_col_ids.extent(0)) * sizeof(std::int32_t) +
+           static_cast<std::size_t>(group_count()) * sizeof(index_t);
   }
 
   /// The dense matrix (zeros where pruned).
   [[nodiscard]] matrix<S> to_dense() const {
     matrix<S> w = matrix<S>::Zero(m_rows, m_cols);
-    for (const auto& g : m_groups)
+    for (const auto g : groups())
       for (std::size_t i = 0; i < g.rows.size(); ++i)
         for (std::size_t j = 0; j < g.cols.size(); ++j)
-          w(g.rows[i], g.cols[j]) = m_values[static_cast<std::size_t>(g.offset) + i * g.cols.size() + j];
+          w(g.rows[i], g.cols[j]) = m_values(g.offset + static_cast<index_t>(i * g.cols.size() + j));
     return w;
   }
 
   /// The 0/1 mask of kept entries.
   [[nodiscard]] matrix<S> mask() const {
     matrix<S> m = matrix<S>::Zero(m_rows, m_cols);
-    for (const auto& g : m_groups)
+    for (const auto g : groups())
       for (auto r : g.rows)
         for (auto c : g.cols) m(r, c) = S(1);
     return m;
@@ -200,10 +270,10 @@ class bcr_matrix {
   void assign_from_dense(const matrix<S>& w) {
     check_extent("frugal::sparse::bcr_matrix::assign_from_dense", "rows", w.rows(), m_rows);
     check_extent("frugal::sparse::bcr_matrix::assign_from_dense", "cols", w.cols(), m_cols);
-    for (const auto& g : m_groups)
+    for (const auto g : groups())
       for (std::size_t i = 0; i < g.rows.size(); ++i)
         for (std::size_t j = 0; j < g.cols.size(); ++j)
-          m_values[static_cast<std::size_t>(g.offset) + i * g.cols.size() + j] = w(g.rows[i], g.cols[j]);
+          m_values(g.offset + static_cast<index_t>(i * g.cols.size() + j)) = w(g.rows[i], g.cols[j]);
   }
 
   [[nodiscard]] const bcr_kernel_config& kernel() const noexcept { return m_kernel; }
@@ -243,10 +313,10 @@ class bcr_matrix {
     check_extent("frugal::sparse::bcr_matrix::accumulate_gradient", "gradient size", static_cast<index_t>(grad.size()),
                  nonzeros());
     const index_t n = x.cols();
-    if (n == 0 || m_groups.empty()) return;
+    if (n == 0 || group_count() == 0) return;
     const index_t ld = detail::padded_stride<S>(n);
     m_xt.resize(static_cast<std::size_t>(m_cols * ld));
-    detail::transpose_into(x.data(), m_cols, n, m_xt.data(), ld);
+    detail::transpose_into(exec, x.data(), m_cols, n, m_xt.data(), ld);
     gradient_rows(exec, m_xt.data(), ld, dy, grad);
   }
 
@@ -277,7 +347,7 @@ class bcr_matrix {
                  static_cast<index_t>(grad.size()), nonzeros());
     check(ld >= dy.cols(), "frugal::sparse::bcr_matrix::accumulate_gradient_rows: stride ", ld, " below the batch ",
           dy.cols());
-    if (dy.cols() == 0 || m_groups.empty()) return;
+    if (dy.cols() == 0 || group_count() == 0) return;
     gradient_rows(exec, xt, ld, dy, grad);
   }
 
@@ -287,7 +357,7 @@ class bcr_matrix {
     const std::int64_t shape[4] = {m_rows, m_cols, m_block_rows, m_block_cols};
     out.put<std::int64_t>(prefix + "#shape", shape);
     std::vector<std::int32_t> counts, indices;
-    for (const auto& g : m_groups) {
+    for (const auto g : groups()) {
       counts.push_back(static_cast<std::int32_t>(g.rows.size()));
       counts.push_back(static_cast<std::int32_t>(g.cols.size()));
       indices.insert(indices.end(), g.rows.begin(), g.rows.end());
@@ -295,7 +365,7 @@ class bcr_matrix {
     }
     out.put<std::int32_t>(prefix + "#counts", counts);
     out.put<std::int32_t>(prefix + "#indices", indices);
-    out.put<S>(prefix + "#values", m_values);
+    out.put<S>(prefix + "#values", values());
   }
 
   /// Reads a matrix written by `save`; any inconsistency is a `format_error` naming the file.
@@ -319,34 +389,37 @@ class bcr_matrix {
     m.m_block_rows = shape[2];
     m.m_block_cols = shape[3];
     std::size_t at = 0;
+    std::vector<std::vector<std::int32_t>> group_rows, group_cols;
     for (std::size_t k = 0; k < counts.size(); k += 2) {
       const std::int64_t nr = counts[k], nc = counts[k + 1];
       fail_unless(nr > 0 && nc > 0, "group ", k / 2, " has ", nr, " rows and ", nc, " columns");
       fail_unless(static_cast<std::int64_t>(indices.size() - at) >= nr + nc, "index record too short for group ",
                   k / 2);
-      bcr_group g;
-      g.rows.assign(indices.begin() + static_cast<std::ptrdiff_t>(at),
-                    indices.begin() + static_cast<std::ptrdiff_t>(at + static_cast<std::size_t>(nr)));
+      std::vector<std::int32_t> rows(indices.begin() + static_cast<std::ptrdiff_t>(at),
+                                     indices.begin() + static_cast<std::ptrdiff_t>(at + static_cast<std::size_t>(nr)));
       at += static_cast<std::size_t>(nr);
-      g.cols.assign(indices.begin() + static_cast<std::ptrdiff_t>(at),
-                    indices.begin() + static_cast<std::ptrdiff_t>(at + static_cast<std::size_t>(nc)));
+      std::vector<std::int32_t> cols(indices.begin() + static_cast<std::ptrdiff_t>(at),
+                                     indices.begin() + static_cast<std::ptrdiff_t>(at + static_cast<std::size_t>(nc)));
       at += static_cast<std::size_t>(nc);
-      for (std::size_t i = 0; i < g.rows.size(); ++i)
-        fail_unless(g.rows[i] >= 0 && g.rows[i] < m.m_rows && (i == 0 || g.rows[i] > g.rows[i - 1]), "group ", k / 2,
-                    ": row index ", g.rows[i], " out of range or not ascending");
-      for (std::size_t j = 0; j < g.cols.size(); ++j)
-        fail_unless(g.cols[j] >= 0 && g.cols[j] < m.m_cols && (j == 0 || g.cols[j] > g.cols[j - 1]), "group ", k / 2,
-                    ": column index ", g.cols[j], " out of range or not ascending");
-      fail_unless(g.cols.front() / m.m_block_cols == g.cols.back() / m.m_block_cols, "group ", k / 2,
+      for (std::size_t i = 0; i < rows.size(); ++i)
+        fail_unless(rows[i] >= 0 && rows[i] < m.m_rows && (i == 0 || rows[i] > rows[i - 1]), "group ", k / 2,
+                    ": row index ", rows[i], " out of range or not ascending");
+      for (std::size_t j = 0; j < cols.size(); ++j)
+        fail_unless(cols[j] >= 0 && cols[j] < m.m_cols && (j == 0 || cols[j] > cols[j - 1]), "group ", k / 2,
+                    ": column index ", cols[j], " out of range or not ascending");
+      fail_unless(cols.front() / m.m_block_cols == cols.back() / m.m_block_cols, "group ", k / 2,
                   " spans several column blocks");
-      m.m_groups.push_back(std::move(g));
+      group_rows.push_back(std::move(rows));
+      group_cols.push_back(std::move(cols));
     }
     fail_unless(at == indices.size(), "index record has ", indices.size() - at, " trailing entries");
+    m.set_groups(group_rows, group_cols);
     const auto [row, column_block] = m.doubly_kept_row();
     fail_unless(row < 0, "row ", row, " appears in two groups of column block ", column_block);
     m.finish_layout();
-    fail_unless(values.size() == m.m_values.size(), values.size(), " values for ", m.m_values.size(), " kept entries");
-    m.m_values = std::move(values);
+    fail_unless(static_cast<index_t>(values.size()) == m.nonzeros(), values.size(), " values for ", m.nonzeros(),
+                " kept entries");
+    std::copy(values.begin(), values.end(), m.m_values.data());
     return m;
   }
 
@@ -356,7 +429,7 @@ class bcr_matrix {
   [[nodiscard]] std::pair<index_t, index_t> doubly_kept_row() const {
     const index_t col_blocks = (m_cols + m_block_cols - 1) / m_block_cols;
     std::vector<std::uint8_t> seen(static_cast<std::size_t>(m_rows * col_blocks), 0);
-    for (const auto& g : m_groups) {
+    for (const auto g : groups()) {
       const index_t cb = g.cols.front() / m_block_cols;
       for (auto r : g.rows) {
         auto& s = seen[static_cast<std::size_t>(r * col_blocks + cb)];
@@ -369,23 +442,44 @@ class bcr_matrix {
 
   /// Value offsets of the groups, and the slots of the matrix-vector product (one per group,
   /// room for its rows or its columns).
+  /// Flattens per-group row and column lists into the row, column and value maps.
+  void set_groups(const std::vector<std::vector<std::int32_t>>& rows, const std::vector<std::vector<std::int32_t>>& cols) {
+    const std::size_t count = rows.size();
+    m_row_map = offset_view("frugal::sparse::bcr_matrix::row_map", count + 1);
+    m_col_map = offset_view("frugal::sparse::bcr_matrix::col_map", count + 1);
+    m_value_map = offset_view("frugal::sparse::bcr_matrix::value_map", count + 1);
+    for (std::size_t k = 0; k < count; ++k) {
+      m_row_map(k + 1) = m_row_map(k) + static_cast<index_t>(rows[k].size());
+      m_col_map(k + 1) = m_col_map(k) + static_cast<index_t>(cols[k].size());
+      m_value_map(k + 1) = m_value_map(k) + static_cast<index_t>(rows[k].size() * cols[k].size());
+    }
+    m_row_ids = index_view("frugal::sparse::bcr_matrix::row_ids", static_cast<std::size_t>(m_row_map(count)));
+    m_col_ids = index_view("frugal::sparse::bcr_matrix::col_ids", static_cast<std::size_t>(m_col_map(count)));
+    for (std::size_t k = 0; k < count; ++k) {
+      std::copy(rows[k].begin(), rows[k].end(), m_row_ids.data() + m_row_map(k));
+      std::copy(cols[k].begin(), cols[k].end(), m_col_ids.data() + m_col_map(k));
+    }
+  }
+
+  /// The slots of the matrix-vector product (one per group, room for its rows or its columns),
+  /// the used columns, and zero values.
   void finish_layout() {
-    index_t offset = 0, slot = 0;
+    index_t slot = 0;
     m_slot_offsets.clear();
-    for (auto& g : m_groups) {
-      g.offset = offset;
-      offset += g.size();
+    for (const auto g : groups()) {
       m_slot_offsets.push_back(slot);
       slot += static_cast<index_t>(std::max(g.rows.size(), g.cols.size()));
     }
     m_slot_total = static_cast<std::size_t>(slot);
     std::vector<char> used(static_cast<std::size_t>(m_cols), 0);
-    for (const auto& g : m_groups)
+    for (const auto g : groups())
       for (auto c : g.cols) used[static_cast<std::size_t>(c)] = 1;
     m_used_cols.clear();
     for (index_t c = 0; c < m_cols; ++c)
       if (used[static_cast<std::size_t>(c)]) m_used_cols.push_back(static_cast<std::int32_t>(c));
-    m_values.assign(static_cast<std::size_t>(offset), S(0));
+    const index_t count = group_count();
+    m_values = value_view("frugal::sparse::bcr_matrix::values",
+                          static_cast<std::size_t>(count > 0 ? m_value_map(count) : 0));
   }
 
   /// out = W in (transposed: out = Wᵀ in) for a batch of n column-major samples.
@@ -398,21 +492,22 @@ class bcr_matrix {
       // slot (groups run in parallel), then the slots are scattered in a fixed order.
       m_yt.resize(m_slot_total);
       S* slots = m_yt.data();
-      const bcr_group* groups = m_groups.data();
       const index_t* slot_at = m_slot_offsets.data();
       const S* vals = m_values.data();
-      parallel_for("frugal::sparse::bcr_spmv", exec, static_cast<index_t>(m_groups.size()), [=](index_t k) {
-        const auto& g = groups[k];
-        const auto nr = static_cast<index_t>(g.rows.size()), nc = static_cast<index_t>(g.cols.size());
+      const index_t *row_map = m_row_map.data(), *col_map = m_col_map.data(), *value_map = m_value_map.data();
+      const std::int32_t *row_ids = m_row_ids.data(), *col_ids = m_col_ids.data();
+      parallel_for("frugal::sparse::bcr_spmv", exec, group_count(), [=](index_t k) {
+        const index_t nr = row_map[k + 1] - row_map[k], nc = col_map[k + 1] - col_map[k];
         if (!transposed)
-          detail::group_gemv(vals + g.offset, nr, nc, g.cols.data(), in, slots + slot_at[k]);
+          detail::group_gemv(vals + value_map[k], nr, nc, col_ids + col_map[k], in, slots + slot_at[k]);
         else
-          detail::group_gemv_transposed(vals + g.offset, nr, nc, g.rows.data(), in, slots + slot_at[k]);
+          detail::group_gemv_transposed(vals + value_map[k], nr, nc, row_ids + row_map[k], in, slots + slot_at[k]);
       });
       std::fill(out, out + n_out, S(0));
-      for (std::size_t k = 0; k < m_groups.size(); ++k) {
-        const auto& targets = transposed ? m_groups[k].cols : m_groups[k].rows;
-        const S* s = slots + m_slot_offsets[k];
+      for (index_t k = 0; k < group_count(); ++k) {
+        const auto g = group(k);
+        const auto targets = transposed ? g.cols : g.rows;
+        const S* s = slots + m_slot_offsets[static_cast<std::size_t>(k)];
         for (std::size_t i = 0; i < targets.size(); ++i) out[targets[i]] += s[i];
       }
       return;
@@ -421,64 +516,142 @@ class bcr_matrix {
     // register-tiled kernels (product_rows).
     const index_t ld = input_stride(n);
     m_xt.resize(static_cast<std::size_t>(n_in * ld));
-    detail::transpose_into(in, n_in, n, m_xt.data(), ld);
-    if (ld > n)  // the padding samples of the last tile read zeros
-      for (index_t r = 0; r < n_in; ++r) std::fill(m_xt.data() + r * ld + n, m_xt.data() + (r + 1) * ld, S(0));
+    detail::transpose_into(exec, in, n_in, n, m_xt.data(), ld);
+    if (ld > n) {  // the padding samples of the last tile read zeros
+      S* xt = m_xt.data();
+      parallel_for_chunks("frugal::sparse::bcr_pad", exec, n_in, grain_for(ld - n), [=](index_t r0, index_t r1) {
+        for (index_t r = r0; r < r1; ++r) std::fill(xt + r * ld + n, xt + (r + 1) * ld, S(0));
+      });
+    }
     product_rows(exec, m_xt.data(), ld, n, out, transposed);
   }
 
+  /// Bands of output rows (of output columns, transposed) the batched products split into, by
+  /// the shape alone: enough (band x sample tile) tasks to keep several threads busy when the
+  /// batch has few tiles, bands whole blocks.
+  [[nodiscard]] index_t output_bands(index_t tiles, bool transposed) const noexcept {
+    constexpr index_t target_tasks = 16;
+    const index_t blocks = transposed ? (m_cols + m_block_cols - 1) / m_block_cols
+                                      : (m_rows + m_block_rows - 1) / m_block_rows;
+    return std::clamp<index_t>((target_tasks + tiles - 1) / tiles, 1, std::max<index_t>(blocks, 1));
+  }
+
+  /// One group's share of an output band: its rows [lo, hi) (all of them, transposed).
+  struct band_entry {
+    index_t group, lo, hi;
+  };
+  /// The groups each output band touches, in group order: entries[offsets[b] .. offsets[b+1]).
+  struct band_plan {
+    index_t bands = -1, per_band = 0;
+    std::vector<index_t> offsets;
+    std::vector<band_entry> entries;
+  };
+
+  /// The band plan for `bands` bands of `per_band` outputs, built once per band count (kept for
+  /// the next product of the same shape).
+  const band_plan& plan_for(index_t bands, index_t per_band, bool transposed) const {
+    band_plan& plan = transposed ? m_transposed_plan : m_plan;
+    if (plan.bands == bands && plan.per_band == per_band) return plan;
+    plan.bands = bands;
+    plan.per_band = per_band;
+    std::vector<std::vector<band_entry>> per(static_cast<std::size_t>(bands));
+    for (index_t k = 0; k < group_count(); ++k) {
+      const auto g = group(k);
+      const auto nr = static_cast<index_t>(g.rows.size());
+      if (transposed) {
+        // A group's columns lie in one column block, so in one band.
+        per[static_cast<std::size_t>(g.cols[0] / per_band)].push_back({k, 0, nr});
+        continue;
+      }
+      // The group's rows ascend: split them at band boundaries.
+      index_t lo = 0;
+      while (lo < nr) {
+        const index_t band = g.rows[static_cast<std::size_t>(lo)] / per_band;
+        index_t hi = lo;
+        while (hi < nr && g.rows[static_cast<std::size_t>(hi)] / per_band == band) ++hi;
+        per[static_cast<std::size_t>(band)].push_back({k, lo, hi});
+        lo = hi;
+      }
+    }
+    plan.offsets.assign(1, 0);
+    plan.entries.clear();
+    for (const auto& list : per) {
+      plan.entries.insert(plan.entries.end(), list.begin(), list.end());
+      plan.offsets.push_back(static_cast<index_t>(plan.entries.size()));
+    }
+    return plan;
+  }
+
   /// out = W in (transposed: Wᵀ in) with the input patch-major (row stride ld ≥ input_stride(n)).
-  /// Tiles of samples run in parallel (they write disjoint columns); the result is transposed
-  /// back into the column-major `out`.
+  /// Tasks are (band of outputs) x (tile of samples): each zeroes its part of the transposed
+  /// output, adds every group's contribution in group order, and tasks never share an output;
+  /// the result is transposed back into the column-major `out`.
   template <class Exec>
   void product_rows(const Exec& exec, const S* xt, index_t ld, index_t n, S* out, bool transposed) const {
     const index_t n_out = transposed ? m_cols : m_rows;
     if (n == 0) return;
     const index_t lanes = detail::simd_lanes<S>() * m_kernel.vector_tile;
-    m_yt.assign(static_cast<std::size_t>(n_out * ld), S(0));
+    const index_t tiles = (n + lanes - 1) / lanes;
+    const index_t bands = output_bands(tiles, transposed);
+    // Band b covers whole blocks: outputs [b·per_band, (b+1)·per_band) ∩ [0, n_out).
+    const index_t block = transposed ? m_block_cols : m_block_rows;
+    const index_t blocks = (n_out + block - 1) / block;
+    const index_t per_band = (blocks + bands - 1) / bands * block;
+    m_yt.resize(static_cast<std::size_t>(n_out * ld));
     S* yt = m_yt.data();
-    const bcr_group* groups = m_groups.data();
-    const auto n_groups = static_cast<index_t>(m_groups.size());
+    const band_plan& plan = plan_for(bands, per_band, transposed);
+    const index_t* band_at = plan.offsets.data();
+    const band_entry* entries = plan.entries.data();
     const S* vals = m_values.data();
+    const index_t *row_map = m_row_map.data(), *col_map = m_col_map.data(), *value_map = m_value_map.data();
+    const std::int32_t *row_ids = m_row_ids.data(), *col_ids = m_col_ids.data();
     const bcr_kernel_config cfg = m_kernel;
-    parallel_for("frugal::sparse::bcr_spmm", exec, (n + lanes - 1) / lanes, [=](index_t tile) {
-      const index_t s0 = tile * lanes;
-      for (index_t k = 0; k < n_groups; ++k) {
-        const auto& g = groups[k];
-        const auto nr = static_cast<index_t>(g.rows.size()), nc = static_cast<index_t>(g.cols.size());
+    parallel_for("frugal::sparse::bcr_spmm", exec, tiles * bands, [=](index_t task) {
+      const index_t tile = task / bands, band = task % bands;
+      const index_t s0 = tile * lanes, o0 = band * per_band, o1 = std::min(n_out, o0 + per_band);
+      for (index_t o = o0; o < o1; ++o) std::fill(yt + o * ld + s0, yt + o * ld + s0 + lanes, S(0));
+      for (index_t e = band_at[band]; e < band_at[band + 1]; ++e) {
+        const index_t k = entries[e].group, lo = entries[e].lo, hi = entries[e].hi;
+        const std::int32_t* rows = row_ids + row_map[k];
+        const std::int32_t* cols = col_ids + col_map[k];
+        const index_t nc = col_map[k + 1] - col_map[k];
+        const S* w = vals + value_map[k];
         if (!transposed)
-          detail::group_tile(cfg, vals + g.offset, nc, 1, g.rows.data(), nr, g.cols.data(), nc, xt + s0, yt + s0, ld);
+          detail::group_tile(cfg, w + lo * nc, nc, 1, rows + lo, hi - lo, cols, nc, xt + s0, yt + s0, ld);
         else
-          detail::group_tile(cfg, vals + g.offset, 1, nc, g.cols.data(), nc, g.rows.data(), nr, xt + s0, yt + s0, ld);
+          detail::group_tile(cfg, w, 1, nc, cols, nc, rows + lo, hi - lo, xt + s0, yt + s0, ld);
       }
     });
-    detail::transpose_from(yt, n_out, n, ld, out);
+    detail::transpose_from(exec, yt, n_out, n, ld, out);
   }
 
-  /// The gradient of the kept values from a patch-major x and a column-major dy.
+  /// The gradient of the kept values from a patch-major x and a column-major dy; groups in
+  /// parallel (each writes its own values).
   template <class Exec>
   void gradient_rows(const Exec& exec, const S* xt, index_t ldx, const_column_map<S> dy, std::span<S> grad) const {
     const index_t n = dy.cols(), ldy = detail::padded_stride<S>(n);
     m_yt.resize(static_cast<std::size_t>(m_rows * ldy));
-    detail::transpose_into(dy.data(), m_rows, n, m_yt.data(), ldy);
+    detail::transpose_into(exec, dy.data(), m_rows, n, m_yt.data(), ldy);
     const S* yt = m_yt.data();
-    const bcr_group* groups = m_groups.data();
     S* g = grad.data();
-    parallel_for("frugal::sparse::bcr_gradient", exec, static_cast<index_t>(m_groups.size()), [=](index_t k) {
-      const auto& grp = groups[k];
-      detail::group_gradient(grp.rows.data(), static_cast<index_t>(grp.rows.size()), grp.cols.data(),
-                             static_cast<index_t>(grp.cols.size()), yt, ldy, xt, ldx, n, g + grp.offset);
+    const index_t *row_map = m_row_map.data(), *col_map = m_col_map.data(), *value_map = m_value_map.data();
+    const std::int32_t *row_ids = m_row_ids.data(), *col_ids = m_col_ids.data();
+    parallel_for("frugal::sparse::bcr_gradient", exec, group_count(), [=](index_t k) {
+      detail::group_gradient(row_ids + row_map[k], row_map[k + 1] - row_map[k], col_ids + col_map[k],
+                             col_map[k + 1] - col_map[k], yt, ldy, xt, ldx, n, g + value_map[k]);
     });
   }
 
   index_t m_rows = 0, m_cols = 0, m_block_rows = 1, m_block_cols = 1;
-  std::vector<bcr_group> m_groups;
-  std::vector<S> m_values;
+  offset_view m_row_map, m_col_map, m_value_map;  // per group: offsets into the three arrays below
+  index_view m_row_ids, m_col_ids;
+  value_view m_values;
   bcr_kernel_config m_kernel{};
   std::vector<index_t> m_slot_offsets;  // per group, into the matrix-vector scratch
   std::size_t m_slot_total = 0;
   std::vector<std::int32_t> m_used_cols;  // ascending union of the groups' columns
   mutable std::vector<S> m_xt, m_yt;      // scratch of the products
+  mutable band_plan m_plan, m_transposed_plan;  // groups per output band of the batched products
 };
 
 /// Plain serial products straight from the group lists, for tests and as documentation of what
