@@ -1,10 +1,11 @@
 """PyTorch baseline for bench_embedding: torch.nn.EmbeddingBag on the indices the C++ bench wrote.
 
-Usage: embedding_bag_torch.py PREFIX ROWS DIM BATCH REPS [BATCHES]
+Usage: embedding_bag_torch.py PREFIX ROWS DIM BATCH REPS [BATCHES [THREADS]]
 Reads PREFIX.indices (uint32, the batches' indices one after another) and PREFIX.offsets (int64,
 batch + 1 entries per batch, each batch's offsets into its own indices) and prints
 "torch VERSION forward_ms F train_ms T threads N": median times of a sum-pooled lookup and of
-lookup + backward + sparse SGD step, one thread, each timed call taking the next batch in turn.
+lookup + backward + sparse SGD step, on THREADS threads (default 1), each timed call taking the next
+batch in turn.
 """
 import statistics
 import sys
@@ -17,7 +18,8 @@ import torch
 def main():
     prefix, rows, dim, batch, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     batches = int(sys.argv[6]) if len(sys.argv) > 6 else 1
-    torch.set_num_threads(1)
+    threads = int(sys.argv[7]) if len(sys.argv) > 7 else 1
+    torch.set_num_threads(threads)
     all_indices = torch.from_numpy(np.fromfile(prefix + ".indices", dtype=np.uint32).astype(np.int64))
     all_offsets = np.fromfile(prefix + ".offsets", dtype=np.int64)
     assert all_offsets.size == batches * (batch + 1)

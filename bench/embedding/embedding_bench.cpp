@@ -1,5 +1,8 @@
 // Pooled lookup and lookup + fused update throughput of frugal's embedding tables beside
-// torch.nn.EmbeddingBag (one thread, same indices) and the memory-traffic floor, single-threaded.
+// torch.nn.EmbeddingBag (same indices) and the memory-traffic floor: first on one thread (frugal on
+// Kokkos::Serial, PyTorch with one thread), then, when the default host space is parallel
+// (Kokkos::OpenMP in the release preset), on its N threads beside PyTorch with N threads and the
+// speedups over one thread.
 //
 //   bench_embedding                 dims 16-128, pooling factors 1-40, batch 2048, 500k rows
 //   bench_embedding --rows 100000 --reps 5
@@ -22,6 +25,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -45,12 +50,14 @@ struct torch_result {
   std::string version;
 };
 
-torch_result run_torch(const std::string& prefix, index_t rows, index_t dim, index_t batch, int batches, int reps) {
+torch_result run_torch(const std::string& prefix, index_t rows, index_t dim, index_t batch, int batches, int reps,
+                       int threads) {
   torch_result r;
   if (std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") != 0) return r;
-  const std::string cmd = "OMP_NUM_THREADS=1 /usr/bin/python3 '" FRUGAL_TORCH_BASELINE "' " + prefix + " " +
-                          std::to_string(rows) + " " + std::to_string(dim) + " " + std::to_string(batch) + " " +
-                          std::to_string(reps) + " " + std::to_string(batches);
+  const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(threads) + " /usr/bin/python3 '" FRUGAL_TORCH_BASELINE
+                          "' " + prefix + " " + std::to_string(rows) + " " + std::to_string(dim) + " " +
+                          std::to_string(batch) + " " + std::to_string(reps) + " " + std::to_string(batches) + " " +
+                          std::to_string(threads);
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return r;
   char line[512];
@@ -82,7 +89,7 @@ int main(int argc, char** argv) {
   const double bandwidth = copy_bandwidth();
   std::printf(
       "embedding bench: %lld rows, batch %lld, %d different batches in turn, uniform random ids, sum pooling, one "
-      "thread; copy bandwidth %.1f GB/s\n",
+      "thread (Kokkos::Serial); copy bandwidth %.1f GB/s\n",
       static_cast<long long>(rows), static_cast<long long>(batch), batches, bandwidth / 1e9);
   std::printf("times are medians in ms; ratios > 1 mean frugal is faster; floor = rows touched / copy bandwidth\n\n");
   std::printf(
@@ -96,17 +103,36 @@ int main(int argc, char** argv) {
     double full_fwd, fwd, full_train, train;
   };
   std::vector<hashed_row> hashed_rows;
+  using parallel_space = Kokkos::DefaultHostExecutionSpace;
+  const bool parallel = !std::is_same_v<Kokkos::Serial, parallel_space>;
+  const int threads = frugal::concurrency(parallel_space{});
+  struct threads_row {
+    index_t dim, pool;
+    double full_fwd_1, full_fwd_n, torch_fwd_n, full_train_1, full_train_n, adaptive_train_1, adaptive_train_n,
+        torch_train_1, torch_train_n;
+  };
+  std::vector<threads_row> threads_rows;
   for (index_t dim : dims) {
     const sparse_optimizer sgd{.kind = optimizer_kind::sgd, .learning_rate = 0.01f};
     const index_t chunk = std::min<index_t>(dim, 16);
-    full_table<> full(rows, dim, dense_table_options{.optimizer = sgd});
-    adaptive_table<> adaptive(rows, dim, adaptive_table_options{.chunk_width = chunk, .optimizer = sgd});
+    full_table<Kokkos::Serial> full(rows, dim, dense_table_options{.optimizer = sgd});
+    adaptive_table<fiited_importance, Kokkos::Serial> adaptive(
+        rows, dim, adaptive_table_options{.chunk_width = chunk, .optimizer = sgd});
     adaptive.materialize_all();
     adaptive.compact();
-    adaptive_table<> hashed(
+    adaptive_table<fiited_importance, Kokkos::Serial> hashed(
         rows, dim, adaptive_table_options{.chunk_width = chunk, .optimizer = sgd, .index = index_layout::hashed});
     hashed.materialize_all();
     hashed.compact();
+    // The same tables on the parallel space (built only when it differs from Serial).
+    std::optional<full_table<parallel_space>> full_n;
+    std::optional<adaptive_table<fiited_importance, parallel_space>> adaptive_n;
+    if (parallel) {
+      full_n.emplace(rows, dim, dense_table_options{.optimizer = sgd});
+      adaptive_n.emplace(rows, dim, adaptive_table_options{.chunk_width = chunk, .optimizer = sgd});
+      adaptive_n->materialize_all();
+      adaptive_n->compact();
+    }
     for (index_t pool : pools) {
       rng gen(static_cast<std::uint64_t>(dim * 100 + pool));
       // `batches` batches; offsets of batch q are offsets[q * (batch + 1) ...], into its own indices.
@@ -156,7 +182,12 @@ int main(int argc, char** argv) {
         std::ofstream(prefix + ".offsets", std::ios::binary)
             .write(reinterpret_cast<const char*>(offsets.data()), static_cast<std::streamsize>(offsets.size() * 8));
       }
-      const torch_result t = run_torch(prefix, rows, dim, batch, batches, reps);
+      const torch_result t = run_torch(prefix, rows, dim, batch, batches, reps, 1);
+      if (parallel) {
+        const torch_result tn = run_torch(prefix, rows, dim, batch, batches, reps, threads);
+        threads_rows.push_back({dim, pool, full_fwd, forward_ms(*full_n), tn.forward_ms, full_train, train_ms(*full_n),
+                                adaptive_train, train_ms(*adaptive_n), t.train_ms, tn.train_ms});
+      }
       const double touched = static_cast<double>(batch * pool) * static_cast<double>(dim) * 4.0;
       const double floor_fwd = touched / bandwidth * 1e3;
       auto ratio = [](double a, double b) { return a > 0 && b > 0 ? a / b : 0.0; };
@@ -181,6 +212,23 @@ int main(int argc, char** argv) {
   std::printf(
       "\nfull/torch: PyTorch time ÷ full_table time (target >= 1.0); adaptive/full: full_table time ÷ "
       "adaptive_table time at the same maximum dimension, every chunk live (target >= 0.7)\n");
+  if (parallel) {
+    std::printf(
+        "\n%d threads (frugal on the default host space, PyTorch with torch.set_num_threads(%d)); NT/1T = one-thread "
+        "time ÷ %d-thread time of the same table:\n\n",
+        threads, threads, threads);
+    std::printf(
+        "| dim | pool | full fwd | NT/1T | torch fwd | full/torch | full fwd+upd | NT/1T | adaptive fwd+upd | NT/1T | "
+        "torch fwd+bwd+SGD | NT/1T | full/torch |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    auto ratio = [](double a, double b) { return a > 0 && b > 0 ? a / b : 0.0; };
+    for (const auto& r : threads_rows)
+      std::printf("| %lld | %lld | %.3f | %.2f | %.3f | %.2f | %.3f | %.2f | %.3f | %.2f | %.3f | %.2f | %.2f |\n",
+                  static_cast<long long>(r.dim), static_cast<long long>(r.pool), r.full_fwd_n,
+                  ratio(r.full_fwd_1, r.full_fwd_n), r.torch_fwd_n, ratio(r.torch_fwd_n, r.full_fwd_n), r.full_train_n,
+                  ratio(r.full_train_1, r.full_train_n), r.adaptive_train_n,
+                  ratio(r.adaptive_train_1, r.adaptive_train_n), r.torch_train_n,
+                  ratio(r.torch_train_1, r.torch_train_n), ratio(r.torch_train_n, r.full_train_n));
+  }
   const char* missing = std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0
                             ? "(python3-torch not installed: apt-get install python3-torch python3-numpy to compare)\n"
                             : "";

@@ -4,6 +4,7 @@
 #include <frugal/embedding.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <vector>
@@ -740,4 +741,84 @@ TEST_CASE("synthetic click log: deterministic, in range, Zipf-distributed") {
   CHECK(default_cardinalities().size() == 26);
   CHECK(default_cardinalities().front() == 10);
   CHECK(default_cardinalities().back() == 1000000);
+}
+
+TEST_CASE_TEMPLATE("aggregate_gradients: the partitioned path equals the serial pass exactly", Exec,
+                   FRUGAL_TEST_SPACES) {
+  rng gen(31);
+  for (const index_t pool : {20, 40}) {
+    // Large enough for the partitioned path; ids repeat (a hot set) and bags may be empty.
+    const auto bags = make_bags(gen, 4096 + 13, 50'000, pool);
+    REQUIRE(bags.indices.size() >= embedding::detail::parallel_aggregation_threshold);
+    for (const bool weighted : {false, true})
+      for (const pooling mode : {pooling::sum, pooling::mean}) {
+        if (weighted && mode == pooling::mean) continue;
+        const index_t dim = 24;
+        const auto view = bags.view(weighted);
+        const auto grad = random_grad(gen, static_cast<std::size_t>(view.size() * dim));
+        embedding::detail::row_gradients serial, partitioned;
+        serial.dim = dim;
+        serial.bag_of.resize(view.indices.size());
+        for (index_t b = 0; b < view.size(); ++b)
+          for (index_t i = view.offsets[static_cast<std::size_t>(b)]; i < view.offsets[static_cast<std::size_t>(b) + 1];
+               ++i)
+            serial.bag_of[static_cast<std::size_t>(i)] = static_cast<std::uint32_t>(b);
+        embedding::detail::aggregate_serial(view, mode, grad, serial);
+        embedding::detail::aggregate_gradients(Exec{}, view, mode, grad, dim, partitioned);
+        REQUIRE(partitioned.ids == serial.ids);
+        CHECK(partitioned.counts == serial.counts);
+        const std::size_t floats = serial.size() * static_cast<std::size_t>(dim);
+        CHECK(std::memcmp(partitioned.grads.data(), serial.grads.data(), floats * sizeof(float)) == 0);
+        // Several partition counts give the same rows and sums too.
+        for (int bits : {1, 3, 6}) {
+          embedding::detail::row_gradients other;
+          other.dim = dim;
+          other.bag_of = serial.bag_of;
+          embedding::detail::aggregate_partitioned(Exec{}, view, mode, grad, other, bits);
+          CHECK(other.ids == serial.ids);
+          CHECK(std::memcmp(other.grads.data(), serial.grads.data(), floats * sizeof(float)) == 0);
+        }
+      }
+  }
+}
+
+TEST_CASE_TEMPLATE("tables on every space: large batches give the bits of Kokkos::Serial", Exec, FRUGAL_TEST_SPACES) {
+  rng gen(32);
+  const index_t rows = 40'000, dim = 32;
+  full_table<Exec> full(rows, dim, {}, Exec{});
+  full_table<Kokkos::Serial> full_serial(rows, dim);
+  hashed_table<Exec> hashed(rows, 5'000, dim, {}, Exec{});
+  hashed_table<Kokkos::Serial> hashed_serial(rows, 5'000, dim);
+  adaptive_table<fiited_importance, Exec> adaptive(rows, dim, {.chunk_width = 8, .new_row_chunks = 2}, {}, Exec{});
+  adaptive_table<fiited_importance, Kokkos::Serial> adaptive_serial(rows, dim, {.chunk_width = 8, .new_row_chunks = 2});
+  for (int step = 0; step < 3; ++step) {
+    const auto bags = make_bags(gen, 1500, rows, 30);
+    const auto view = bags.view(step == 1);
+    const auto grad = random_grad(gen, static_cast<std::size_t>(view.size() * dim));
+    auto same = [&](auto& a, auto& b) {
+      std::vector<float> ya(grad.size()), yb(grad.size());
+      a.forward(view, ya);
+      b.forward(view, yb);
+      CHECK(ya == yb);
+      a.backward(view, grad);
+      b.backward(view, grad);
+      a.forward(view, ya);
+      b.forward(view, yb);
+      CHECK(ya == yb);
+    };
+    same(full, full_serial);
+    same(hashed, hashed_serial);
+    same(adaptive, adaptive_serial);
+    // The adaptive tables hold the same rows, chunk counts and importance scores.
+    std::vector<std::vector<float>> scores_a, scores_b;
+    adaptive.for_each_row([&](auto, std::uint32_t id, index_t live, std::span<const float> s, float cand) {
+      scores_a.push_back({static_cast<float>(id), static_cast<float>(live), cand});
+      scores_a.back().insert(scores_a.back().end(), s.begin(), s.end());
+    });
+    adaptive_serial.for_each_row([&](auto, std::uint32_t id, index_t live, std::span<const float> s, float cand) {
+      scores_b.push_back({static_cast<float>(id), static_cast<float>(live), cand});
+      scores_b.back().insert(scores_b.back().end(), s.begin(), s.end());
+    });
+    CHECK(scores_a == scores_b);
+  }
 }

@@ -40,7 +40,9 @@
 #include "../core/checkpoint.hpp"
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
+#include "../core/parallel.hpp"
 #include "bags.hpp"
+#include "detail/aggregate.hpp"
 #include "detail/page_buffer.hpp"
 #include "importance.hpp"
 
@@ -301,31 +303,39 @@ class adaptive_table {
   /// Applies dL/d(output) through the fused optimizer to the live chunks of every touched row,
   /// raises their importance scores and the score of each row's next chunk, and materialises rows
   /// seen for the first time (`new_row_chunks()` chunks, or a score-only candidate entry when 0).
-  /// Runs serially (it may insert rows).
+  /// Every pass runs in parallel on the table's execution space except the insertion of rows seen
+  /// for the first time; touched rows are distinct, so no two threads write one row, score or
+  /// state, and the result is the same on any thread count.
   void backward(const bag_batch& bags, std::span<const float> grad_output) {
     validate("frugal::embedding::adaptive_table::backward", bags, m_rows, m_options.mode);
     check_extent("frugal::embedding::adaptive_table::backward", "gradient size", grad_output.size(),
                  static_cast<std::size_t>(bags.size() * m_dim));
-    detail::aggregate_gradients(bags, m_options.mode, grad_output, m_dim, m_grads);
+    detail::aggregate_gradients(m_exec, bags, m_options.mode, grad_output, m_dim, m_grads);
     const std::size_t unique = m_grads.size();
+    const auto n_unique = static_cast<index_t>(unique);
     // Pass 1: the slot and block of every touched row, gathered with their lines prefetched ahead
     // (in a direct index the slot is the id). Rows seen for the first time are inserted after the
     // slot table has grown once for all of them, so the slot indices stay valid. A row costs this
-    // pass little more than its slot line's miss, so the lines are prefetched 64 rows ahead, not
-    // 16 (dim 16, pool 10, rows from memory: 570 -> 340 thousand cycles a call).
+    // pass little more than its slot line's miss, so the lines are prefetched 64 rows ahead.
     const std::uint32_t* ids = m_grads.ids.data();
     constexpr std::size_t distance = 4 * detail::prefetch_distance;
     m_touched.resize(unique);
     m_touched_blocks.resize(unique);
-    std::size_t missing = 0;
-    for (std::size_t k = 0; k < unique; ++k) {
-      if (k + distance < unique) FRUGAL_PREFETCH(m_slots.slot_address(home(ids[k + distance])));
-      m_touched[k] = find(ids[k]);
-      if (m_touched[k] == npos)
-        ++missing;
-      else
-        m_touched_blocks[k] = m_slots.block(m_touched[k]);
-    }
+    const adaptive_table* self = this;
+    std::uint32_t* touched = m_touched.data();
+    std::uint32_t* touched_blocks = m_touched_blocks.data();
+    const index_t row_grain = grain_for(64, index_t{1} << 14);
+    parallel_for_chunks("frugal::embedding::adaptive_table::find", m_exec, n_unique, row_grain,
+                        [=](index_t k0, index_t k1) {
+                          for (auto k = static_cast<std::size_t>(k0); k < static_cast<std::size_t>(k1); ++k) {
+                            if (k + distance < unique) FRUGAL_PREFETCH(self->m_slots.slot_address(self->home(ids[k + distance])));
+                            touched[k] = self->find(ids[k]);
+                            if (touched[k] != npos) touched_blocks[k] = self->m_slots.block(touched[k]);
+                          }
+                        });
+    const auto missing = static_cast<std::size_t>(parallel_sum<index_t>(
+        "frugal::embedding::adaptive_table::missing", m_exec, n_unique,
+        [=](index_t k, index_t& count) { count += touched[k] == npos ? 1 : 0; }));
     if (missing > 0) {
       if (reserve(missing))
         for (std::size_t k = 0; k < unique; ++k)
@@ -341,59 +351,72 @@ class adaptive_table {
     // only training state this pass reads; an SGD step touches the row's values only.
     const auto w = static_cast<std::size_t>(m_options.chunk_width);
     const auto per_row = static_cast<std::size_t>(m_chunks_per_row);
-    const sparse_optimizer& opt = m_options.optimizer;
+    const sparse_optimizer opt = m_options.optimizer;
     const bool adagrad = opt.kind != optimizer_kind::sgd;
     const std::uint32_t* blocks = m_touched_blocks.data();  // pass 1's copies: slot lines may be evicted by now
     const auto rows_ahead = static_cast<std::size_t>(detail::row_prefetch_distance(m_dim));
-    for (std::size_t k = 0; k < unique; ++k) {
-      if (k + rows_ahead < unique) {
-        const std::uint32_t ahead = blocks[k + rows_ahead];
-        detail::prefetch_floats(m_values.data() + static_cast<std::size_t>(ahead >> 5) * w, (ahead & 31u) * w);
-        if (adagrad) FRUGAL_PREFETCH(m_slots.state_address(m_touched[k + rows_ahead]));
-      }
-      const slot e{0u, blocks[k]};
-      float* r = m_values.data() + static_cast<std::size_t>(e.first()) * w;
-      if (adagrad) {
-        const std::uint32_t s = m_touched[k];
-        slot_state st = m_slots.state(s);
-        detail::apply_update(opt, r, m_grads.row(k), e.chunks() * w, st.accumulator);
-        m_slots.set_state(s, st);
-      } else {
-        float unused = 0;
-        detail::apply_update(opt, r, m_grads.row(k), e.chunks() * w, unused);
-      }
-    }
+    float* values = m_values.data();
+    const detail::row_gradients* grads = &m_grads;
+    slot_table* slots = &m_slots;
+    parallel_for_chunks("frugal::embedding::adaptive_table::update", m_exec, n_unique, row_grain,
+                        [=](index_t k0, index_t k1) {
+                          for (auto k = static_cast<std::size_t>(k0); k < static_cast<std::size_t>(k1); ++k) {
+                            if (k + rows_ahead < unique) {
+                              const std::uint32_t ahead = blocks[k + rows_ahead];
+                              detail::prefetch_floats(values + static_cast<std::size_t>(ahead >> 5) * w,
+                                                      (ahead & 31u) * w);
+                              if (adagrad) FRUGAL_PREFETCH(slots->state_address(touched[k + rows_ahead]));
+                            }
+                            const slot e{0u, blocks[k]};
+                            float* r = values + static_cast<std::size_t>(e.first()) * w;
+                            if (adagrad) {
+                              const std::uint32_t s = touched[k];
+                              slot_state st = slots->state(s);
+                              detail::apply_update(opt, r, grads->row(k), e.chunks() * w, st.accumulator);
+                              slots->set_state(s, st);
+                            } else {
+                              float unused = 0;
+                              detail::apply_update(opt, r, grads->row(k), e.chunks() * w, unused);
+                            }
+                          }
+                        });
     // Pass 3: the importance scores: each live chunk's, a lone scattered line per row, and the
     // candidate score of a row's next chunk (in its training state). The norms of the chunk
     // gradients are taken here, a tile of rows at a time, not in pass 2: there they held up the
-    // memory-bound update (lookup + update up to 0.1x of full_table slower), here they overlap
-    // the score lines' misses, prefetched as far ahead as pass 1's slot lines.
+    // memory-bound update, here they overlap the score lines' misses, prefetched as far ahead as
+    // pass 1's slot lines. Chunks of whole tiles run in parallel.
     constexpr std::size_t tile = 32;
-    alignas(64) float norms[tile * max_chunks_per_row];
     float* scores = m_scores.data();
     const auto whole = static_cast<std::uint32_t>(m_chunks_per_row);
     // Gradient rows beyond about an L2 cache's worth were evicted by pass 2: the next tile's are
-    // prefetched a row per row of this one (lookup + update +0.02 to +0.06 at 7 of 12 bench shapes).
+    // prefetched a row per row of this one.
     const bool prefetch_gradients = unique * per_row * w * sizeof(float) > (std::size_t{1} << 20);
-    for (std::size_t k = 0; k < unique; ++k) {
-      if (k % tile == 0) detail::chunk_norms(m_grads.row(k), std::min(tile, unique - k) * per_row, w, norms);
-      if (prefetch_gradients && k + tile < unique) detail::prefetch_floats(m_grads.row(k + tile), per_row * w);
-      if (k + distance < unique) {
-        const std::uint32_t ahead = blocks[k + distance];
-        FRUGAL_PREFETCH(scores + (ahead >> 5));
-        if ((ahead & 31u) < whole) FRUGAL_PREFETCH(m_slots.state_address(m_touched[k + distance]));
-      }
-      const slot e{0u, blocks[k]};
-      const std::int32_t count = m_grads.counts[k];
-      const float* n = norms + (k % tile) * per_row;
-      for (std::size_t c = 0; c < e.chunks(); ++c) scores[e.first() + c] += m_importance(count, n[c]);
-      if (e.chunks() < whole) {
-        const std::uint32_t s = m_touched[k];
-        slot_state st = m_slots.state(s);
-        st.candidate += m_importance(count, n[e.chunks()]);
-        m_slots.set_state(s, st);
-      }
-    }
+    const std::int32_t* counts = m_grads.counts.data();
+    const Importance importance = m_importance;
+    const index_t score_grain = (row_grain + index_t{tile} - 1) / index_t{tile} * index_t{tile};
+    parallel_for_chunks(
+        "frugal::embedding::adaptive_table::scores", m_exec, n_unique, score_grain, [=](index_t k0, index_t k1) {
+          alignas(64) float norms[tile * max_chunks_per_row];
+          for (auto k = static_cast<std::size_t>(k0); k < static_cast<std::size_t>(k1); ++k) {
+            if (k % tile == 0) detail::chunk_norms(grads->row(k), std::min(tile, unique - k) * per_row, w, norms);
+            if (prefetch_gradients && k + tile < unique) detail::prefetch_floats(grads->row(k + tile), per_row * w);
+            if (k + distance < unique) {
+              const std::uint32_t ahead = blocks[k + distance];
+              FRUGAL_PREFETCH(scores + (ahead >> 5));
+              if ((ahead & 31u) < whole) FRUGAL_PREFETCH(slots->state_address(touched[k + distance]));
+            }
+            const slot e{0u, blocks[k]};
+            const std::int32_t count = counts[k];
+            const float* n = norms + (k % tile) * per_row;
+            for (std::size_t c = 0; c < e.chunks(); ++c) scores[e.first() + c] += importance(count, n[c]);
+            if (e.chunks() < whole) {
+              const std::uint32_t s = touched[k];
+              slot_state st = slots->state(s);
+              st.candidate += importance(count, n[e.chunks()]);
+              slots->set_state(s, st);
+            }
+          }
+        });
   }
 
   // ---- budget control ------------------------------------------------------------------------

@@ -14,7 +14,9 @@
 #include "../core/checkpoint.hpp"
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
+#include "../core/parallel.hpp"
 #include "bags.hpp"
+#include "detail/aggregate.hpp"
 #include "detail/page_buffer.hpp"
 
 namespace frugal::embedding {
@@ -133,10 +135,16 @@ class dense_table {
     bag_batch physical = bags;
     if constexpr (!std::is_same_v<RowMap, detail::identity_rows>) {
       m_mapped.resize(bags.indices.size());
-      for (std::size_t i = 0; i < bags.indices.size(); ++i) m_mapped[i] = m_map(bags.indices[i]);
+      std::uint32_t* mapped = m_mapped.data();
+      const std::uint32_t* ids = bags.indices.data();
+      const RowMap map = m_map;
+      parallel_for_chunks("frugal::embedding::dense_table::map", m_exec, static_cast<index_t>(bags.indices.size()),
+                          grain_for(8), [=](index_t b, index_t e) {
+                            for (index_t i = b; i < e; ++i) mapped[i] = map(ids[i]);
+                          });
       physical.indices = m_mapped;
     }
-    detail::aggregate_gradients(physical, m_options.mode, grad_output, m_dim, m_grads);
+    detail::aggregate_gradients(m_exec, physical, m_options.mode, grad_output, m_dim, m_grads);
     const auto sd = static_cast<std::size_t>(stored_dim());
     float* data = m_data.data();
     float* acc = m_accumulators.data();
