@@ -18,9 +18,9 @@
 #include <mutex>
 #include <numeric>
 #include <sstream>
-#include <thread>
 #include <variant>
 
+#include "../common/jobs.hpp"
 #include "../common/plot.hpp"
 #include "../common/progress_bar.hpp"
 #include "../common/stats.hpp"
@@ -43,7 +43,7 @@ struct settings {
   bool quick = false;
   int seeds = 1;
   int first_seed = 1;  // seeds first_seed .. first_seed + seeds - 1
-  int threads = 2;
+  bool one_job_at_a_time = false;
   int dense_epochs = 10;
   int admm_epochs = 8;
   int retrain_epochs = 4;
@@ -444,32 +444,10 @@ run_result magnitude_job(const context& ctx, const model_type& dense, double rat
   return r;
 }
 
-/// Runs jobs on `threads` worker threads; results come back in submission order.
-std::vector<run_result> run_parallel(std::vector<std::function<run_result()>> jobs, int threads) {
+/// Runs the jobs as `run_jobs` schedules them; results come back in submission order.
+std::vector<run_result> run_all(std::vector<std::function<run_result()>> jobs, frugal::examples::job_schedule schedule) {
   std::vector<run_result> results(jobs.size());
-  std::mutex m;
-  std::size_t next = 0;
-  std::exception_ptr failure;
-  auto worker = [&] {
-    for (;;) {
-      std::size_t i;
-      {
-        std::lock_guard lock(m);
-        if (next >= jobs.size() || failure) return;
-        i = next++;
-      }
-      try {
-        results[i] = jobs[i]();
-      } catch (...) {
-        std::lock_guard lock(m);
-        failure = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+  frugal::examples::run_jobs(jobs.size(), schedule, [&](std::size_t i) { results[i] = jobs[i](); });
   return results;
 }
 
@@ -496,10 +474,10 @@ int main(int argc, char** argv) {
   app.add_option("--first-seed", cfg.first_seed, "First seed (reproduce one seed of a longer run)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  // Not "--threads": Kokkos::initialize parses that name from argv itself (and refuses "--threads N").
-  app.add_option("--jobs", cfg.threads, "Independent jobs run on this many threads (each job is single-threaded)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  // Threads come from Kokkos (OMP_NUM_THREADS, or --kokkos-threads=N, which Kokkos reads from argv).
+  app.add_flag("--one-job-at-a-time", cfg.one_job_at_a_time,
+               "Run the independent jobs one after another, each on every thread (default: the jobs are spread over "
+               "the threads, one thread each)");
   app.add_option("--dense-epochs", cfg.dense_epochs, "Epochs of the dense baseline")->capture_default_str();
   app.add_option("--admm-epochs", cfg.admm_epochs, "Training epochs of the ADMM pruning phase")->capture_default_str();
   app.add_option("--retrain-epochs", cfg.retrain_epochs, "Masked retraining epochs after hard pruning")
@@ -602,7 +580,8 @@ int main(int argc, char** argv) {
                 nn::dataset_view{test.pixels, test.labels, {28, 28, 1}}.slice(0, n_test), &bar};
     std::printf(
         "ADMM-NN on LeNet-5 / Fashion-MNIST: %lld training images, %lld test images, %d seed(s), %d thread(s)\n",
-        static_cast<long long>(n_train), static_cast<long long>(n_test), cfg.seeds, cfg.threads);
+        static_cast<long long>(n_train), static_cast<long long>(n_test), cfg.seeds,
+        frugal::concurrency(Kokkos::DefaultHostExecutionSpace{}));
     std::printf("epoch budget per pruning run: %d (ADMM %d epochs + %d retraining; magnitude pruning the same)\n\n",
                 cfg.admm_epochs + cfg.retrain_epochs, cfg.admm_epochs, cfg.retrain_epochs);
 
@@ -643,7 +622,8 @@ int main(int argc, char** argv) {
             return admm_job(ctx, dense, s, cfg.structured_ratio, false, static_cast<std::uint64_t>(seed),
                             {cfg.bcr_block.first, cfg.bcr_block.second});
           });
-      per_seed.push_back(run_parallel(std::move(jobs), cfg.threads));
+      per_seed.push_back(run_all(std::move(jobs), cfg.one_job_at_a_time ? frugal::examples::job_schedule::one_at_a_time
+                                                                       : frugal::examples::job_schedule::spread));
       bar.clear();
     }
 
@@ -772,8 +752,8 @@ int main(int argc, char** argv) {
     std::printf("\nwrote %s/admm_lenet5.csv and %s/admm_lenet5.png; total wall time %.0f s\n", cfg.out_dir.c_str(),
                 cfg.out_dir.c_str(), total);
     return reloads_identically ? 0 : 1;
-  } catch (const frugal::error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "admm_lenet5: %s\n", e.what());
     return 1;
   }
 }

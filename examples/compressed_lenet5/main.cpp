@@ -454,8 +454,8 @@ int main(int argc, char** argv) {
     std::printf("\nwrote %s/compressed_lenet5.csv and .png; total wall time %.0f s\n", cfg.out_dir.c_str(),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return 0;
-  } catch (const frugal::error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "compressed_lenet5: %s\n", e.what());
     return 1;
   }
 }

@@ -13,7 +13,6 @@
 #include <Kokkos_Core.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,11 +21,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <unistd.h>
 
+#include "../common/jobs.hpp"
 #include "../common/plot.hpp"
 #include "../common/progress_bar.hpp"
 #include "../common/stats.hpp"
@@ -47,7 +46,7 @@ struct config {
   float table_lr = 0.05f;
   float mlp_lr = 1e-3f;
   int seeds = 3;
-  int jobs = 2;
+  bool one_job_at_a_time = false;
   std::vector<double> budgets = {0.25, 0.10, 0.05};
   synthetic_options synthetic = {};
   std::vector<std::string> methods = {"full", "uniform", "hashed", "row", "adaptive"};
@@ -195,7 +194,9 @@ int main(int argc, char** argv) {
   app.add_option("--table-lr", cfg.table_lr, "Row-wise Adagrad learning rate of the tables");
   app.add_option("--mlp-lr", cfg.mlp_lr, "Adam learning rate of the MLPs");
   app.add_option("--seeds", cfg.seeds, "Seeds (medians are reported)")->check(CLI::PositiveNumber);
-  app.add_option("--jobs", cfg.jobs, "Runs in parallel (threads)")->check(CLI::PositiveNumber);
+  app.add_flag("--one-job-at-a-time", cfg.one_job_at_a_time,
+               "Train the runs one after another, each on every thread (default: the runs are spread over the "
+               "threads, one thread each; threads: OMP_NUM_THREADS or --kokkos-threads=N)");
   app.add_option("--budgets", cfg.budgets, "Memory budgets as fractions of the full tables' bytes");
   app.add_option("--methods", cfg.methods, "Subset of full, uniform, hashed, row, adaptive");
   app.add_option("--zipf", cfg.synthetic.zipf_exponent, "Synthetic: Zipf exponent of the ids");
@@ -259,9 +260,25 @@ int main(int argc, char** argv) {
         data[static_cast<std::size_t>(s)].test = gen.generate(cfg.train, cfg.test);
       }
     }
-  } catch (const frugal::error& e) {
+  } catch (const std::exception& e) {
     std::fprintf(stderr, "fiited_dlrm: %s\n", e.what());
     return 1;
+  }
+  // Refuse inputs that cannot make one batch before any training starts.
+  for (const auto& d : data) {
+    if (d.train.size() < cfg.batch) {
+      std::fprintf(stderr,
+                   "fiited_dlrm: the training split holds %lld examples, fewer than one batch of %lld; pass --batch "
+                   "%lld or less, or give more data\n",
+                   static_cast<long long>(d.train.size()), static_cast<long long>(cfg.batch),
+                   static_cast<long long>(std::max<index_t>(1, d.train.size())));
+      return 1;
+    }
+    if (d.test.size() == 0) {
+      std::fprintf(stderr, "fiited_dlrm: the test split is empty (%lld examples in all); give more data\n",
+                   static_cast<long long>(d.train.size()));
+      return 1;
+    }
   }
   const auto& cards = data.front().train.cardinalities;
   std::size_t rows = 0;
@@ -294,12 +311,13 @@ int main(int argc, char** argv) {
         if (wanted(m)) jobs.push_back({m, b, s});
   }
   std::vector<result> results(jobs.size());
-  std::atomic<std::size_t> next{0};
   progress_bar bar(cfg.progress);
   std::mutex print_mutex;
-  const bool report_rss = cfg.jobs == 1 && cfg.rss;
-  auto worker = [&] {
-    for (std::size_t k; (k = next++) < jobs.size();) {
+  // Resident memory is the process's: it can be attributed to one run only when runs do not overlap.
+  const bool report_rss =
+      (cfg.one_job_at_a_time || frugal::concurrency(Kokkos::DefaultHostExecutionSpace{}) == 1) && cfg.rss;
+  auto run = [&](std::size_t k) {
+    {
       const job& j = jobs[k];
       const auto& d = data[static_cast<std::size_t>(j.seed - 1)];
       char label[64];
@@ -364,10 +382,11 @@ int main(int argc, char** argv) {
     }
   };
   try {
-    std::vector<std::thread> threads;
-    for (int t = 0; t < cfg.jobs; ++t) threads.emplace_back(worker);
-    for (auto& t : threads) t.join();
-  } catch (const frugal::error& e) {
+    examples::run_jobs(jobs.size(),
+                       cfg.one_job_at_a_time ? examples::job_schedule::one_at_a_time : examples::job_schedule::spread,
+                       run);
+  } catch (const std::exception& e) {
+    bar.clear();
     std::fprintf(stderr, "fiited_dlrm: %s\n", e.what());
     return 1;
   }

@@ -96,8 +96,8 @@ int main(int argc, char** argv) {
     std::printf("final test accuracy %.4f after %d epochs; training %.1f s, total wall time %.1f s\n", eval.accuracy,
                 epochs, train_seconds, total);
     return identical ? 0 : 1;
-  } catch (const frugal::error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lenet5_fashion_mnist: %s\n", e.what());
     if (dynamic_cast<const frugal::io_error*>(&e))
       std::fprintf(stderr, "hint: install Debian's dataset-fashion-mnist or pass --data DIR\n");
     return 1;

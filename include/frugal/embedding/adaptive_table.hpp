@@ -397,8 +397,13 @@ class adaptive_table {
     parallel_for_chunks(
         "frugal::embedding::adaptive_table::scores", m_exec, n_unique, score_grain, [=](index_t k0, index_t k1) {
           alignas(64) float norms[tile * max_chunks_per_row];
+          std::vector<float> gathered;  // the tile's rows back to back, when the aggregation kept them apart
+          if (!grads->in_place) gathered.resize(tile * per_row * w);
           for (auto k = static_cast<std::size_t>(k0); k < static_cast<std::size_t>(k1); ++k) {
-            if (k % tile == 0) detail::chunk_norms(grads->row(k), std::min(tile, unique - k) * per_row, w, norms);
+            if (k % tile == 0) {
+              const std::size_t count = std::min(tile, unique - k);
+              detail::chunk_norms(grads->consecutive_rows(k, count, gathered.data()), count * per_row, w, norms);
+            }
             if (prefetch_gradients && k + tile < unique) detail::prefetch_floats(grads->row(k + tile), per_row * w);
             if (k + distance < unique) {
               const std::uint32_t ahead = blocks[k + distance];

@@ -144,25 +144,26 @@ class dense_table {
                           });
       physical.indices = m_mapped;
     }
-    detail::aggregate_gradients(m_exec, physical, m_options.mode, grad_output, m_dim, m_grads);
-    const auto sd = static_cast<std::size_t>(stored_dim());
+    // Each run of summed rows is applied through the fused optimizer as soon as it is summed, on
+    // the same thread (rows are distinct, so runs never share a row).
+    const auto sd = static_cast<std::size_t>(stored_dim()), dim = static_cast<std::size_t>(m_dim);
     float* data = m_data.data();
     float* acc = m_accumulators.data();
     const sparse_optimizer opt = m_options.optimizer;
-    const detail::row_gradients* g = &m_grads;
-    const auto unique = static_cast<index_t>(m_grads.size());
     const index_t distance = detail::row_prefetch_distance(sd);
-    parallel_for("frugal::embedding::dense_table::backward", m_exec, unique, [=](index_t k) {
-      if (k + distance < unique) {
-        const std::uint32_t ahead = g->ids[static_cast<std::size_t>(k + distance)];
-        detail::prefetch_floats(data + static_cast<std::size_t>(ahead) * sd, sd);
-        if (acc) FRUGAL_PREFETCH(acc + ahead);
+    auto update = [=](const std::uint32_t* ids, const std::int32_t*, const float* grads, std::size_t count) {
+      const auto ahead = static_cast<std::size_t>(distance);
+      for (std::size_t k = 0; k < count; ++k) {
+        if (k + ahead < count) {
+          detail::prefetch_floats(data + static_cast<std::size_t>(ids[k + ahead]) * sd, sd);
+          if (acc) FRUGAL_PREFETCH(acc + ids[k + ahead]);
+        }
+        const std::uint32_t r = ids[k];
+        float unused = 0;
+        detail::apply_update(opt, data + static_cast<std::size_t>(r) * sd, grads + k * dim, sd, acc ? acc[r] : unused);
       }
-      const std::uint32_t r = g->ids[static_cast<std::size_t>(k)];
-      float unused = 0;
-      detail::apply_update(opt, data + static_cast<std::size_t>(r) * sd, g->row(static_cast<std::size_t>(k)), sd,
-                           acc ? acc[r] : unused);
-    });
+    };
+    detail::aggregate_gradients(m_exec, physical, m_options.mode, grad_output, m_dim, m_grads, update);
   }
 
   /// Every byte the table holds from the system: values and optimizer state.

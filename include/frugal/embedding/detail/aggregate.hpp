@@ -1,14 +1,17 @@
 #pragma once
 /// \file
 /// Gradient aggregation shared by every table's backward: the summed gradient of each distinct row
-/// a batch touches. Serial for small batches; for large ones the ids are partitioned by hash (no
-/// two partitions share a row, so partitions run in parallel with no atomics, FBGEMM's approach
-/// without the sort), and the result is exactly the serial one: the same rows in the same order
-/// (first occurrence), each summed in index order, on any thread count.
+/// a batch touches, each row's contributions added in index order. Small batches take one serial
+/// pass (rows in order of first occurrence). Large ones are partitioned by id hash into a number of
+/// partitions that depends on the batch size alone (no two partitions share a row, so they run in
+/// parallel with no atomics: FBGEMM's approach without the sort); rows then come partition after
+/// partition, each partition's in order of first occurrence. Either way the rows, their order and
+/// their sums are the same on any thread count.
 
 #include <algorithm>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "../../core/execution.hpp"
@@ -21,27 +24,38 @@ namespace frugal::embedding::detail {
 struct row_gradients {
   std::vector<std::uint32_t> ids;
   std::vector<std::int32_t> counts;  ///< occurrences of the row in the batch
-  std::vector<float> grads;          ///< ids.size() × dim, row-major (may hold spare rows beyond)
+  std::vector<float> grads;          ///< the rows' gradients, `dim` floats each, at `row(k)`
   index_t dim = 0;
+  /// Where row k's gradient lies in `grads` (in rows of `dim`), when not at k (the partitioned
+  /// aggregation keeps each partition's rows together).
+  std::vector<std::uint32_t> placed_at;
+  bool in_place = true;  ///< row k at grads[k·dim] (the serial aggregation)
 
   // Scratch between calls.
   std::vector<std::uint64_t> table;     ///< hash slots (id << 32 | local row), partition after partition
   std::vector<std::uint32_t> bag_of;    ///< the bag of each index
   std::vector<std::uint32_t> order;     ///< indices grouped by partition, ascending within each
-  std::vector<std::uint32_t> local;     ///< each index's row number within its partition
-  std::vector<std::uint32_t> rank;      ///< for a first occurrence, its row in `ids`; else unused
-  std::vector<std::uint32_t> firsts;    ///< per partition, the first index of each of its rows
-  std::vector<std::uint32_t> to_global; ///< per partition, local row → row in `ids`
+  std::vector<std::uint32_t> sorted_ids;  ///< the id of each entry of `order`
   std::vector<index_t> counts_by_chunk; ///< chunk × partition counts, then their offsets
   std::vector<index_t> partition_at;    ///< per partition: start in `order` (and in its scratch)
   std::vector<index_t> slots_at;        ///< per partition: start of its hash slots
-  std::vector<index_t> rows_in;         ///< per partition: its distinct rows
-  std::vector<index_t> firsts_by_chunk; ///< first occurrences per chunk of indices, then offsets
+  std::vector<index_t> rows_in;         ///< per partition: its distinct rows, then where they start in `ids`
+  std::vector<std::uint32_t> staged_ids;   ///< per partition, from partition_at[p]: its rows' ids
+  std::vector<std::int32_t> staged_counts;  ///< likewise, their occurrence counts
 
   [[nodiscard]] std::size_t size() const noexcept { return ids.size(); }
-  [[nodiscard]] float* row(std::size_t k) noexcept { return grads.data() + k * static_cast<std::size_t>(dim); }
+  [[nodiscard]] std::size_t row_index(std::size_t k) const noexcept { return in_place ? k : placed_at[k]; }
+  /// Rows k .. k + count − 1 back to back: in place when they are, else copied into `scratch`
+  /// (room for count·dim floats).
+  [[nodiscard]] const float* consecutive_rows(std::size_t k, std::size_t count, float* scratch) const noexcept {
+    if (in_place) return row(k);
+    const auto d = static_cast<std::size_t>(dim);
+    for (std::size_t j = 0; j < count; ++j) std::copy_n(row(k + j), d, scratch + j * d);
+    return scratch;
+  }
+  [[nodiscard]] float* row(std::size_t k) noexcept { return grads.data() + row_index(k) * static_cast<std::size_t>(dim); }
   [[nodiscard]] const float* row(std::size_t k) const noexcept {
-    return grads.data() + k * static_cast<std::size_t>(dim);
+    return grads.data() + row_index(k) * static_cast<std::size_t>(dim);
   }
 };
 
@@ -80,6 +94,7 @@ inline void aggregate_serial(const bag_batch& bags, pooling mode, std::span<cons
   out.table.assign(mask + 1, empty);
   out.ids.clear();
   out.counts.clear();
+  out.in_place = true;
   auto home = [bits](std::uint32_t id) { return static_cast<std::size_t>(id_hash(id) >> (64 - bits)); };
   std::uint64_t* table = out.table.data();
   const std::uint32_t* indices = bags.indices.data();
@@ -108,14 +123,20 @@ inline void aggregate_serial(const bag_batch& bags, pooling mode, std::span<cons
   }
 }
 
-/// The partitioned aggregation on `exec`, with `parts` partitions (a power of two ≥ 2): ids are
-/// bucketed by the top bits of their hash (indices stay ascending inside a bucket), each bucket
-/// finds its distinct ids with a hash set of its own, a prefix sum over the first occurrences
-/// gives every row its place in first-occurrence order, and each bucket sums its rows' gradients
-/// in index order.
-template <HostExecutionSpace Exec>
+/// The partitioned aggregation on `exec`, with 2^part_bits partitions: indices are bucketed by the
+/// top bits of their id's hash (ascending within a bucket); each partition finds its distinct ids
+/// with a hash set of its own and sums their gradients in one pass, into rows laid out from the
+/// partition's first bucket entry on (row k of the result at `placed_at[k]`); the rows are
+/// numbered partition after partition. `visit(ids, counts, rows, count)` sees each partition's
+/// rows as soon as they are summed, on the thread that summed them (while they are in its cache).
+/// The default `visit` of the aggregations: nothing.
+struct no_visit {
+  void operator()(const std::uint32_t*, const std::int32_t*, const float*, std::size_t) const noexcept {}
+};
+
+template <HostExecutionSpace Exec, class Visit = no_visit>
 void aggregate_partitioned(const Exec& exec, const bag_batch& bags, pooling mode, std::span<const float> grad_output,
-                           row_gradients& out, int part_bits) {
+                           row_gradients& out, int part_bits, const Visit& visit = {}) {
   const std::size_t n = bags.indices.size();
   const auto d = static_cast<std::size_t>(out.dim);
   const index_t parts = index_t{1} << part_bits;
@@ -146,16 +167,21 @@ void aggregate_partitioned(const Exec& exec, const bag_batch& bags, pooling mode
     out.partition_at[static_cast<std::size_t>(parts)] = at;
   }
   out.order.resize(n);
+  out.sorted_ids.resize(n);
   std::uint32_t* order = out.order.data();
+  std::uint32_t* sorted_ids = out.sorted_ids.data();
   parallel_for("frugal::embedding::aggregate::scatter", exec, nc, [=](index_t c) {
     index_t* cursor = cc + c * parts;
-    for (index_t i = chunks.begin(c); i < chunks.end(c); ++i)
-      order[cursor[part_of(indices[i])]++] = static_cast<std::uint32_t>(i);
+    for (index_t i = chunks.begin(c); i < chunks.end(c); ++i) {
+      const std::uint32_t id = indices[i];
+      const index_t at = cursor[part_of(id)]++;
+      order[at] = static_cast<std::uint32_t>(i);
+      sorted_ids[at] = id;
+    }
   });
 
-  // 2. Distinct ids per partition: each partition's hash slots start at slots_at[p] (a power of
-  //    two ≥ twice its indices); local[i] = the index's row within its partition; firsts holds
-  //    each partition's rows' first indices from partition_at[p] on.
+  // 2. Each partition: its hash slots (a power of two ≥ twice its entries, from slots_at[p]), its
+  //    distinct ids and their summed gradients, staged from partition_at[p] on.
   out.slots_at.assign(static_cast<std::size_t>(parts + 1), 0);
   for (index_t p = 0; p < parts; ++p) {
     const index_t count = out.partition_at[static_cast<std::size_t>(p + 1)] - out.partition_at[static_cast<std::size_t>(p)];
@@ -164,94 +190,89 @@ void aggregate_partitioned(const Exec& exec, const bag_batch& bags, pooling mode
     out.slots_at[static_cast<std::size_t>(p + 1)] = out.slots_at[static_cast<std::size_t>(p)] + slots;
   }
   constexpr std::uint64_t empty = ~std::uint64_t{0};
-  out.table.assign(static_cast<std::size_t>(out.slots_at[static_cast<std::size_t>(parts)]), empty);
-  out.local.resize(n);
-  out.firsts.resize(n);
-  out.rows_in.assign(static_cast<std::size_t>(parts), 0);
+  out.table.resize(static_cast<std::size_t>(out.slots_at[static_cast<std::size_t>(parts)]));  // cleared per partition
+  out.staged_ids.resize(n);
+  out.staged_counts.resize(n);
+  out.rows_in.assign(static_cast<std::size_t>(parts + 1), 0);
+  if (out.grads.size() < n * d) out.grads.resize(n * d);
   std::uint64_t* table = out.table.data();
-  std::uint32_t* local = out.local.data();
-  std::uint32_t* firsts = out.firsts.data();
+  std::uint32_t* staged_ids = out.staged_ids.data();
+  std::int32_t* staged_counts = out.staged_counts.data();
   index_t* rows_in = out.rows_in.data();
+  float* grads = out.grads.data();
   const index_t* part_at = out.partition_at.data();
   const index_t* slots_at = out.slots_at.data();
-  parallel_for("frugal::embedding::aggregate::distinct", exec, parts, [=](index_t p) {
-    std::uint64_t* slots = table + slots_at[p];
-    const auto mask = static_cast<std::uint64_t>(slots_at[p + 1] - slots_at[p] - 1);
-    int shift = 64 - part_bits;
-    for (std::uint64_t s = mask + 1; s > 1; s >>= 1) --shift;  // the hash bits below the partition's
-    std::uint32_t rows = 0;
-    for (index_t at = part_at[p]; at < part_at[p + 1]; ++at) {
-      const std::uint32_t i = order[at], id = indices[i];
-      std::uint64_t h = (id_hash(id) >> shift) & mask;
-      std::uint64_t e;
-      while ((e = slots[h]) != empty && static_cast<std::uint32_t>(e >> 32) != id) h = (h + 1) & mask;
-      if (e == empty) {
-        slots[h] = std::uint64_t{id} << 32 | rows;
-        firsts[part_at[p] + rows] = i;
-        local[i] = rows++;
-      } else {
-        local[i] = static_cast<std::uint32_t>(e);
-      }
-    }
-    rows_in[p] = rows;
-  });
-
-  // 3. First-occurrence order: mark the first indices, count them per chunk, prefix-sum, rank.
-  out.rank.assign(n, 0);
-  std::uint32_t* rank = out.rank.data();
-  parallel_for("frugal::embedding::aggregate::mark", exec, parts, [=](index_t p) {
-    for (index_t r = 0; r < rows_in[p]; ++r) rank[firsts[part_at[p] + r]] = 1;
-  });
-  out.firsts_by_chunk.assign(static_cast<std::size_t>(nc + 1), 0);
-  index_t* fc = out.firsts_by_chunk.data();
-  parallel_for("frugal::embedding::aggregate::count_firsts", exec, nc, [=](index_t c) {
-    index_t count = 0;
-    for (index_t i = chunks.begin(c); i < chunks.end(c); ++i) count += rank[i];
-    fc[c + 1] = count;
-  });
-  for (index_t c = 0; c < nc; ++c) fc[c + 1] += fc[c];
-  const auto unique = static_cast<std::size_t>(fc[nc]);
-  parallel_for("frugal::embedding::aggregate::rank", exec, nc, [=](index_t c) {
-    auto next = static_cast<std::uint32_t>(fc[c]);
-    for (index_t i = chunks.begin(c); i < chunks.end(c); ++i)
-      if (rank[i]) rank[i] = next++;
-  });
-
-  // 4. Rows in first-occurrence order, summed partition by partition (each row in index order).
-  out.ids.resize(unique);
-  out.counts.assign(unique, 0);
-  if (out.grads.size() < unique * d) out.grads.resize(std::max(2 * out.grads.size(), unique * d));
-  out.to_global.resize(n);
-  std::uint32_t* ids = out.ids.data();
-  std::int32_t* counts = out.counts.data();
-  float* grads = out.grads.data();
-  std::uint32_t* to_global = out.to_global.data();
   const std::uint32_t* bag_of = out.bag_of.data();
   const float* dy = grad_output.data();
   const bag_batch batch = bags;
-  parallel_for("frugal::embedding::aggregate::sum", exec, parts, [=](index_t p) {
-    std::uint32_t* global = to_global + part_at[p];
-    for (index_t r = 0; r < rows_in[p]; ++r) {
-      const std::uint32_t first = firsts[part_at[p] + r], k = rank[first];
-      global[r] = k;
-      ids[k] = indices[first];
-      std::fill_n(grads + static_cast<std::size_t>(k) * d, d, 0.0f);
-    }
-    for (index_t at = part_at[p]; at < part_at[p + 1]; ++at) {
-      const std::uint32_t i = order[at], k = global[local[i]], b = bag_of[i];
-      ++counts[k];
-      add_scaled(grads + static_cast<std::size_t>(k) * d, dy + static_cast<std::size_t>(b) * d,
+  parallel_for("frugal::embedding::aggregate::partition", exec, parts, [=](index_t p) {
+    std::uint64_t* slots = table + slots_at[p];
+    const auto mask = static_cast<std::uint64_t>(slots_at[p + 1] - slots_at[p] - 1);
+    std::fill_n(slots, mask + 1, empty);
+    int shift = 64 - part_bits;
+    for (std::uint64_t s = mask + 1; s > 1; s >>= 1) --shift;  // the hash bits below the partition's
+    const index_t base = part_at[p];
+    float* rows = grads + static_cast<std::size_t>(base) * d;
+    std::uint32_t count = 0;
+    for (index_t at = base; at < part_at[p + 1]; ++at) {
+      if (at + prefetch_distance < part_at[p + 1])
+        FRUGAL_PREFETCH(dy + static_cast<std::size_t>(bag_of[order[at + prefetch_distance]]) * d);
+      const std::uint32_t id = sorted_ids[at], i = order[at], b = bag_of[i];
+      std::uint64_t h = (id_hash(id) >> shift) & mask;
+      std::uint64_t e;
+      while ((e = slots[h]) != empty && static_cast<std::uint32_t>(e >> 32) != id) h = (h + 1) & mask;
+      std::uint32_t r;
+      if (e == empty) {
+        r = count++;
+        slots[h] = std::uint64_t{id} << 32 | r;
+        staged_ids[base + r] = id;
+        staged_counts[base + r] = 0;
+        std::fill_n(rows + static_cast<std::size_t>(r) * d, d, 0.0f);
+      } else {
+        r = static_cast<std::uint32_t>(e);
+      }
+      ++staged_counts[base + r];
+      add_scaled(rows + static_cast<std::size_t>(r) * d, dy + static_cast<std::size_t>(b) * d,
                  contribution_scale(batch, mode, b, i), d);
+    }
+    rows_in[p] = count;
+    visit(staged_ids + base, staged_counts + base, rows, count);
+  });
+
+  // 3. Number the rows partition after partition; row k's gradient stays where it was summed.
+  index_t unique = 0;
+  for (index_t p = 0; p <= parts; ++p) {
+    const index_t count = rows_in[p];
+    rows_in[p] = unique;  // now where partition p's rows start among the results
+    unique += p < parts ? count : 0;
+  }
+  out.ids.resize(static_cast<std::size_t>(unique));
+  out.counts.resize(static_cast<std::size_t>(unique));
+  out.placed_at.resize(static_cast<std::size_t>(unique));
+  out.in_place = false;
+  std::uint32_t* ids = out.ids.data();
+  std::int32_t* counts = out.counts.data();
+  std::uint32_t* placed_at = out.placed_at.data();
+  parallel_for("frugal::embedding::aggregate::number", exec, parts, [=](index_t p) {
+    for (index_t k = rows_in[p], r = 0; k < rows_in[p + 1]; ++k, ++r) {
+      ids[k] = staged_ids[part_at[p] + r];
+      counts[k] = staged_counts[part_at[p] + r];
+      placed_at[k] = static_cast<std::uint32_t>(part_at[p] + r);
     }
   });
 }
 
 /// dL/d(row) for every distinct row of `bags`, given dL/d(output) (`batch × dim`, row-major), on
-/// `exec`. Deterministic and independent of the thread count: rows in order of first occurrence,
-/// each row's contributions added in index order. O(indices × dim).
-template <HostExecutionSpace Exec>
+/// `exec`: each row's contributions added in index order; rows in order of first occurrence below
+/// `parallel_aggregation_threshold` indices, else partition after partition (see the file's
+/// comment). The same rows, order and bits on any thread count. O(indices × dim).
+///
+/// `visit(ids, counts, rows, count)`, when given, is called on disjoint runs of rows that together
+/// cover the result (ids, occurrence counts and `count` gradient rows back to back), in parallel on
+/// `exec`: a caller that updates each row independently does it there, while the rows are hot.
+template <HostExecutionSpace Exec, class Visit = no_visit>
 void aggregate_gradients(const Exec& exec, const bag_batch& bags, pooling mode, std::span<const float> grad_output,
-                         index_t dim, row_gradients& out) {
+                         index_t dim, row_gradients& out, const Visit& visit = {}) {
   const std::size_t n = bags.indices.size();
   out.dim = dim;
   out.bag_of.resize(n);
@@ -263,11 +284,25 @@ void aggregate_gradients(const Exec& exec, const bag_batch& bags, pooling mode, 
                           for (index_t i = offsets[b]; i < offsets[b + 1]; ++i)
                             bag_of[i] = static_cast<std::uint32_t>(b);
                       });
-  if (n < parallel_aggregation_threshold) return aggregate_serial(bags, mode, grad_output, out);
+  if (n < parallel_aggregation_threshold) {
+    aggregate_serial(bags, mode, grad_output, out);
+    if constexpr (!std::is_same_v<Visit, no_visit>) {
+      const std::uint32_t* ids = out.ids.data();
+      const std::int32_t* counts = out.counts.data();
+      const float* rows = out.grads.data();
+      const auto d = static_cast<std::size_t>(dim);
+      parallel_for_chunks("frugal::embedding::aggregate::visit", exec, static_cast<index_t>(out.size()),
+                          grain_for(2 * dim), [=](index_t k0, index_t k1) {
+                            visit(ids + k0, counts + k0, rows + static_cast<std::size_t>(k0) * d,
+                                  static_cast<std::size_t>(k1 - k0));
+                          });
+    }
+    return;
+  }
   // About 4k indices per partition, at most 64 partitions: a function of the batch alone.
   int part_bits = 1;
   while (part_bits < 6 && (n >> (part_bits + 1)) >= (std::size_t{1} << 12)) ++part_bits;
-  aggregate_partitioned(exec, bags, mode, grad_output, out, part_bits);
+  aggregate_partitioned(exec, bags, mode, grad_output, out, part_bits, visit);
 }
 
 /// `aggregate_gradients` on frugal's default host space.
