@@ -29,24 +29,31 @@ struct block_circulant {
     const index_t k = block_size;
     const index_t grid_cols = (w.cols() + k - 1) / k, grid = (w.rows() + k - 1) / k * grid_cols;
     matrix<S> z(w.rows(), w.cols());
-    parallel_for_chunks("frugal::admm::block_circulant", exec, grid, grain_for(k * k), [&](index_t first, index_t last) {
+    const S* in = w.data();
+    S* out = z.data();
+    const index_t rows = w.rows(), cols = w.cols();
+    // Captured by value: an index_t behind a reference may alias the counts, which would keep
+    // the compiler from holding k in a register through the loops.
+    parallel_for_chunks("frugal::admm::block_circulant", exec, grid, grain_for(k * k), [=](index_t first, index_t last) {
       std::vector<double> sum(static_cast<std::size_t>(k));
       std::vector<index_t> count(static_cast<std::size_t>(k));
       for (index_t blk = first; blk < last; ++blk) {
         const index_t r0 = blk / grid_cols * k, c0 = blk % grid_cols * k;
-        const index_t h = std::min(k, w.rows() - r0), wd = std::min(k, w.cols() - c0);
+        const index_t h = std::min(k, rows - r0), wd = std::min(k, cols - c0);
         std::fill(sum.begin(), sum.end(), 0.0);
         std::fill(count.begin(), count.end(), 0);
+        // Inside a block |i − j| < k, so (i − j) mod k needs no division.
+        auto diagonal = [k](index_t i, index_t j) { return static_cast<std::size_t>(i >= j ? i - j : i - j + k); };
         for (index_t i = 0; i < h; ++i)
           for (index_t j = 0; j < wd; ++j) {
-            const auto d = static_cast<std::size_t>(((i - j) % k + k) % k);
-            sum[d] += static_cast<double>(w(r0 + i, c0 + j));
+            const auto d = diagonal(i, j);
+            sum[d] += static_cast<double>(in[(r0 + i) * cols + c0 + j]);
             ++count[d];
           }
         for (index_t i = 0; i < h; ++i)
           for (index_t j = 0; j < wd; ++j) {
-            const auto d = static_cast<std::size_t>(((i - j) % k + k) % k);
-            z(r0 + i, c0 + j) = static_cast<S>(sum[d] / static_cast<double>(count[d]));
+            const auto d = diagonal(i, j);
+            out[(r0 + i) * cols + c0 + j] = static_cast<S>(sum[d] / static_cast<double>(count[d]));
           }
       }
     });
