@@ -147,18 +147,41 @@ TEST_CASE("magnitude keys order like |x|, with both zeros equal") {
   CHECK(magnitude_key(-std::numeric_limits<double>::infinity()) > magnitude_key(1e300));
 }
 
-TEST_CASE_TEMPLATE("parallel_sort equals std::sort for any chunking", Exec, FRUGAL_TEST_SPACES) {
+TEST_CASE_TEMPLATE("parallel_sort equals std::sort for any number of runs", Exec, FRUGAL_TEST_SPACES) {
   frugal::rng gen(103);
   for (index_t n : {0, 1, 7, 1001, 100003}) {
     std::vector<double> v(static_cast<std::size_t>(n));
     for (auto& x : v) x = std::round(gen.normal() * 100) / 8 + 0.0;  // no -0: it sorts equal to +0
     auto expected = v;
     std::sort(expected.begin(), expected.end(), std::greater<>());
-    for (index_t grain : {index_t{1}, index_t{5}, index_t{4096}, frugal::grain_for(16)}) {
-      if (n > 1001 && grain < 4096) continue;
+    for (index_t runs : {0, 1, 2, 3, 7, 64, 1001}) {
+      CAPTURE(n);
+      CAPTURE(runs);
       auto got = v;
-      admm::detail::parallel_sort(Exec{}, got, std::greater<>(), grain);
+      admm::detail::parallel_sort(Exec{}, got, std::greater<>(), runs);
       CHECK(bit_equal(got, expected));
+    }
+  }
+}
+
+TEST_CASE("merge co-ranks cut std::merge's output into pieces that merge to the same bits") {
+  frugal::rng gen(114);
+  for (int trial = 0; trial < 20; ++trial) {
+    std::vector<double> a(gen.uniform_int(40)), b(gen.uniform_int(40));
+    for (auto& x : a) x = static_cast<double>(gen.uniform_int(6));
+    for (auto& x : b) x = static_cast<double>(gen.uniform_int(6)) + 0.5 * static_cast<double>(gen.uniform_int(2));
+    std::sort(a.begin(), a.end(), std::greater<>());
+    std::sort(b.begin(), b.end(), std::greater<>());
+    std::vector<double> whole(a.size() + b.size());
+    std::merge(a.begin(), a.end(), b.begin(), b.end(), whole.begin(), std::greater<>());
+    const auto na = static_cast<index_t>(a.size()), nb = static_cast<index_t>(b.size());
+    for (index_t k = 0; k <= na + nb; ++k) {
+      const index_t i = admm::detail::merge_corank(k, a.data(), na, b.data(), nb, std::greater<>());
+      std::vector<double> head(static_cast<std::size_t>(k)), tail(static_cast<std::size_t>(na + nb - k));
+      std::merge(a.begin(), a.begin() + i, b.begin(), b.begin() + (k - i), head.begin(), std::greater<>());
+      std::merge(a.begin() + i, a.end(), b.begin() + (k - i), b.end(), tail.begin(), std::greater<>());
+      head.insert(head.end(), tail.begin(), tail.end());
+      CHECK(head == whole);
     }
   }
 }
