@@ -66,13 +66,25 @@ template <HostExecutionSpace Exec, class S>
 [[nodiscard]] matrix<S> keep_lines(const Exec& exec, const matrix<S>& w, const std::vector<std::uint8_t>& kept,
                                    bool by_rows, bool project) {
   matrix<S> z(w.rows(), w.cols());
-  const std::uint8_t* flag = kept.data();
+  // Columns: one row of 0/1 flags, applied to every row.
+  Eigen::Array<S, 1, Eigen::Dynamic> column_flags;
+  if (!by_rows) {
+    column_flags.resize(w.cols());
+    for (index_t c = 0; c < w.cols(); ++c) column_flags(c) = kept[static_cast<std::size_t>(c)] ? S(1) : S(0);
+  }
   parallel_for_chunks("frugal::admm::keep_lines", exec, w.rows(), grain_for(w.cols()), [&](index_t b, index_t e) {
-    for (index_t r = b; r < e; ++r)
-      for (index_t c = 0; c < w.cols(); ++c) {
-        const bool keep = flag[by_rows ? r : c] != 0;
-        z(r, c) = keep ? (project ? w(r, c) : S(1)) : S(0);
-      }
+    for (index_t r = b; r < e; ++r) {
+      if (by_rows && !kept[static_cast<std::size_t>(r)])
+        z.row(r).setZero();
+      else if (by_rows && project)
+        z.row(r) = w.row(r);
+      else if (by_rows)
+        z.row(r).setOnes();
+      else if (project)
+        z.row(r) = (column_flags != S(0)).select(w.row(r).array(), S(0)).matrix();
+      else
+        z.row(r) = column_flags.matrix();
+    }
   });
   return z;
 }
