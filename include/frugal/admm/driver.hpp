@@ -159,6 +159,8 @@ class admm_state {
     const S rho = static_cast<S>(m_rho);
     for (const auto& [name, e] : m_entries) {
       auto& p = registry.at(name);
+      check_extent("frugal::admm::admm_state::add_penalty_gradient", "value size of '" + name + "'", p.value.size(),
+                   e.z.size());
       check_extent("frugal::admm::admm_state::add_penalty_gradient", "gradient size of '" + name + "'", p.grad.size(),
                    e.z.size());
       detail::for_entries("frugal::admm::admm_state::add_penalty_gradient", m_exec, e.z.size(),
