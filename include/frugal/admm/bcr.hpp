@@ -3,15 +3,17 @@
 /// BCR (block-based column-row) sparsity, as GRIM defines it: the matrix is tiled into blocks and,
 /// inside each block, whole rows and whole columns are pruned, so the kept weights of a block form
 /// a dense sub-block (kept rows × kept columns). The pattern is what frugal/sparse's BCR kernels
-/// execute; this header computes it.
+/// execute; this header computes it, blocks in parallel on a host execution space.
 
 #include <algorithm>
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/parallel.hpp"
 #include "concepts.hpp"
 #include "detail/top_k.hpp"
 #include "sparsity.hpp"
@@ -30,14 +32,23 @@ struct bcr_pattern {
   index_t rows = 0, cols = 0, block_rows = 0, block_cols = 0;
   std::vector<bcr_block> blocks;  ///< row-major over the block grid; edge blocks may be smaller
 
-  /// The 0/1 mask of kept entries.
+  /// The 0/1 mask of kept entries, written block by block in parallel on `exec`.
+  template <nn::Scalar S, HostExecutionSpace Exec>
+  [[nodiscard]] matrix<S> mask(const Exec& exec) const {
+    matrix<S> m = matrix<S>::Zero(rows, cols);
+    const bcr_block* b = blocks.data();
+    parallel_for_chunks("frugal::admm::bcr_pattern::mask", exec, static_cast<index_t>(blocks.size()),
+                        grain_for(block_rows * block_cols), [&](index_t first, index_t last) {
+                          for (index_t i = first; i < last; ++i)
+                            for (index_t r : b[i].kept_rows)
+                              for (index_t c : b[i].kept_cols) m(r, c) = S(1);
+                        });
+    return m;
+  }
+  /// The 0/1 mask of kept entries, on `default_host_space`.
   template <nn::Scalar S>
   [[nodiscard]] matrix<S> mask() const {
-    matrix<S> m = matrix<S>::Zero(rows, cols);
-    for (const auto& b : blocks)
-      for (index_t r : b.kept_rows)
-        for (index_t c : b.kept_cols) m(r, c) = S(1);
-    return m;
+    return mask<S>(default_host_space{});
   }
 
   /// Number of kept entries.
@@ -77,35 +88,44 @@ struct bcr_sparsity {
   double col_keep_fraction = 0.5;
   std::uint64_t exact_limit = 5000;
 
-  template <nn::Scalar S>
-  [[nodiscard]] bcr_pattern select(const matrix<S>& w) const {
+  /// The pattern of `w`: every block's kept rows and columns, blocks selected in parallel on
+  /// `exec` (each block whole by one thread, so the pattern is identical on any number of threads).
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] bcr_pattern select(const Exec& exec, const matrix<S>& w) const {
     check(block_rows > 0 && block_cols > 0, "frugal::admm::bcr_sparsity: block shape ", block_rows, "x", block_cols,
           " must be positive");
     check(row_keep_fraction > 0 && row_keep_fraction <= 1 && col_keep_fraction > 0 && col_keep_fraction <= 1,
           "frugal::admm::bcr_sparsity: keep fractions ", row_keep_fraction, " and ", col_keep_fraction,
           " must be in (0, 1]");
     bcr_pattern p = bcr_pattern::tiling(w.rows(), w.cols(), block_rows, block_cols);
-    for (auto& b : p.blocks) {
-      const matrix<double> energy =
-          w.block(b.row0, b.col0, b.rows, b.cols).template cast<double>().array().square().matrix();
-      auto [rows, cols] = select_block(energy, detail::kept_count(row_keep_fraction, b.rows),
-                                       detail::kept_count(col_keep_fraction, b.cols));
-      for (auto& r : rows) r += b.row0;
-      for (auto& c : cols) c += b.col0;
-      b.kept_rows = std::move(rows);
-      b.kept_cols = std::move(cols);
-    }
+    bcr_block* blocks = p.blocks.data();
+    parallel_for_chunks("frugal::admm::bcr_sparsity::select", exec, static_cast<index_t>(p.blocks.size()),
+                        grain_for(block_work()), [&](index_t first, index_t last) {
+                          for (index_t i = first; i < last; ++i) select_into(w, blocks[i]);
+                        });
     return p;
   }
-
   template <nn::Scalar S>
-  [[nodiscard]] matrix<S> support(const matrix<S>& w) const {
-    return select(w).template mask<S>();
+  [[nodiscard]] bcr_pattern select(const matrix<S>& w) const {
+    return select(default_host_space{}, w);
   }
 
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] matrix<S> support(const Exec& exec, const matrix<S>& w) const {
+    return select(exec, w).template mask<S>(exec);
+  }
+  template <nn::Scalar S>
+  [[nodiscard]] matrix<S> support(const matrix<S>& w) const {
+    return support(default_host_space{}, w);
+  }
+
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] matrix<S> project(const Exec& exec, const matrix<S>& w) const {
+    return detail::restrict_to(exec, w, support(exec, w));
+  }
   template <nn::Scalar S>
   [[nodiscard]] matrix<S> project(const matrix<S>& w) const {
-    return detail::restrict_to(w, support(w));
+    return project(default_host_space{}, w);
   }
 
   [[nodiscard]] std::string describe() const {
@@ -194,6 +214,28 @@ struct bcr_sparsity {
   }
 
  private:
+  /// Fills one block's kept rows and columns (absolute indices).
+  template <class S>
+  void select_into(const matrix<S>& w, bcr_block& b) const {
+    const matrix<double> energy =
+        w.block(b.row0, b.col0, b.rows, b.cols).template cast<double>().array().square().matrix();
+    auto [rows, cols] =
+        select_block(energy, detail::kept_count(row_keep_fraction, b.rows), detail::kept_count(col_keep_fraction, b.cols));
+    for (auto& r : rows) r += b.row0;
+    for (auto& c : cols) c += b.col0;
+    b.kept_rows = std::move(rows);
+    b.kept_cols = std::move(cols);
+  }
+
+  /// Rough operation count of one full block's selection, for sizing chunks of blocks: the
+  /// enumeration's column sets times a row selection each, or a few alternating sweeps.
+  [[nodiscard]] index_t block_work() const {
+    const index_t kc = detail::kept_count(col_keep_fraction, block_cols);
+    const std::uint64_t sets = binomial(block_cols, kc);
+    const index_t entries = block_rows * block_cols;
+    return sets <= exact_limit ? static_cast<index_t>(sets) * block_rows * (kc + 4) : 16 * entries;
+  }
+
   static std::uint64_t binomial(index_t n, index_t k) {
     k = std::min(k, n - k);
     std::uint64_t r = 1;
@@ -205,6 +247,6 @@ struct bcr_sparsity {
   }
 };
 
-static_assert(SparsityProjection<bcr_sparsity, float>);
+static_assert(SparsityProjectionOn<bcr_sparsity, float, default_host_space>);
 
 }  // namespace frugal::admm

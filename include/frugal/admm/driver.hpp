@@ -10,7 +10,10 @@
 ///   ρ ← ρ · multiplier, U ← U / multiplier             (monotonically increasing ρ; the scaled
 ///                                                     dual is rescaled so the true dual is kept)
 /// then hard-projects W_l onto S_l and installs masks so masked retraining keeps the pattern.
-/// Works on any model through the parameter registry.
+/// Works on any model through the parameter registry. The projections and the entry-wise Z/U
+/// updates run on the host execution space the state is given (`default_host_space` unless
+/// named); the residuals are chunk-ordered sums, so every number it produces is identical on
+/// any number of threads.
 
 #include <cmath>
 #include <functional>
@@ -24,34 +27,51 @@
 
 #include "../core/checkpoint.hpp"
 #include "../core/error.hpp"
+#include "../core/parallel.hpp"
 #include "../core/progress.hpp"
 #include "../nn/concepts.hpp"
 #include "../nn/parameter.hpp"
 #include "concepts.hpp"
+#include "detail/elementwise.hpp"
 #include "quantization.hpp"
 
 namespace frugal::admm {
 
 /// A projection with its type erased, so one driver can hold different constraint sets for
-/// different parameters. Called once per ADMM iteration, never in an inner loop.
-template <nn::Scalar S>
+/// different parameters. Called once per ADMM iteration, never in an inner loop. Each function
+/// takes the execution space to run on; a projection without the execution-space form
+/// (`ProjectionOn`) is called through its plain `project<S>(w)` and ignores it.
+/// \tparam Exec the host execution space the driver runs the projection on
+template <nn::Scalar S, HostExecutionSpace Exec = default_host_space>
 struct any_projection {
-  std::function<matrix<S>(const matrix<S>&)> project;
-  std::function<matrix<S>(const matrix<S>&)> support;             ///< set for sparsity projections
-  std::function<quantized_matrix<S>(const matrix<S>&)> quantize;  ///< set for quantizing projections
+  std::function<matrix<S>(const Exec&, const matrix<S>&)> project;
+  std::function<matrix<S>(const Exec&, const matrix<S>&)> support;             ///< set for sparsity projections
+  std::function<quantized_matrix<S>(const Exec&, const matrix<S>&)> quantize;  ///< set for quantizing projections
   std::string description;
 
   template <class P>
   requires Projection<P, S> any_projection(
       P p)  // NOLINT(google-explicit-constructor): a projection *is* an any_projection
       : description(p.describe()) {
-    project = [p](const matrix<S>& w) { return p.template project<S>(w); };
-    if constexpr (requires { p.template support<S>(std::declval<const matrix<S>&>()); })
-      support = [p](const matrix<S>& w) { return p.template support<S>(w); };
-    if constexpr (requires { p.quantize(std::declval<const matrix<S>&>()); })
-      quantize = [p](const matrix<S>& w) { return p.quantize(w); };
-    else if constexpr (requires { p.template quantize<S>(std::declval<const matrix<S>&>()); })
-      quantize = [p](const matrix<S>& w) { return p.template quantize<S>(w); };
+    using M = matrix<S>;
+    if constexpr (ProjectionOn<P, S, Exec>)
+      project = [p](const Exec& exec, const M& w) { return p.project(exec, w); };
+    else
+      project = [p](const Exec&, const M& w) { return p.template project<S>(w); };
+    if constexpr (requires(const Exec& exec, const M& w) {
+                    { p.support(exec, w) } -> std::same_as<M>;
+                  })
+      support = [p](const Exec& exec, const M& w) { return p.support(exec, w); };
+    else if constexpr (requires { p.template support<S>(std::declval<const M&>()); })
+      support = [p](const Exec&, const M& w) { return p.template support<S>(w); };
+    if constexpr (requires(const Exec& exec, const M& w) {
+                    { p.quantize(exec, w) } -> std::same_as<quantized_matrix<S>>;
+                  })
+      quantize = [p](const Exec& exec, const M& w) { return p.quantize(exec, w); };
+    else if constexpr (requires { p.quantize(std::declval<const M&>()); })
+      quantize = [p](const Exec&, const M& w) { return p.quantize(w); };
+    else if constexpr (requires { p.template quantize<S>(std::declval<const M&>()); })
+      quantize = [p](const Exec&, const M& w) { return p.template quantize<S>(w); };
   }
 };
 
@@ -81,21 +101,42 @@ struct admm_residuals {
   double rho = 0;              ///< ρ used for this update
 };
 
+namespace detail {
+/// Per-chunk squared norms of one Z/U update, added in chunk order.
+struct residual_sums {
+  double dual = 0;    ///< ‖Z − Z_previous‖²
+  double primal = 0;  ///< ‖W − Z‖²
+  double norm = 0;    ///< ‖W‖²
+  residual_sums& operator+=(const residual_sums& o) {
+    dual += o.dual;
+    primal += o.primal;
+    norm += o.norm;
+    return *this;
+  }
+};
+}  // namespace detail
+
 /// The ADMM state (Z, U, ρ) for a set of constrained parameters.
-template <nn::Scalar S>
+/// \tparam Exec the host execution space projections and Z/U updates run on
+template <nn::Scalar S, HostExecutionSpace Exec = default_host_space>
 class admm_state {
  public:
-  explicit admm_state(admm_options options = {}) : m_options(options), m_rho(options.rho) { options.validate(); }
+  using execution_space = Exec;
+
+  explicit admm_state(admm_options options = {}, Exec exec = Exec{})
+      : m_options(options), m_rho(options.rho), m_exec(std::move(exec)) {
+    options.validate();
+  }
 
   /// Constrains the parameter called `name` to `projection`'s set.
-  void add(std::string name, any_projection<S> projection) {
+  void add(std::string name, any_projection<S, Exec> projection) {
     check(!m_entries.contains(name), "frugal::admm::admm_state::add: parameter '", name, "' is already constrained");
     m_entries.emplace(std::move(name), entry{std::move(projection), {}, {}});
   }
 
   /// Replaces the constraint set of `name` (already constrained) from the next `update` on; Z and
   /// U are kept. Progressive ADMM tightens the sets this way between iterations.
-  void set_projection(std::string_view name, any_projection<S> projection) {
+  void set_projection(std::string_view name, any_projection<S, Exec> projection) {
     auto it = m_entries.find(name);
     check(it != m_entries.end(), "frugal::admm::admm_state::set_projection: parameter '", name, "' is not constrained");
     it->second.projection = std::move(projection);
@@ -105,7 +146,7 @@ class admm_state {
   void initialize(const nn::parameter_registry<S>& registry) {
     for (auto& [name, e] : m_entries) {
       const auto& w = registry.at(name).value;
-      e.z = e.projection.project(w);
+      e.z = project(e, w);
       e.u = matrix<S>::Zero(w.rows(), w.cols());
     }
     m_rho = m_options.rho;
@@ -118,7 +159,16 @@ class admm_state {
     const S rho = static_cast<S>(m_rho);
     for (const auto& [name, e] : m_entries) {
       auto& p = registry.at(name);
-      p.grad.array() += rho * (p.value - e.z + e.u).array();
+      check_extent("frugal::admm::admm_state::add_penalty_gradient", "value size of '" + name + "'", p.value.size(),
+                   e.z.size());
+      check_extent("frugal::admm::admm_state::add_penalty_gradient", "gradient size of '" + name + "'", p.grad.size(),
+                   e.z.size());
+      detail::for_entries("frugal::admm::admm_state::add_penalty_gradient", m_exec, e.z.size(),
+                          [&](index_t b, index_t end) {
+                            using detail::entries;
+                            entries(p.grad, b, end) +=
+                                rho * (entries(p.value, b, end) - entries(e.z, b, end) + entries(e.u, b, end));
+                          });
     }
   }
 
@@ -128,24 +178,43 @@ class admm_state {
     check(m_initialized, "frugal::admm::admm_state::update: call initialize first");
     admm_residuals r;
     r.rho = m_rho;
-    double primal = 0, dual = 0, norm = 0;
+    detail::residual_sums sums;
     for (auto& [name, e] : m_entries) {
       const auto& w = registry.at(name).value;
-      matrix<S> z = e.projection.project(w + e.u);
-      dual += (z - e.z).template cast<double>().squaredNorm();
+      check_extent("frugal::admm::admm_state::update", "size of '" + name + "'", w.size(), e.u.size());
+      matrix<S> shifted(w.rows(), w.cols());
+      detail::for_entries("frugal::admm::admm_state::update W + U", m_exec, w.size(), [&](index_t b, index_t end) {
+        detail::entries(shifted, b, end) = detail::entries(w, b, end) + detail::entries(e.u, b, end);
+      });
+      matrix<S> z = project(e, shifted);
+      // Residuals and the dual step in one pass, summed per chunk and added in chunk order.
+      sums += deterministic_sum<detail::residual_sums>(
+          "frugal::admm::admm_state::update residuals", m_exec, w.size(), detail::entry_grain,
+          [&](index_t b, index_t end) {
+            using detail::entries;
+            const auto zs = entries(std::as_const(z), b, end), previous = entries(std::as_const(e.z), b, end),
+                       ws = entries(w, b, end);
+            detail::residual_sums part;
+            part.dual = (zs - previous).template cast<double>().square().sum();
+            entries(e.u, b, end) += ws - zs;
+            part.primal = (ws - zs).template cast<double>().square().sum();
+            part.norm = ws.template cast<double>().square().sum();
+            return part;
+          });
       e.z = std::move(z);
-      e.u += w - e.z;
-      primal += (w - e.z).template cast<double>().squaredNorm();
-      norm += w.template cast<double>().squaredNorm();
     }
-    r.primal = std::sqrt(primal);
-    r.dual = m_rho * std::sqrt(dual);
-    r.relative_primal = norm > 0 ? std::sqrt(primal / norm) : 0;
+    r.primal = std::sqrt(sums.primal);
+    r.dual = m_rho * std::sqrt(sums.dual);
+    r.relative_primal = sums.norm > 0 ? std::sqrt(sums.primal / sums.norm) : 0;
     // U is the dual scaled by 1/ρ: when ρ grows by τ, U shrinks by τ so the unscaled dual is kept
     // (Boyd et al., §3.4.1).
     const double next = std::min(m_rho * m_options.rho_multiplier, m_options.rho_max);
     if (next != m_rho)
-      for (auto& [name, e] : m_entries) e.u *= static_cast<S>(m_rho / next);
+      for (auto& [name, e] : m_entries) {
+        const auto factor = static_cast<S>(m_rho / next);
+        detail::for_entries("frugal::admm::admm_state::update rescale U", m_exec, e.u.size(),
+                            [&](index_t b, index_t end) { detail::entries(e.u, b, end) *= factor; });
+      }
     m_rho = next;
     return r;
   }
@@ -159,16 +228,16 @@ class admm_state {
       // The support is taken from the value before projection: quantization may map a kept
       // weight onto the zero level, which must not turn it into a pruned one.
       std::optional<matrix<S>> mask;
-      if (e.projection.support) mask = e.projection.support(p.value);
+      if (e.projection.support) mask = e.projection.support(m_exec, p.value);
       if (e.projection.quantize) {
-        auto q = e.projection.quantize(p.value);
-        p.value = q.reconstruct();
+        auto q = e.projection.quantize(m_exec, p.value);
+        p.value = q.reconstruct(m_exec);
         m_quantized.insert_or_assign(name, std::move(q));
       } else {
-        p.value = e.projection.project(p.value);
+        p.value = project(e, p.value);
       }
       if (mask) {
-        if (p.mask) mask->array() *= p.mask->array();
+        if (p.mask) detail::multiply_into(m_exec, *mask, *p.mask);
         p.set_mask(std::move(*mask));
       } else if (p.mask) {
         p.apply_mask();
@@ -182,6 +251,8 @@ class admm_state {
   }
 
   [[nodiscard]] double rho() const noexcept { return m_rho; }
+  /// The execution space projections and updates run on.
+  [[nodiscard]] const Exec& execution_space_instance() const noexcept { return m_exec; }
   [[nodiscard]] const admm_options& options() const noexcept { return m_options; }
   [[nodiscard]] std::vector<std::string> names() const {
     std::vector<std::string> out;
@@ -219,9 +290,19 @@ class admm_state {
 
  private:
   struct entry {
-    any_projection<S> projection;
+    any_projection<S, Exec> projection;
     matrix<S> z, u;
   };
+
+  /// Π(w) for one parameter, checked to keep w's shape (a projection that does not is a bug the
+  /// entry-wise updates would turn into out-of-bounds accesses).
+  matrix<S> project(const entry& e, const matrix<S>& w) const {
+    matrix<S> z = e.projection.project(m_exec, w);
+    check(z.rows() == w.rows() && z.cols() == w.cols(), "frugal::admm::admm_state: projection '",
+          e.projection.description, "' returned ", z.rows(), "x", z.cols(), " for a ", w.rows(), "x", w.cols(),
+          " matrix");
+    return z;
+  }
 
   const entry& find(std::string_view name) const {
     auto it = m_entries.find(name);
@@ -231,6 +312,7 @@ class admm_state {
 
   admm_options m_options;
   double m_rho;
+  Exec m_exec;
   bool m_initialized = false;
   std::map<std::string, entry, std::less<>> m_entries;
   std::map<std::string, quantized_matrix<S>, std::less<>> m_quantized;
@@ -238,12 +320,13 @@ class admm_state {
 
 /// An optimizer that adds the ADMM penalty gradient before delegating to `Inner`; pass it to any
 /// training loop in place of the plain optimizer during the ADMM phase.
-template <nn::Optimizer Inner>
+template <nn::Optimizer Inner, HostExecutionSpace Exec = default_host_space>
 class admm_optimizer {
  public:
   using scalar_type = typename Inner::scalar_type;
 
-  admm_optimizer(Inner inner, const admm_state<scalar_type>& state) : m_inner(std::move(inner)), m_state(&state) {}
+  admm_optimizer(Inner inner, const admm_state<scalar_type, Exec>& state)
+      : m_inner(std::move(inner)), m_state(&state) {}
 
   void step(const nn::parameter_registry<scalar_type>& registry) {
     m_state->add_penalty_gradient(registry);
@@ -254,8 +337,11 @@ class admm_optimizer {
 
  private:
   Inner m_inner;
-  const admm_state<scalar_type>* m_state;
+  const admm_state<scalar_type, Exec>* m_state;
 };
+
+template <nn::Optimizer Inner, nn::Scalar S, HostExecutionSpace Exec>
+admm_optimizer(Inner, const admm_state<S, Exec>&) -> admm_optimizer<Inner, Exec>;
 
 /// Runs the ADMM phase: `initialize`, then for each iteration a fresh optimizer from
 /// `make_optimizer()` (the learning-rate reset of ADMM-NN), `epochs_per_iteration` calls of
@@ -266,8 +352,8 @@ class admm_optimizer {
 /// `state.harden(registry)` afterwards. Returns the residuals of every iteration.
 /// \tparam MakeOptimizer () -> an nn::Optimizer
 /// \tparam TrainEpoch (admm_optimizer<...>&) -> void, one epoch of ordinary training
-template <nn::Scalar S, class MakeOptimizer, class TrainEpoch>
-std::vector<admm_residuals> run_admm(admm_state<S>& state, const nn::parameter_registry<S>& registry,
+template <nn::Scalar S, HostExecutionSpace Exec, class MakeOptimizer, class TrainEpoch>
+std::vector<admm_residuals> run_admm(admm_state<S, Exec>& state, const nn::parameter_registry<S>& registry,
                                      MakeOptimizer&& make_optimizer, TrainEpoch&& train_epoch,
                                      const progress_callback& progress = {},
                                      const std::function<void(int)>& before_update = {}) {

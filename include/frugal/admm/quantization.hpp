@@ -3,17 +3,32 @@
 /// Quantization projections: uniform symmetric k-bit, ternary, binary and power-of-two levels.
 /// Each fits its scale to the weights it is given (optionally only the entries a mask keeps) and
 /// returns codes into a small level table, from which the projected matrix is reconstructed.
+///
+/// Every kernel runs on a host execution space given as a template parameter and an instance
+/// argument (`q.quantize(exec, w, mask)`, `q.project(exec, w)`); the forms without one run on
+/// `default_host_space`. Entry-wise work (gathering the kept values, coding, reconstruction) is
+/// split into shape-only chunks; the scale searches evaluate their candidate scales in parallel,
+/// each candidate by the serial loop, and pick the first best in candidate order; the binary
+/// scale is a chunk-ordered sum. No result depends on the thread count.
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
+#include <span>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/parallel.hpp"
 #include "concepts.hpp"
+#include "detail/elementwise.hpp"
+#include "detail/sort.hpp"
 
 namespace frugal::admm {
 
@@ -30,26 +45,101 @@ struct quantized_matrix {
 
   [[nodiscard]] bool kept(index_t i) const noexcept { return keep.empty() || keep[static_cast<std::size_t>(i)] != 0; }
 
-  /// The dequantized matrix.
-  [[nodiscard]] matrix<S> reconstruct() const {
+  /// The dequantized matrix, entries in parallel on `exec`.
+  template <HostExecutionSpace Exec>
+  [[nodiscard]] matrix<S> reconstruct(const Exec& exec) const {
     matrix<S> w(rows, cols);
-    for (index_t i = 0; i < rows * cols; ++i) w.data()[i] = kept(i) ? levels[codes[static_cast<std::size_t>(i)]] : S(0);
+    detail::for_entries("frugal::admm::quantized_matrix::reconstruct", exec, rows * cols, [&](index_t b, index_t e) {
+      for (index_t i = b; i < e; ++i)
+        w.data()[i] = kept(i) ? levels[codes[static_cast<std::size_t>(i)]] : S(0);
+    });
     return w;
   }
+  /// The dequantized matrix, on `default_host_space`.
+  [[nodiscard]] matrix<S> reconstruct() const { return reconstruct(default_host_space{}); }
 };
 
 namespace detail {
 
-template <class S>
-std::vector<double> kept_values(const matrix<S>& w, const matrix<S>* mask) {
+/// The kept entries of w (all of them without a mask) in row-major order, as doubles: per-chunk
+/// counts, their prefix sums, then each chunk writes its own range, in parallel on `exec`.
+template <HostExecutionSpace Exec, class S>
+[[nodiscard]] std::vector<double> kept_values(const Exec& exec, const matrix<S>& w, const matrix<S>* mask) {
   if (mask) {
     check_extent("frugal::admm quantization", "mask rows", mask->rows(), w.rows());
     check_extent("frugal::admm quantization", "mask cols", mask->cols(), w.cols());
   }
+  const index_t n = w.size();
   std::vector<double> x;
-  for (index_t i = 0; i < w.size(); ++i)
-    if (!mask || mask->data()[i] != S(0)) x.push_back(static_cast<double>(w.data()[i]));
+  if (!mask) {
+    x.resize(static_cast<std::size_t>(n));
+    double* out = x.data();
+    for_entries("frugal::admm::kept_values", exec, n, [&](index_t b, index_t e) {
+      for (index_t i = b; i < e; ++i) out[i] = static_cast<double>(w.data()[i]);
+    });
+    return x;
+  }
+  const chunking parts{n, entry_grain};
+  std::vector<index_t> start(static_cast<std::size_t>(parts.count()) + 1, 0);
+  index_t* st = start.data();
+  const S* m = mask->data();
+  for_entries("frugal::admm::kept_values count", exec, n, [&](index_t b, index_t e) {
+    index_t kept = 0;
+    for (index_t i = b; i < e; ++i) kept += m[i] != S(0);
+    st[b / entry_grain + 1] = kept;
+  });
+  for (index_t c = 0; c < parts.count(); ++c) st[c + 1] += st[c];
+  x.resize(static_cast<std::size_t>(st[parts.count()]));
+  double* out = x.data();
+  for_entries("frugal::admm::kept_values gather", exec, n, [&](index_t b, index_t e) {
+    index_t at = st[b / entry_grain];
+    for (index_t i = b; i < e; ++i)
+      if (m[i] != S(0)) out[at++] = static_cast<double>(w.data()[i]);
+  });
   return x;
+}
+
+/// max |x_i| (0 for no values), chunk maxima combined on `exec`: exact in any order.
+template <HostExecutionSpace Exec>
+[[nodiscard]] double max_abs(const Exec& exec, std::span<const double> x) {
+  const auto n = static_cast<index_t>(x.size());
+  const chunking parts{n, entry_grain};
+  std::vector<double> partial(static_cast<std::size_t>(parts.count()), 0.0);
+  double* out = partial.data();
+  for_entries("frugal::admm::max_abs", exec, n, [&](index_t b, index_t e) {
+    double m = 0;
+    for (index_t i = b; i < e; ++i) m = std::max(m, std::abs(x[static_cast<std::size_t>(i)]));
+    out[b / entry_grain] = m;
+  });
+  double m = 0;
+  for (double v : partial) m = std::max(m, v);
+  return m;
+}
+
+/// Runs f(i) for every i in [0, n) on `exec`, one candidate at a time handed to whichever thread
+/// is free (candidates differ in cost); inline when there is only one.
+template <HostExecutionSpace Exec, class F>
+inline void for_each_candidate(const std::string& label, const Exec& exec, index_t n, const F& f) {
+  if (n <= 0) return;
+  if (n == 1) {
+    f(index_t{0});
+    return;
+  }
+  Kokkos::parallel_for(label,
+                       Kokkos::RangePolicy<Exec, Kokkos::Schedule<Kokkos::Dynamic>, Kokkos::IndexType<index_t>>(exec, 0, n),
+                       f);
+}
+
+/// The index of the first smallest value: the serial search's "replace only if strictly better".
+[[nodiscard]] inline std::size_t first_minimum(std::span<const double> values) {
+  std::size_t best = 0;
+  double best_value = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (values[i] < best_value) {
+      best_value = values[i];
+      best = i;
+    }
+  return best;
 }
 
 inline int bits_for(std::size_t levels) {
@@ -58,34 +148,49 @@ inline int bits_for(std::size_t levels) {
   return std::max(b, 1);
 }
 
-/// Codes every kept entry with the nearest level (ties to the lower index) and fills the record.
-template <class S>
-quantized_matrix<S> encode_nearest(const matrix<S>& w, const matrix<S>* mask, std::vector<S> levels) {
+/// Codes every kept entry with the nearest level (ties to the lower index) and fills the record;
+/// entries in parallel on `exec`.
+template <HostExecutionSpace Exec, class S>
+[[nodiscard]] quantized_matrix<S> encode_nearest(const Exec& exec, const matrix<S>& w, const matrix<S>* mask,
+                                                 std::vector<S> levels) {
   quantized_matrix<S> q;
   q.rows = w.rows();
   q.cols = w.cols();
   q.levels = std::move(levels);
   q.bits = bits_for(q.levels.size());
-  q.codes.assign(static_cast<std::size_t>(w.size()), 0);
-  if (mask) {
-    q.keep.resize(static_cast<std::size_t>(w.size()));
-    for (index_t i = 0; i < w.size(); ++i) q.keep[static_cast<std::size_t>(i)] = mask->data()[i] != S(0);
-  }
-  for (index_t i = 0; i < w.size(); ++i) {
-    if (!q.kept(i)) continue;
-    const S x = w.data()[i];
-    std::size_t best = 0;
-    S best_d = std::numeric_limits<S>::infinity();
-    for (std::size_t l = 0; l < q.levels.size(); ++l) {
-      const S d = std::abs(x - q.levels[l]);
-      if (d < best_d) {
-        best_d = d;
-        best = l;
+  q.codes.resize(static_cast<std::size_t>(w.size()));
+  if (mask) q.keep.resize(static_cast<std::size_t>(w.size()));
+  std::uint8_t* codes = q.codes.data();
+  std::uint8_t* keep = mask ? q.keep.data() : nullptr;
+  const S* lv = q.levels.data();
+  const std::size_t level_count = q.levels.size();
+  for_entries("frugal::admm::encode_nearest", exec, w.size(), [&](index_t b, index_t e) {
+    for (index_t i = b; i < e; ++i) {
+      codes[i] = 0;
+      if (keep) {
+        keep[i] = mask->data()[i] != S(0);
+        if (!keep[i]) continue;
       }
+      const S x = w.data()[i];
+      std::size_t best = 0;
+      S best_d = std::numeric_limits<S>::infinity();
+      for (std::size_t l = 0; l < level_count; ++l) {
+        const S d = std::abs(x - lv[l]);
+        if (d < best_d) {
+          best_d = d;
+          best = l;
+        }
+      }
+      codes[i] = static_cast<std::uint8_t>(best);
     }
-    q.codes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(best);
-  }
+  });
   return q;
+}
+
+/// `encode_nearest` on `default_host_space`.
+template <class S>
+[[nodiscard]] quantized_matrix<S> encode_nearest(const matrix<S>& w, const matrix<S>* mask, std::vector<S> levels) {
+  return encode_nearest(default_host_space{}, w, mask, std::move(levels));
 }
 
 }  // namespace detail
@@ -104,15 +209,18 @@ struct uniform_quantization {
   int bits = 4;
   bool zero_level = true;
 
-  template <nn::Scalar S>
-  [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w, const matrix<S>* mask = nullptr) const {
+  /// Codes and levels of w (or of the entries `mask` keeps), computed on `exec`: the probe scales
+  /// and the alternating optimisations from every start run in parallel, each by the serial
+  /// loop, and the first best is kept, so the result is identical on any number of threads.
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] quantized_matrix<S> quantize(const Exec& exec, const matrix<S>& w,
+                                             const matrix<S>* mask = nullptr) const {
     check(bits >= 2 && bits <= 8, "frugal::admm::uniform_quantization: bits = ", bits, " must be in [2, 8]");
     // Positive level multipliers: 1..m (mid-tread) or 1/2..M−1/2 (mid-rise).
     const int count = zero_level ? (1 << (bits - 1)) - 1 : 1 << (bits - 1);
     const double offset = zero_level ? 0.0 : 0.5, top = count - offset;
-    const std::vector<double> x = detail::kept_values(w, mask);
-    double max_abs = 0;
-    for (double v : x) max_abs = std::max(max_abs, std::abs(v));
+    const std::vector<double> x = detail::kept_values(exec, w, mask);
+    const double max_abs = detail::max_abs(exec, x);
     double alpha = max_abs / top;
     if (max_abs > 0) {
       std::vector<double> starts;
@@ -129,53 +237,48 @@ struct uniform_quantization {
         std::vector<double> probes;
         if (!cuts.empty()) probes = {cuts.front() / 2, cuts.back() * 2};
         for (std::size_t i = 0; i + 1 < cuts.size(); ++i) probes.push_back(0.5 * (cuts[i] + cuts[i + 1]));
-        for (double a : probes) {
-          double xq = 0, qq = 0;
-          for (double v : x) {
-            const double q = code(v, a, top);
-            xq += v * q;
-            qq += q * q;
-          }
-          if (qq > 0 && xq > 0) starts.push_back(xq / qq);
-        }
+        // The best scale of each probe's code assignment, NaN where it has none.
+        std::vector<double> fitted(probes.size());
+        detail::for_each_candidate("frugal::admm::uniform_quantization probes", exec,
+                                   static_cast<index_t>(probes.size()), [&](index_t p) {
+                                     const auto [xq, qq] = correlations(x, probes[static_cast<std::size_t>(p)], top);
+                                     fitted[static_cast<std::size_t>(p)] =
+                                         qq > 0 && xq > 0 ? xq / qq : std::numeric_limits<double>::quiet_NaN();
+                                   });
+        for (double a : fitted)
+          if (!std::isnan(a)) starts.push_back(a);
       } else {
         for (int t = 1; t <= 48; ++t) starts.push_back(max_abs / top * t / 48.0);
       }
       // max|w|/level hits the exact scale of any input already on a grid whose largest code is
       // that level, which makes the projection idempotent.
       for (int l = 1; l <= count; ++l) starts.push_back(max_abs / (l - offset));
-      double best = std::numeric_limits<double>::infinity();
-      for (double a0 : starts) {
-        double a = a0, err = error(x, a, top);
-        for (int it = 0; it < 100; ++it) {
-          double xq = 0, qq = 0;
-          for (double v : x) {
-            const double q = code(v, a, top);
-            xq += v * q;
-            qq += q * q;
-          }
-          if (qq == 0 || xq <= 0) break;
-          const double next = xq / qq, next_err = error(x, next, top);
-          if (!(next_err < err - 1e-15 * (1 + err))) break;
-          a = next;
-          err = next_err;
-        }
-        if (err < best) {
-          best = err;
-          alpha = a;
-        }
-      }
+      std::vector<double> scale(starts.size()), err(starts.size());
+      detail::for_each_candidate("frugal::admm::uniform_quantization starts", exec,
+                                 static_cast<index_t>(starts.size()), [&](index_t t) {
+                                   const auto i = static_cast<std::size_t>(t);
+                                   std::tie(scale[i], err[i]) = refine(x, starts[i], top);
+                                 });
+      alpha = scale[detail::first_minimum(err)];
     }
     std::vector<S> levels;
     for (int l = count; l >= 1; --l) levels.push_back(static_cast<S>(-alpha * (l - offset)));
     if (zero_level) levels.push_back(S(0));
     for (int l = 1; l <= count; ++l) levels.push_back(static_cast<S>(alpha * (l - offset)));
-    return detail::encode_nearest(w, mask, std::move(levels));
+    return detail::encode_nearest(exec, w, mask, std::move(levels));
+  }
+  template <nn::Scalar S>
+  [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w, const matrix<S>* mask = nullptr) const {
+    return quantize(default_host_space{}, w, mask);
   }
 
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] matrix<S> project(const Exec& exec, const matrix<S>& w) const {
+    return quantize(exec, w).reconstruct(exec);
+  }
   template <nn::Scalar S>
   [[nodiscard]] matrix<S> project(const matrix<S>& w) const {
-    return quantize(w).reconstruct();
+    return project(default_host_space{}, w);
   }
 
   [[nodiscard]] std::string describe() const {
@@ -191,7 +294,8 @@ struct uniform_quantization {
     const double q = rise ? std::floor(v / a) + 0.5 : std::round(v / a);
     return std::clamp(q, -top, top);
   }
-  static double error(const std::vector<double>& x, double a, double top) {
+  /// ‖x − a·code(x)‖², summed in order.
+  static double error(std::span<const double> x, double a, double top) {
     double e = 0;
     for (double v : x) {
       const double d = v - a * code(v, a, top);
@@ -199,17 +303,49 @@ struct uniform_quantization {
     }
     return e;
   }
+
+ private:
+  /// (⟨x, q⟩, ⟨q, q⟩) for the codes q of x at scale a, summed in order.
+  static std::pair<double, double> correlations(std::span<const double> x, double a, double top) {
+    double xq = 0, qq = 0;
+    for (double v : x) {
+      const double q = code(v, a, top);
+      xq += v * q;
+      qq += q * q;
+    }
+    return {xq, qq};
+  }
+
+  /// Alternating optimisation from scale a0 until the error stops falling: (scale, error).
+  static std::pair<double, double> refine(std::span<const double> x, double a0, double top) {
+    double a = a0, err = error(x, a, top);
+    for (int it = 0; it < 100; ++it) {
+      const auto [xq, qq] = correlations(x, a, top);
+      if (qq == 0 || xq <= 0) break;
+      const double next = xq / qq, next_err = error(x, next, top);
+      if (!(next_err < err - 1e-15 * (1 + err))) break;
+      a = next;
+      err = next_err;
+    }
+    return {a, err};
+  }
 };
 
 /// Ternary quantization, levels {−α, 0, α}: exact. Keeping the k largest |w| at ±α costs
 /// Σ w² − (Σ_top-k |w|)²/k at the best α = mean of those k, so the optimum is the k that
-/// maximises (Σ_top-k |w|)²/k, found in O(n log n).
+/// maximises (Σ_top-k |w|)²/k, found in O(n log n): |w| sorted in parallel on `exec`, then one
+/// serial prefix scan, so α is identical on any number of threads.
 struct ternary_quantization {
-  template <nn::Scalar S>
-  [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w, const matrix<S>* mask = nullptr) const {
-    std::vector<double> a = detail::kept_values(w, mask);
-    for (double& v : a) v = std::abs(v);
-    std::sort(a.begin(), a.end(), std::greater<>());
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] quantized_matrix<S> quantize(const Exec& exec, const matrix<S>& w,
+                                             const matrix<S>* mask = nullptr) const {
+    std::vector<double> a = detail::kept_values(exec, w, mask);
+    double* v = a.data();
+    detail::for_entries("frugal::admm::ternary_quantization abs", exec, static_cast<index_t>(a.size()),
+                        [&](index_t b, index_t e) {
+                          for (index_t i = b; i < e; ++i) v[i] = std::abs(v[i]);
+                        });
+    detail::parallel_sort(exec, a, std::greater<>());
     double sum = 0, best = 0, alpha = 0;
     for (std::size_t k = 1; k <= a.size(); ++k) {
       sum += a[k - 1];
@@ -218,31 +354,56 @@ struct ternary_quantization {
         alpha = sum / static_cast<double>(k);
       }
     }
-    return detail::encode_nearest(w, mask, std::vector<S>{static_cast<S>(-alpha), S(0), static_cast<S>(alpha)});
+    return detail::encode_nearest(exec, w, mask,
+                                  std::vector<S>{static_cast<S>(-alpha), S(0), static_cast<S>(alpha)});
+  }
+  template <nn::Scalar S>
+  [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w, const matrix<S>* mask = nullptr) const {
+    return quantize(default_host_space{}, w, mask);
   }
 
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] matrix<S> project(const Exec& exec, const matrix<S>& w) const {
+    return quantize(exec, w).reconstruct(exec);
+  }
   template <nn::Scalar S>
   [[nodiscard]] matrix<S> project(const matrix<S>& w) const {
-    return quantize(w).reconstruct();
+    return project(default_host_space{}, w);
   }
 
   [[nodiscard]] std::string describe() const { return "ternary"; }
 };
 
-/// Binary quantization, levels {−α, α}: exact, α = mean |w| and codes the signs.
+/// Binary quantization, levels {−α, α}: exact, α = mean |w| and codes the signs. The sum is
+/// chunk-ordered (`deterministic_sum`): identical on any number of threads, and equal to the
+/// plain row-major sum while the values fit one chunk.
 struct binary_quantization {
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] quantized_matrix<S> quantize(const Exec& exec, const matrix<S>& w,
+                                             const matrix<S>* mask = nullptr) const {
+    const std::vector<double> x = detail::kept_values(exec, w, mask);
+    const double* v = x.data();
+    double alpha = deterministic_sum<double>("frugal::admm::binary_quantization", exec, static_cast<index_t>(x.size()),
+                                             detail::entry_grain, [&](index_t b, index_t e) {
+                                               double s = 0;
+                                               for (index_t i = b; i < e; ++i) s += std::abs(v[i]);
+                                               return s;
+                                             });
+    if (!x.empty()) alpha /= static_cast<double>(x.size());
+    return detail::encode_nearest(exec, w, mask, std::vector<S>{static_cast<S>(-alpha), static_cast<S>(alpha)});
+  }
   template <nn::Scalar S>
   [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w, const matrix<S>* mask = nullptr) const {
-    const std::vector<double> x = detail::kept_values(w, mask);
-    double alpha = 0;
-    for (double v : x) alpha += std::abs(v);
-    if (!x.empty()) alpha /= static_cast<double>(x.size());
-    return detail::encode_nearest(w, mask, std::vector<S>{static_cast<S>(-alpha), static_cast<S>(alpha)});
+    return quantize(default_host_space{}, w, mask);
   }
 
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] matrix<S> project(const Exec& exec, const matrix<S>& w) const {
+    return quantize(exec, w).reconstruct(exec);
+  }
   template <nn::Scalar S>
   [[nodiscard]] matrix<S> project(const matrix<S>& w) const {
-    return quantize(w).reconstruct();
+    return project(default_host_space{}, w);
   }
 
   [[nodiscard]] std::string describe() const { return "binary"; }
@@ -252,44 +413,53 @@ struct binary_quantization {
 /// m = 2^(k−1) − 1, so multiplications become shifts. Given e, the nearest level is optimal per
 /// entry; e is searched exhaustively over [E − 2m − 4, E + 1], E = floor(log2 max|w|). Exponents
 /// above E + 1 can only do worse (every level they add exceeds 2·max|w|, where 0 is closer).
+/// The exponents are evaluated in parallel on `exec`, each by the serial sum, and the first best
+/// is kept: identical on any number of threads.
 struct power_of_two_quantization {
   int bits = 4;
 
-  template <nn::Scalar S>
-  [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w, const matrix<S>* mask = nullptr) const {
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] quantized_matrix<S> quantize(const Exec& exec, const matrix<S>& w,
+                                             const matrix<S>* mask = nullptr) const {
     check(bits >= 2 && bits <= 8, "frugal::admm::power_of_two_quantization: bits = ", bits, " must be in [2, 8]");
     const int m = (1 << (bits - 1)) - 1;
-    const std::vector<double> x = detail::kept_values(w, mask);
-    double max_abs = 0;
-    for (double v : x) max_abs = std::max(max_abs, std::abs(v));
+    const std::vector<double> x = detail::kept_values(exec, w, mask);
+    const double max_abs = detail::max_abs(exec, x);
     int best_e = 0;
     if (max_abs > 0) {
       const int top = static_cast<int>(std::floor(std::log2(max_abs)));
-      double best = std::numeric_limits<double>::infinity();
-      for (int e = top - 2 * m - 4; e <= top + 1; ++e) {
-        const auto lv = levels_for(e, m);
-        double err = 0;
+      const int first = top - 2 * m - 4, count = top + 1 - first + 1;
+      std::vector<double> err(static_cast<std::size_t>(count));
+      detail::for_each_candidate("frugal::admm::power_of_two_quantization", exec, count, [&](index_t c) {
+        const auto lv = levels_for(first + static_cast<int>(c), m);
+        double e = 0;
         for (double v : x) {
           double d = std::numeric_limits<double>::infinity();
           for (double l : lv) d = std::min(d, std::abs(v - l));
-          err += d * d;
+          e += d * d;
         }
-        if (err < best) {
-          best = err;
-          best_e = e;
-        }
-      }
+        err[static_cast<std::size_t>(c)] = e;
+      });
+      best_e = first + static_cast<int>(detail::first_minimum(err));
     }
     std::vector<S> levels;
     for (double l : levels_for(best_e, m)) levels.push_back(static_cast<S>(l));
-    auto q = detail::encode_nearest(w, mask, std::move(levels));
+    auto q = detail::encode_nearest(exec, w, mask, std::move(levels));
     q.scalable = false;
     return q;
   }
+  template <nn::Scalar S>
+  [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w, const matrix<S>* mask = nullptr) const {
+    return quantize(default_host_space{}, w, mask);
+  }
 
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] matrix<S> project(const Exec& exec, const matrix<S>& w) const {
+    return quantize(exec, w).reconstruct(exec);
+  }
   template <nn::Scalar S>
   [[nodiscard]] matrix<S> project(const matrix<S>& w) const {
-    return quantize(w).reconstruct();
+    return project(default_host_space{}, w);
   }
 
   [[nodiscard]] std::string describe() const {
@@ -309,6 +479,28 @@ struct power_of_two_quantization {
   }
 };
 
+namespace detail {
+/// `p.support(exec, w)` when P has the execution-space form, else its plain `support<S>(w)`
+/// (a user's projection written without one).
+template <class P, class S, HostExecutionSpace Exec>
+[[nodiscard]] matrix<S> support_on(const Exec& exec, const P& p, const matrix<S>& w) {
+  if constexpr (requires { { p.support(exec, w) } -> std::same_as<matrix<S>>; })
+    return p.support(exec, w);
+  else
+    return p.template support<S>(w);
+}
+
+/// `q.quantize(exec, w, mask)` when Q has the execution-space form, else `q.quantize<S>(w, mask)`.
+template <class Q, class S, HostExecutionSpace Exec>
+[[nodiscard]] quantized_matrix<S> quantize_on(const Exec& exec, const Q& q, const matrix<S>& w,
+                                              const matrix<S>* mask) {
+  if constexpr (requires { { q.quantize(exec, w, mask) } -> std::same_as<quantized_matrix<S>>; })
+    return q.quantize(exec, w, mask);
+  else
+    return q.template quantize<S>(w, mask);
+}
+}  // namespace detail
+
 /// Prune, then quantize the kept weights only: Z = Q(P(W)) with Q fitted on, and applied to,
 /// the entries P keeps; pruned entries stay exactly zero. (The projection onto the intersection
 /// is intractable in general; this is ADMM-NN's composition.)
@@ -317,20 +509,32 @@ struct prune_then_quantize {
   Prune prune;
   Quantize quantize_with;
 
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] quantized_matrix<S> quantize(const Exec& exec, const matrix<S>& w) const {
+    const matrix<S> mask = detail::support_on(exec, prune, w);
+    return detail::quantize_on(exec, quantize_with, w, &mask);
+  }
   template <nn::Scalar S>
   [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w) const {
-    const matrix<S> mask = prune.template support<S>(w);
-    return quantize_with.template quantize<S>(w, &mask);
+    return quantize(default_host_space{}, w);
   }
 
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] matrix<S> support(const Exec& exec, const matrix<S>& w) const {
+    return detail::support_on(exec, prune, w);
+  }
   template <nn::Scalar S>
   [[nodiscard]] matrix<S> support(const matrix<S>& w) const {
-    return prune.template support<S>(w);
+    return support(default_host_space{}, w);
   }
 
+  template <HostExecutionSpace Exec, nn::Scalar S>
+  [[nodiscard]] matrix<S> project(const Exec& exec, const matrix<S>& w) const {
+    return quantize(exec, w).reconstruct(exec);
+  }
   template <nn::Scalar S>
   [[nodiscard]] matrix<S> project(const matrix<S>& w) const {
-    return quantize(w).reconstruct();
+    return project(default_host_space{}, w);
   }
 
   [[nodiscard]] std::string describe() const { return prune.describe() + " then " + quantize_with.describe(); }
@@ -343,18 +547,27 @@ struct masked_quantization {
   matrix<S> mask;
   Quantize quantize_with;
 
-  [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w) const {
-    return quantize_with.template quantize<S>(w, &mask);
+  template <HostExecutionSpace Exec>
+  [[nodiscard]] quantized_matrix<S> quantize(const Exec& exec, const matrix<S>& w) const {
+    return detail::quantize_on(exec, quantize_with, w, &mask);
   }
+  [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w) const { return quantize(default_host_space{}, w); }
 
+  template <HostExecutionSpace Exec>
+  [[nodiscard]] matrix<S> project(const Exec& exec, const matrix<S>& w) const {
+    return quantize(exec, w).reconstruct(exec);
+  }
   template <nn::Scalar T>
   requires std::is_same_v<T, S>
-  [[nodiscard]] matrix<T> project(const matrix<T>& w) const { return quantize(w).reconstruct(); }
+  [[nodiscard]] matrix<T> project(const matrix<T>& w) const { return project(default_host_space{}, w); }
 
   [[nodiscard]] std::string describe() const { return "fixed mask then " + quantize_with.describe(); }
 };
 
-static_assert(Projection<uniform_quantization, float> && Projection<ternary_quantization, double> &&
-              Projection<binary_quantization, float> && Projection<power_of_two_quantization, float>);
+static_assert(ProjectionOn<uniform_quantization, float, default_host_space> &&
+              ProjectionOn<ternary_quantization, double, default_host_space> &&
+              ProjectionOn<binary_quantization, float, Kokkos::Serial> &&
+              ProjectionOn<power_of_two_quantization, float, default_host_space> &&
+              ProjectionOn<masked_quantization<float, ternary_quantization>, float, default_host_space>);
 
 }  // namespace frugal::admm
