@@ -249,7 +249,7 @@ std::pair<double, double> time_pruned_layers(const nn::parameter_registry<float>
       pruned += median_ms(
           [&] {
             bcr.multiply(nn::const_column_map<float>(x.data(), x.rows(), x.cols()),
-                         nn::column_map<float>(y.data(), y.rows(), y.cols()));
+                         nn::column_map<float>(y.data(), y.rows(), y.cols()), Kokkos::Serial{});
           },
           reps);
     }
@@ -568,6 +568,7 @@ int main(int argc, char** argv) {
   }
 
   Kokkos::ScopeGuard kokkos(argc, argv);
+  Eigen::setNbThreads(1);  // the pruned-layer timings compare one-thread products
   try {
     const auto t0 = std::chrono::steady_clock::now();
     std::filesystem::create_directories(cfg.out_dir);

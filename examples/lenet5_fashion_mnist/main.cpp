@@ -60,9 +60,10 @@ int main(int argc, char** argv) {
     nn::adam<float> optimizer({.learning_rate = static_cast<float>(learning_rate)});
     frugal::rng shuffle(seed + 1);
     frugal::examples::progress_bar bar(!no_progress);
-    std::printf("LeNet-5, %lld parameters, Adam lr %g, batch %lld, seed %llu, single thread\n",
+    std::printf("LeNet-5, %lld parameters, Adam lr %g, batch %lld, seed %llu, %d thread(s)\n",
                 static_cast<long long>(model.parameters().element_count()), learning_rate,
-                static_cast<long long>(batch), static_cast<unsigned long long>(seed));
+                static_cast<long long>(batch), static_cast<unsigned long long>(seed),
+                frugal::concurrency(Kokkos::DefaultHostExecutionSpace{}));
     std::printf("%5s  %10s  %9s  %9s  %10s  %8s\n", "epoch", "train loss", "train acc", "test acc", "images/s",
                 "time s");
     nn::epoch_stats eval;

@@ -120,3 +120,28 @@ TEST_CASE("the default host space runs on as many threads as OMP_NUM_THREADS ask
   (void)env;
 #endif
 }
+
+TEST_CASE("kernels issued from inside a parallel region run serially and correctly (nested reductions too)") {
+  // An example's jobs run as one dispatch over the host space; each job's own kernels (sums among
+  // them) then run inside it. Kokkos' OpenMP parallel_reduce would reuse the outer dispatch's
+  // scratch there, so frugal::parallel_sum runs serially instead.
+  const frugal::index_t jobs = 7, n = 1001;
+  std::vector<double> sums(static_cast<std::size_t>(jobs), 0);
+  std::vector<int> runs(static_cast<std::size_t>(jobs), 0);
+  double* out = sums.data();
+  int* ran = runs.data();
+  Kokkos::parallel_for(
+      "jobs",
+      Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>>(0, jobs,
+                                                                                               Kokkos::ChunkSize(1)),
+      [=](frugal::index_t j) {
+        ++ran[j];
+        out[j] = frugal::parallel_sum<double>("inner", Kokkos::DefaultHostExecutionSpace{}, n,
+                                              [=](frugal::index_t i, double& acc) { acc += static_cast<double>(i + j); });
+      });
+  for (frugal::index_t j = 0; j < jobs; ++j) {
+    CHECK(runs[static_cast<std::size_t>(j)] == 1);
+    CHECK(sums[static_cast<std::size_t>(j)] == doctest::Approx(n * (n - 1) / 2.0 + static_cast<double>(n * j)));
+  }
+  CHECK_FALSE(frugal::inside_parallel_region(Kokkos::DefaultHostExecutionSpace{}));
+}

@@ -49,11 +49,30 @@ inline void parallel_for(const std::string& label, const Exec& exec, index_t n, 
   Kokkos::parallel_for(label, Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, n), f);
 }
 
-/// Sum-reduces `f(i, acc)` over `[0, n)` on `exec` and returns the total.
+/// True when called from inside a parallel region of the host space `Exec` (a kernel issued from
+/// within another one: an example's job, a user's own parallel loop). Kokkos runs a nested
+/// `parallel_for` serially on the calling thread, but its OpenMP `parallel_reduce` (3.x) would
+/// reuse the enclosing dispatch's scratch, so frugal's reductions check this first.
+template <ExecutionSpace Exec>
+[[nodiscard]] inline bool inside_parallel_region([[maybe_unused]] const Exec& exec) {
+#if defined(KOKKOS_ENABLE_OPENMP)
+  if constexpr (std::is_same_v<Exec, Kokkos::OpenMP>) return Kokkos::OpenMP::in_parallel(exec);
+#endif
+  return false;
+}
+
+/// Sum-reduces `f(i, acc)` over `[0, n)` on `exec` and returns the total. Inside another parallel
+/// region it runs serially on the calling thread (see `inside_parallel_region`).
 template <class T, ExecutionSpace Exec, class F>
 [[nodiscard]] inline T parallel_sum(const std::string& label, const Exec& exec, index_t n, const F& f) {
   T total{};
   if (n <= 0) return total;
+  if constexpr (HostExecutionSpace<Exec>) {
+    if (inside_parallel_region(exec)) {
+      for (index_t i = 0; i < n; ++i) f(i, total);
+      return total;
+    }
+  }
   Kokkos::parallel_reduce(label, Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, n), f, total);
   return total;
 }

@@ -442,19 +442,28 @@ class bcr_matrix {
 
   /// Value offsets of the groups, and the slots of the matrix-vector product (one per group,
   /// room for its rows or its columns).
+  /// A host View of n elements left uninitialised: no execution space runs for it, so a matrix
+  /// can be built inside another parallel dispatch (an example's job), where Kokkos refuses to
+  /// initialise a View on the parallel space.
+  template <class V>
+  static V uninitialized(const char* label, std::size_t n) {
+    return V(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), n);
+  }
+
   /// Flattens per-group row and column lists into the row, column and value maps.
   void set_groups(const std::vector<std::vector<std::int32_t>>& rows, const std::vector<std::vector<std::int32_t>>& cols) {
     const std::size_t count = rows.size();
-    m_row_map = offset_view("frugal::sparse::bcr_matrix::row_map", count + 1);
-    m_col_map = offset_view("frugal::sparse::bcr_matrix::col_map", count + 1);
-    m_value_map = offset_view("frugal::sparse::bcr_matrix::value_map", count + 1);
+    m_row_map = uninitialized<offset_view>("frugal::sparse::bcr_matrix::row_map", count + 1);
+    m_col_map = uninitialized<offset_view>("frugal::sparse::bcr_matrix::col_map", count + 1);
+    m_value_map = uninitialized<offset_view>("frugal::sparse::bcr_matrix::value_map", count + 1);
+    m_row_map(0) = m_col_map(0) = m_value_map(0) = 0;
     for (std::size_t k = 0; k < count; ++k) {
       m_row_map(k + 1) = m_row_map(k) + static_cast<index_t>(rows[k].size());
       m_col_map(k + 1) = m_col_map(k) + static_cast<index_t>(cols[k].size());
       m_value_map(k + 1) = m_value_map(k) + static_cast<index_t>(rows[k].size() * cols[k].size());
     }
-    m_row_ids = index_view("frugal::sparse::bcr_matrix::row_ids", static_cast<std::size_t>(m_row_map(count)));
-    m_col_ids = index_view("frugal::sparse::bcr_matrix::col_ids", static_cast<std::size_t>(m_col_map(count)));
+    m_row_ids = uninitialized<index_view>("frugal::sparse::bcr_matrix::row_ids", static_cast<std::size_t>(m_row_map(count)));
+    m_col_ids = uninitialized<index_view>("frugal::sparse::bcr_matrix::col_ids", static_cast<std::size_t>(m_col_map(count)));
     for (std::size_t k = 0; k < count; ++k) {
       std::copy(rows[k].begin(), rows[k].end(), m_row_ids.data() + m_row_map(k));
       std::copy(cols[k].begin(), cols[k].end(), m_col_ids.data() + m_col_map(k));
@@ -478,8 +487,9 @@ class bcr_matrix {
     for (index_t c = 0; c < m_cols; ++c)
       if (used[static_cast<std::size_t>(c)]) m_used_cols.push_back(static_cast<std::int32_t>(c));
     const index_t count = group_count();
-    m_values = value_view("frugal::sparse::bcr_matrix::values",
-                          static_cast<std::size_t>(count > 0 ? m_value_map(count) : 0));
+    m_values = uninitialized<value_view>("frugal::sparse::bcr_matrix::values",
+                                         static_cast<std::size_t>(count > 0 ? m_value_map(count) : 0));
+    std::fill_n(m_values.data(), m_values.extent(0), S(0));
   }
 
   /// out = W in (transposed: out = Wᵀ in) for a batch of n column-major samples.
