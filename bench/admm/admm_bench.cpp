@@ -78,8 +78,8 @@ int main(int argc, char** argv) {
   const int threads = frugal::concurrency(frugal::default_host_space{});
   std::printf("admm kernels: median of %d runs, milliseconds; N = %d threads (%s)\n", reps, threads,
               frugal::default_host_space::name());
-  std::printf("%-44s %10s %10s %10s %8s %8s %8s\n", "kernel", "reference", "1 thread", "N threads", "ref/1",
-              "ref/N", "1/N");
+  std::printf("%-44s %10s %10s %10s %8s %8s %8s\n", "kernel", "reference", "1 thread", "N threads", "ref/1", "ref/N",
+              "1/N");
 
   const auto w = random_matrix<float>(gen, big, big);
   const auto wd = random_matrix<double>(gen, big, big);
@@ -87,14 +87,16 @@ int main(int argc, char** argv) {
   const std::string shape = std::to_string(big) + "x" + std::to_string(big);
 
   row<float>(
-      "irregular project, keep 0.1, " + shape + " f32", [&] { return restrict(w, reference::irregular_support(w, 0.1)); },
+      "irregular project, keep 0.1, " + shape + " f32",
+      [&] { return restrict(w, reference::irregular_support(w, 0.1)); },
       [&](const auto& exec) { return admm::irregular_sparsity{.keep_fraction = 0.1}.project(exec, w); });
   row<double>(
       "irregular project, keep 0.1, " + shape + " f64",
       [&] { return restrict(wd, reference::irregular_support(wd, 0.1)); },
       [&](const auto& exec) { return admm::irregular_sparsity{.keep_fraction = 0.1}.project(exec, wd); });
   row<float>(
-      "irregular project, keep 0.02, 120x400 f32", [&] { return restrict(fc1, reference::irregular_support(fc1, 0.02)); },
+      "irregular project, keep 0.02, 120x400 f32",
+      [&] { return restrict(fc1, reference::irregular_support(fc1, 0.02)); },
       [&](const auto& exec) { return admm::irregular_sparsity{.keep_fraction = 0.02}.project(exec, fc1); });
   row<float>(
       "filter support, keep 0.5, " + shape + " f32", [&] { return reference::filter_support(w, 0.5); },
@@ -116,7 +118,8 @@ int main(int argc, char** argv) {
     const auto v = random_matrix<float>(gen, big / 2, big / 2);
     const std::string half = std::to_string(big / 2) + "x" + std::to_string(big / 2);
     row<float>(
-        "BCR support 8x8 (exact), " + half + " f32", [&] { return reference::bcr_mask<float>(reference::bcr_select(exact, v)); },
+        "BCR support 8x8 (exact), " + half + " f32",
+        [&] { return reference::bcr_mask<float>(reference::bcr_select(exact, v)); },
         [&](const auto& exec) { return exact.support(exec, v); });
     row<float>(
         "BCR support 8x16 (alternating), " + half + " f32",

@@ -26,8 +26,8 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../common/timing.hpp"
@@ -54,10 +54,10 @@ torch_result run_torch(const std::string& prefix, index_t rows, index_t dim, ind
                        int threads) {
   torch_result r;
   if (std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") != 0) return r;
-  const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(threads) + " /usr/bin/python3 '" FRUGAL_TORCH_BASELINE
-                          "' " + prefix + " " + std::to_string(rows) + " " + std::to_string(dim) + " " +
-                          std::to_string(batch) + " " + std::to_string(reps) + " " + std::to_string(batches) + " " +
-                          std::to_string(threads);
+  const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(threads) +
+                          " /usr/bin/python3 '" FRUGAL_TORCH_BASELINE "' " + prefix + " " + std::to_string(rows) + " " +
+                          std::to_string(dim) + " " + std::to_string(batch) + " " + std::to_string(reps) + " " +
+                          std::to_string(batches) + " " + std::to_string(threads);
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return r;
   char line[512];

@@ -104,14 +104,16 @@ int main(int argc, char** argv) {
   Eigen::setNbThreads(1);
   const bool parallel = !std::is_same_v<Kokkos::Serial, Kokkos::DefaultHostExecutionSpace> && threads > 1;
   if (threads > 1 && !parallel)
-    std::printf("(this build's Kokkos has no parallel host space: the N-thread rows are skipped; build the release "
-                "preset, which uses scripts/kokkos_openmp.sh)\n");
+    std::printf(
+        "(this build's Kokkos has no parallel host space: the N-thread rows are skipped; build the release "
+        "preset, which uses scripts/kokkos_openmp.sh)\n");
   if (parallel && threads != frugal::concurrency(Kokkos::DefaultHostExecutionSpace{}))
     std::printf("(--threads %d but Kokkos runs %d threads: set OMP_NUM_THREADS=%d)\n", threads,
                 frugal::concurrency(Kokkos::DefaultHostExecutionSpace{}), threads);
 
   const double frugal_1 = frugal_images_per_second<Kokkos::Serial>(batch, steps, reps);
-  const double frugal_n = parallel ? frugal_images_per_second<Kokkos::DefaultHostExecutionSpace>(batch, steps, reps) : -1;
+  const double frugal_n =
+      parallel ? frugal_images_per_second<Kokkos::DefaultHostExecutionSpace>(batch, steps, reps) : -1;
   const double flops_per_image = 3.0 * 2.0 * (6 * 25 * 784 + 16 * 150 * 100 + 400 * 120 + 120 * 84 + 84 * 10);
   const double gemm = eigen_sgemm_gflops(reps);
 
@@ -138,7 +140,8 @@ int main(int argc, char** argv) {
     row("frugal", threads, frugal_n, torch_n, frugal_1);
   }
   if (torch_1 <= 0) std::printf("(python3-torch not installed: apt-get install python3-torch to compare)\n");
-  std::printf("compute ceiling: Eigen SGEMM 256^3 = %.1f GFLOP/s on one core; frugal reaches %.0f%% of it on one thread\n",
-              gemm, 100 * gflops(frugal_1) / gemm);
+  std::printf(
+      "compute ceiling: Eigen SGEMM 256^3 = %.1f GFLOP/s on one core; frugal reaches %.0f%% of it on one thread\n",
+      gemm, 100 * gflops(frugal_1) / gemm);
   return 0;
 }

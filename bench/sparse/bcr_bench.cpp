@@ -82,8 +82,8 @@ int main(int argc, char** argv) {
   const int threads = frugal::concurrency(Kokkos::DefaultHostExecutionSpace{});
   if (parallel) std::printf("BCR NT = the same product on the default host space, %d threads\n\n", threads);
   std::printf("%-10s %5s %6s %7s %9s %8s %9s %9s %9s %9s %8s %8s %8s %9s %8s\n", "shape", "batch", "target", "actual",
-              "block", "kernel", "dense ms", "CSR ms", "BCR ms", "floor ms", "vs dense", "vs CSR", "% floor", "BCR NT ms",
-              "NT/1T");
+              "block", "kernel", "dense ms", "CSR ms", "BCR ms", "floor ms", "vs dense", "vs CSR", "% floor",
+              "BCR NT ms", "NT/1T");
 
   sparse::bcr_autotuner<float, Kokkos::Serial> tuner({.repetitions = quick ? 2 : 5});
   std::vector<row> rows;
@@ -132,8 +132,8 @@ int main(int argc, char** argv) {
         }
         const double floor_ms =
             1e3 * 2.0 * static_cast<double>(bcr.nonzeros()) * static_cast<double>(n) / (gflops * 1e9);
-        row r{m,      k,      n,        s, 1 - bcr.density(), tuning, bcr.groups().size(), dense_ms, csr_ms,
-              bcr_ms, floor_ms, bcr_parallel_ms};
+        row r{m,        k,      n,      s,        1 - bcr.density(), tuning, bcr.groups().size(),
+              dense_ms, csr_ms, bcr_ms, floor_ms, bcr_parallel_ms};
         rows.push_back(r);
         char shape[32], block[32], kernel[32];
         std::snprintf(shape, sizeof shape, "%lldx%lld", static_cast<long long>(m), static_cast<long long>(k));
@@ -188,8 +188,8 @@ int main(int argc, char** argv) {
           "\nAcceptance (1024x4096, batch 64, 90%% sparsity): BCR %.2fx faster than Eigen dense GEMM (target >= 5x), "
           "%.2fx faster than Eigen CSR (target >= 2x)%s\n",
           r.dense_ms / r.bcr_ms, r.csr_ms / r.bcr_ms,
-          parallel ? (", " + std::to_string(threads) + " threads vs 1: " + std::to_string(r.bcr_ms / r.bcr_parallel_ms) +
-                      "x")
+          parallel ? (", " + std::to_string(threads) +
+                      " threads vs 1: " + std::to_string(r.bcr_ms / r.bcr_parallel_ms) + "x")
                          .c_str()
                    : "");
   return 0;

@@ -445,7 +445,8 @@ run_result magnitude_job(const context& ctx, const model_type& dense, double rat
 }
 
 /// Runs the jobs as `run_jobs` schedules them; results come back in submission order.
-std::vector<run_result> run_all(std::vector<std::function<run_result()>> jobs, frugal::examples::job_schedule schedule) {
+std::vector<run_result> run_all(std::vector<std::function<run_result()>> jobs,
+                                frugal::examples::job_schedule schedule) {
   std::vector<run_result> results(jobs.size());
   frugal::examples::run_jobs(jobs.size(), schedule, [&](std::size_t i) { results[i] = jobs[i](); });
   return results;
@@ -624,7 +625,7 @@ int main(int argc, char** argv) {
                             {cfg.bcr_block.first, cfg.bcr_block.second});
           });
       per_seed.push_back(run_all(std::move(jobs), cfg.one_job_at_a_time ? frugal::examples::job_schedule::one_at_a_time
-                                                                       : frugal::examples::job_schedule::spread));
+                                                                        : frugal::examples::job_schedule::spread));
       bar.clear();
     }
 

@@ -45,9 +45,9 @@ TEST_CASE("parallel_for derives the execution space from a View") {
 #include "test_support.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -130,15 +130,15 @@ TEST_CASE("kernels issued from inside a parallel region run serially and correct
   std::vector<int> runs(static_cast<std::size_t>(jobs), 0);
   double* out = sums.data();
   int* ran = runs.data();
-  Kokkos::parallel_for(
-      "jobs",
-      Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>>(0, jobs,
-                                                                                               Kokkos::ChunkSize(1)),
-      [=](frugal::index_t j) {
-        ++ran[j];
-        out[j] = frugal::parallel_sum<double>("inner", Kokkos::DefaultHostExecutionSpace{}, n,
-                                              [=](frugal::index_t i, double& acc) { acc += static_cast<double>(i + j); });
-      });
+  Kokkos::parallel_for("jobs",
+                       Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>>(
+                           0, jobs, Kokkos::ChunkSize(1)),
+                       [=](frugal::index_t j) {
+                         ++ran[j];
+                         out[j] = frugal::parallel_sum<double>(
+                             "inner", Kokkos::DefaultHostExecutionSpace{}, n,
+                             [=](frugal::index_t i, double& acc) { acc += static_cast<double>(i + j); });
+                       });
   for (frugal::index_t j = 0; j < jobs; ++j) {
     CHECK(runs[static_cast<std::size_t>(j)] == 1);
     CHECK(sums[static_cast<std::size_t>(j)] == doctest::Approx(n * (n - 1) / 2.0 + static_cast<double>(n * j)));

@@ -760,7 +760,8 @@ TEST_CASE_TEMPLATE("aggregate_gradients: both paths against a plain reference, r
     };
     std::map<std::uint32_t, row> rows;
     for (index_t b = 0; b < view.size(); ++b)
-      for (index_t i = view.offsets[static_cast<std::size_t>(b)]; i < view.offsets[static_cast<std::size_t>(b) + 1]; ++i) {
+      for (index_t i = view.offsets[static_cast<std::size_t>(b)]; i < view.offsets[static_cast<std::size_t>(b) + 1];
+           ++i) {
         const std::uint32_t id = view.indices[static_cast<std::size_t>(i)];
         auto [it, fresh] = rows.try_emplace(id);
         row& r = it->second;
@@ -770,14 +771,17 @@ TEST_CASE_TEMPLATE("aggregate_gradients: both paths against a plain reference, r
         }
         ++r.count;
         float scale = view.weights.empty() ? 1.0f : view.weights[static_cast<std::size_t>(i)];
-        if (mode == pooling::mean) scale /= static_cast<float>(view.offsets[static_cast<std::size_t>(b) + 1] - view.offsets[static_cast<std::size_t>(b)]);
+        if (mode == pooling::mean)
+          scale /= static_cast<float>(view.offsets[static_cast<std::size_t>(b) + 1] -
+                                      view.offsets[static_cast<std::size_t>(b)]);
         for (index_t j = 0; j < dim; ++j)
           r.g[static_cast<std::size_t>(j)] += scale * grad[static_cast<std::size_t>(b * dim + j)];
       }
     std::vector<row> out;
     for (auto& [id, r] : rows) out.push_back(std::move(r));
-    std::sort(out.begin(), out.end(),
-              [](const row& a, const row& b) { return std::tie(a.partition, a.first) < std::tie(b.partition, b.first); });
+    std::sort(out.begin(), out.end(), [](const row& a, const row& b) {
+      return std::tie(a.partition, a.first) < std::tie(b.partition, b.first);
+    });
     return out;
   };
   auto matches = [](const ed::row_gradients& got, const auto& want, index_t dim) {

@@ -28,7 +28,8 @@ Eigen::MatrixXd naive_product(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b
 
 template <class M>
 void fill(M& m, frugal::rng& gen) {
-  for (index_t i = 0; i < m.size(); ++i) m.data()[i] = static_cast<std::remove_reference_t<decltype(m.data()[0])>>(gen.normal());
+  for (index_t i = 0; i < m.size(); ++i)
+    m.data()[i] = static_cast<std::remove_reference_t<decltype(m.data()[0])>>(gen.normal());
 }
 
 }  // namespace

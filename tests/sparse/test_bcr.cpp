@@ -157,8 +157,9 @@ TEST_CASE("bcr_matrix handles empty blocks, merged groups and a parallel executi
   CHECK(y.isZero());
 }
 
-TEST_CASE_TEMPLATE("bcr_matrix: every product on every space equals the serial reference and Kokkos::Serial bit for bit",
-                   Exec, FRUGAL_TEST_SPACES) {
+TEST_CASE_TEMPLATE(
+    "bcr_matrix: every product on every space equals the serial reference and Kokkos::Serial bit for bit", Exec,
+    FRUGAL_TEST_SPACES) {
   // Shapes large enough for several output bands and sample tiles, with ragged edges.
   frugal::rng gen(12);
   const sparse::bcr_kernel_config kernels[] = {{4, 4}, {3, 1}, {8, 2}};

@@ -152,7 +152,8 @@ TEST_CASE_TEMPLATE("block_circulant_matrix: every space gives the bits of Kokkos
           dx_serial(shp.cols, n);
       fill_normal(x, gen);
       fill_normal(dy, gen);
-      a.multiply(Exec{}, nn::const_column_map<float>(x.data(), shp.cols, n), nn::column_map<float>(y.data(), shp.rows, n));
+      a.multiply(Exec{}, nn::const_column_map<float>(x.data(), shp.cols, n),
+                 nn::column_map<float>(y.data(), shp.rows, n));
       b.multiply(Kokkos::Serial{}, nn::const_column_map<float>(x.data(), shp.cols, n),
                  nn::column_map<float>(y_serial.data(), shp.rows, n));
       CHECK((y.array() == y_serial.array()).all());

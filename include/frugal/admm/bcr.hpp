@@ -219,8 +219,8 @@ struct bcr_sparsity {
   void select_into(const matrix<S>& w, bcr_block& b) const {
     const matrix<double> energy =
         w.block(b.row0, b.col0, b.rows, b.cols).template cast<double>().array().square().matrix();
-    auto [rows, cols] =
-        select_block(energy, detail::kept_count(row_keep_fraction, b.rows), detail::kept_count(col_keep_fraction, b.cols));
+    auto [rows, cols] = select_block(energy, detail::kept_count(row_keep_fraction, b.rows),
+                                     detail::kept_count(col_keep_fraction, b.cols));
     for (auto& r : rows) r += b.row0;
     for (auto& c : cols) c += b.col0;
     b.kept_rows = std::move(rows);

@@ -34,29 +34,30 @@ struct block_circulant {
     const index_t rows = w.rows(), cols = w.cols();
     // Captured by value: an index_t behind a reference may alias the counts, which would keep
     // the compiler from holding k in a register through the loops.
-    parallel_for_chunks("frugal::admm::block_circulant", exec, grid, grain_for(k * k), [=](index_t first, index_t last) {
-      std::vector<double> sum(static_cast<std::size_t>(k));
-      std::vector<index_t> count(static_cast<std::size_t>(k));
-      for (index_t blk = first; blk < last; ++blk) {
-        const index_t r0 = blk / grid_cols * k, c0 = blk % grid_cols * k;
-        const index_t h = std::min(k, rows - r0), wd = std::min(k, cols - c0);
-        std::fill(sum.begin(), sum.end(), 0.0);
-        std::fill(count.begin(), count.end(), 0);
-        // Inside a block |i − j| < k, so (i − j) mod k needs no division.
-        auto diagonal = [k](index_t i, index_t j) { return static_cast<std::size_t>(i >= j ? i - j : i - j + k); };
-        for (index_t i = 0; i < h; ++i)
-          for (index_t j = 0; j < wd; ++j) {
-            const auto d = diagonal(i, j);
-            sum[d] += static_cast<double>(in[(r0 + i) * cols + c0 + j]);
-            ++count[d];
+    parallel_for_chunks(
+        "frugal::admm::block_circulant", exec, grid, grain_for(k * k), [=](index_t first, index_t last) {
+          std::vector<double> sum(static_cast<std::size_t>(k));
+          std::vector<index_t> count(static_cast<std::size_t>(k));
+          for (index_t blk = first; blk < last; ++blk) {
+            const index_t r0 = blk / grid_cols * k, c0 = blk % grid_cols * k;
+            const index_t h = std::min(k, rows - r0), wd = std::min(k, cols - c0);
+            std::fill(sum.begin(), sum.end(), 0.0);
+            std::fill(count.begin(), count.end(), 0);
+            // Inside a block |i − j| < k, so (i − j) mod k needs no division.
+            auto diagonal = [k](index_t i, index_t j) { return static_cast<std::size_t>(i >= j ? i - j : i - j + k); };
+            for (index_t i = 0; i < h; ++i)
+              for (index_t j = 0; j < wd; ++j) {
+                const auto d = diagonal(i, j);
+                sum[d] += static_cast<double>(in[(r0 + i) * cols + c0 + j]);
+                ++count[d];
+              }
+            for (index_t i = 0; i < h; ++i)
+              for (index_t j = 0; j < wd; ++j) {
+                const auto d = diagonal(i, j);
+                out[(r0 + i) * cols + c0 + j] = static_cast<S>(sum[d] / static_cast<double>(count[d]));
+              }
           }
-        for (index_t i = 0; i < h; ++i)
-          for (index_t j = 0; j < wd; ++j) {
-            const auto d = diagonal(i, j);
-            out[(r0 + i) * cols + c0 + j] = static_cast<S>(sum[d] / static_cast<double>(count[d]));
-          }
-      }
-    });
+        });
     return z;
   }
   template <nn::Scalar S>

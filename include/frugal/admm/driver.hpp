@@ -163,12 +163,11 @@ class admm_state {
                    e.z.size());
       check_extent("frugal::admm::admm_state::add_penalty_gradient", "gradient size of '" + name + "'", p.grad.size(),
                    e.z.size());
-      detail::for_entries("frugal::admm::admm_state::add_penalty_gradient", m_exec, e.z.size(),
-                          [&](index_t b, index_t end) {
-                            using detail::entries;
-                            entries(p.grad, b, end) +=
-                                rho * (entries(p.value, b, end) - entries(e.z, b, end) + entries(e.u, b, end));
-                          });
+      detail::for_entries(
+          "frugal::admm::admm_state::add_penalty_gradient", m_exec, e.z.size(), [&](index_t b, index_t end) {
+            using detail::entries;
+            entries(p.grad, b, end) += rho * (entries(p.value, b, end) - entries(e.z, b, end) + entries(e.u, b, end));
+          });
     }
   }
 

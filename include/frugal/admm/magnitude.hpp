@@ -26,7 +26,8 @@ void magnitude_prune(const Exec& exec, const nn::parameter_registry<S>& registry
   for (const auto& [name, keep] : keep_fractions) {
     auto& p = registry.at(name);
     // Entries pruned before stay pruned: rank only the surviving ones.
-    matrix<S> mask = irregular_sparsity{keep}.support(exec, p.mask ? detail::restrict_to(exec, p.value, *p.mask) : p.value);
+    matrix<S> mask =
+        irregular_sparsity{keep}.support(exec, p.mask ? detail::restrict_to(exec, p.value, *p.mask) : p.value);
     if (p.mask) detail::multiply_into(exec, mask, *p.mask);
     p.set_mask(std::move(mask));
   }

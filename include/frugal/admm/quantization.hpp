@@ -50,8 +50,7 @@ struct quantized_matrix {
   [[nodiscard]] matrix<S> reconstruct(const Exec& exec) const {
     matrix<S> w(rows, cols);
     detail::for_entries("frugal::admm::quantized_matrix::reconstruct", exec, rows * cols, [&](index_t b, index_t e) {
-      for (index_t i = b; i < e; ++i)
-        w.data()[i] = kept(i) ? levels[codes[static_cast<std::size_t>(i)]] : S(0);
+      for (index_t i = b; i < e; ++i) w.data()[i] = kept(i) ? levels[codes[static_cast<std::size_t>(i)]] : S(0);
     });
     return w;
   }
@@ -125,9 +124,8 @@ inline void for_each_candidate(const std::string& label, const Exec& exec, index
     f(index_t{0});
     return;
   }
-  Kokkos::parallel_for(label,
-                       Kokkos::RangePolicy<Exec, Kokkos::Schedule<Kokkos::Dynamic>, Kokkos::IndexType<index_t>>(exec, 0, n),
-                       f);
+  Kokkos::parallel_for(
+      label, Kokkos::RangePolicy<Exec, Kokkos::Schedule<Kokkos::Dynamic>, Kokkos::IndexType<index_t>>(exec, 0, n), f);
 }
 
 /// The index of the first smallest value: the serial search's "replace only if strictly better".
@@ -254,8 +252,8 @@ struct uniform_quantization {
       // that level, which makes the projection idempotent.
       for (int l = 1; l <= count; ++l) starts.push_back(max_abs / (l - offset));
       std::vector<double> scale(starts.size()), err(starts.size());
-      detail::for_each_candidate("frugal::admm::uniform_quantization starts", exec,
-                                 static_cast<index_t>(starts.size()), [&](index_t t) {
+      detail::for_each_candidate("frugal::admm::uniform_quantization starts", exec, static_cast<index_t>(starts.size()),
+                                 [&](index_t t) {
                                    const auto i = static_cast<std::size_t>(t);
                                    std::tie(scale[i], err[i]) = refine(x, starts[i], top);
                                  });
@@ -354,8 +352,7 @@ struct ternary_quantization {
         alpha = sum / static_cast<double>(k);
       }
     }
-    return detail::encode_nearest(exec, w, mask,
-                                  std::vector<S>{static_cast<S>(-alpha), S(0), static_cast<S>(alpha)});
+    return detail::encode_nearest(exec, w, mask, std::vector<S>{static_cast<S>(-alpha), S(0), static_cast<S>(alpha)});
   }
   template <nn::Scalar S>
   [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w, const matrix<S>* mask = nullptr) const {
@@ -484,7 +481,9 @@ namespace detail {
 /// (a user's projection written without one).
 template <class P, class S, HostExecutionSpace Exec>
 [[nodiscard]] matrix<S> support_on(const Exec& exec, const P& p, const matrix<S>& w) {
-  if constexpr (requires { { p.support(exec, w) } -> std::same_as<matrix<S>>; })
+  if constexpr (requires {
+                  { p.support(exec, w) } -> std::same_as<matrix<S>>;
+                })
     return p.support(exec, w);
   else
     return p.template support<S>(w);
@@ -492,9 +491,10 @@ template <class P, class S, HostExecutionSpace Exec>
 
 /// `q.quantize(exec, w, mask)` when Q has the execution-space form, else `q.quantize<S>(w, mask)`.
 template <class Q, class S, HostExecutionSpace Exec>
-[[nodiscard]] quantized_matrix<S> quantize_on(const Exec& exec, const Q& q, const matrix<S>& w,
-                                              const matrix<S>* mask) {
-  if constexpr (requires { { q.quantize(exec, w, mask) } -> std::same_as<quantized_matrix<S>>; })
+[[nodiscard]] quantized_matrix<S> quantize_on(const Exec& exec, const Q& q, const matrix<S>& w, const matrix<S>* mask) {
+  if constexpr (requires {
+                  { q.quantize(exec, w, mask) } -> std::same_as<quantized_matrix<S>>;
+                })
     return q.quantize(exec, w, mask);
   else
     return q.template quantize<S>(w, mask);

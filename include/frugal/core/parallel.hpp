@@ -55,7 +55,8 @@ inline void parallel_for_chunks(const std::string& label, const Exec& exec, inde
       return;
     }
   }
-  parallel_for(label, exec, count, KOKKOS_LAMBDA(index_t c) { f(parts.begin(c), parts.end(c)); });
+  parallel_for(
+      label, exec, count, KOKKOS_LAMBDA(index_t c) { f(parts.begin(c), parts.end(c)); });
 }
 
 /// Σ over chunks of `f(begin, end)` (each a `T`), chunks evaluated in parallel on a host space and

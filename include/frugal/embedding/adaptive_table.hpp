@@ -328,14 +328,15 @@ class adaptive_table {
     parallel_for_chunks("frugal::embedding::adaptive_table::find", m_exec, n_unique, row_grain,
                         [=](index_t k0, index_t k1) {
                           for (auto k = static_cast<std::size_t>(k0); k < static_cast<std::size_t>(k1); ++k) {
-                            if (k + distance < unique) FRUGAL_PREFETCH(self->m_slots.slot_address(self->home(ids[k + distance])));
+                            if (k + distance < unique)
+                              FRUGAL_PREFETCH(self->m_slots.slot_address(self->home(ids[k + distance])));
                             touched[k] = self->find(ids[k]);
                             if (touched[k] != npos) touched_blocks[k] = self->m_slots.block(touched[k]);
                           }
                         });
-    const auto missing = static_cast<std::size_t>(parallel_sum<index_t>(
-        "frugal::embedding::adaptive_table::missing", m_exec, n_unique,
-        [=](index_t k, index_t& count) { count += touched[k] == npos ? 1 : 0; }));
+    const auto missing = static_cast<std::size_t>(
+        parallel_sum<index_t>("frugal::embedding::adaptive_table::missing", m_exec, n_unique,
+                              [=](index_t k, index_t& count) { count += touched[k] == npos ? 1 : 0; }));
     if (missing > 0) {
       if (reserve(missing))
         for (std::size_t k = 0; k < unique; ++k)
@@ -358,28 +359,27 @@ class adaptive_table {
     float* values = m_values.data();
     const detail::row_gradients* grads = &m_grads;
     slot_table* slots = &m_slots;
-    parallel_for_chunks("frugal::embedding::adaptive_table::update", m_exec, n_unique, row_grain,
-                        [=](index_t k0, index_t k1) {
-                          for (auto k = static_cast<std::size_t>(k0); k < static_cast<std::size_t>(k1); ++k) {
-                            if (k + rows_ahead < unique) {
-                              const std::uint32_t ahead = blocks[k + rows_ahead];
-                              detail::prefetch_floats(values + static_cast<std::size_t>(ahead >> 5) * w,
-                                                      (ahead & 31u) * w);
-                              if (adagrad) FRUGAL_PREFETCH(slots->state_address(touched[k + rows_ahead]));
-                            }
-                            const slot e{0u, blocks[k]};
-                            float* r = values + static_cast<std::size_t>(e.first()) * w;
-                            if (adagrad) {
-                              const std::uint32_t s = touched[k];
-                              slot_state st = slots->state(s);
-                              detail::apply_update(opt, r, grads->row(k), e.chunks() * w, st.accumulator);
-                              slots->set_state(s, st);
-                            } else {
-                              float unused = 0;
-                              detail::apply_update(opt, r, grads->row(k), e.chunks() * w, unused);
-                            }
-                          }
-                        });
+    parallel_for_chunks(
+        "frugal::embedding::adaptive_table::update", m_exec, n_unique, row_grain, [=](index_t k0, index_t k1) {
+          for (auto k = static_cast<std::size_t>(k0); k < static_cast<std::size_t>(k1); ++k) {
+            if (k + rows_ahead < unique) {
+              const std::uint32_t ahead = blocks[k + rows_ahead];
+              detail::prefetch_floats(values + static_cast<std::size_t>(ahead >> 5) * w, (ahead & 31u) * w);
+              if (adagrad) FRUGAL_PREFETCH(slots->state_address(touched[k + rows_ahead]));
+            }
+            const slot e{0u, blocks[k]};
+            float* r = values + static_cast<std::size_t>(e.first()) * w;
+            if (adagrad) {
+              const std::uint32_t s = touched[k];
+              slot_state st = slots->state(s);
+              detail::apply_update(opt, r, grads->row(k), e.chunks() * w, st.accumulator);
+              slots->set_state(s, st);
+            } else {
+              float unused = 0;
+              detail::apply_update(opt, r, grads->row(k), e.chunks() * w, unused);
+            }
+          }
+        });
     // Pass 3: the importance scores: each live chunk's, a lone scattered line per row, and the
     // candidate score of a row's next chunk (in its training state). The norms of the chunk
     // gradients are taken here, a tile of rows at a time, not in pass 2: there they held up the

@@ -34,8 +34,9 @@ template <Scalar S, HostExecutionSpace Exec = default_host_space>
       conv2d<S, dense_weight<S>, Exec>({.in_channels = 6, .out_channels = 16, .kernel = 5, .stride = 1, .padding = 0},
                                        exec),
       relu<S, Exec>(exec), max_pool2d<S, Exec>(2, 2, exec), flatten<S, Exec>(exec),
-      linear<S, dense_weight<S>, Exec>(400, 120, exec), relu<S, Exec>(exec), linear<S, dense_weight<S>, Exec>(120, 84, exec),
-      relu<S, Exec>(exec), linear<S, dense_weight<S>, Exec>(84, 10, exec));
+      linear<S, dense_weight<S>, Exec>(400, 120, exec), relu<S, Exec>(exec),
+      linear<S, dense_weight<S>, Exec>(120, 84, exec), relu<S, Exec>(exec),
+      linear<S, dense_weight<S>, Exec>(84, 10, exec));
   rng gen(seed);
   model.reset_parameters(gen);
   return model;

@@ -36,8 +36,10 @@ inline constexpr index_t update_grain = index_t{1} << 13;
 template <HostExecutionSpace Exec, class F>
 void for_each_segment(const Exec& exec, const char* label, index_t size, const F& f) {
   parallel_for_chunks(label, exec, size, update_grain, [&](index_t b, index_t e) {
-    f([=](auto& m) { return Eigen::Map<Eigen::Array<typename std::remove_cvref_t<decltype(m)>::Scalar, Eigen::Dynamic, 1>>(
-                         m.data() + b, e - b); });
+    f([=](auto& m) {
+      return Eigen::Map<Eigen::Array<typename std::remove_cvref_t<decltype(m)>::Scalar, Eigen::Dynamic, 1>>(
+          m.data() + b, e - b);
+    });
   });
 }
 

@@ -451,7 +451,8 @@ class bcr_matrix {
   }
 
   /// Flattens per-group row and column lists into the row, column and value maps.
-  void set_groups(const std::vector<std::vector<std::int32_t>>& rows, const std::vector<std::vector<std::int32_t>>& cols) {
+  void set_groups(const std::vector<std::vector<std::int32_t>>& rows,
+                  const std::vector<std::vector<std::int32_t>>& cols) {
     const std::size_t count = rows.size();
     m_row_map = uninitialized<offset_view>("frugal::sparse::bcr_matrix::row_map", count + 1);
     m_col_map = uninitialized<offset_view>("frugal::sparse::bcr_matrix::col_map", count + 1);
@@ -462,8 +463,10 @@ class bcr_matrix {
       m_col_map(k + 1) = m_col_map(k) + static_cast<index_t>(cols[k].size());
       m_value_map(k + 1) = m_value_map(k) + static_cast<index_t>(rows[k].size() * cols[k].size());
     }
-    m_row_ids = uninitialized<index_view>("frugal::sparse::bcr_matrix::row_ids", static_cast<std::size_t>(m_row_map(count)));
-    m_col_ids = uninitialized<index_view>("frugal::sparse::bcr_matrix::col_ids", static_cast<std::size_t>(m_col_map(count)));
+    m_row_ids =
+        uninitialized<index_view>("frugal::sparse::bcr_matrix::row_ids", static_cast<std::size_t>(m_row_map(count)));
+    m_col_ids =
+        uninitialized<index_view>("frugal::sparse::bcr_matrix::col_ids", static_cast<std::size_t>(m_col_map(count)));
     for (std::size_t k = 0; k < count; ++k) {
       std::copy(rows[k].begin(), rows[k].end(), m_row_ids.data() + m_row_map(k));
       std::copy(cols[k].begin(), cols[k].end(), m_col_ids.data() + m_col_map(k));
@@ -541,8 +544,8 @@ class bcr_matrix {
   /// batch has few tiles, bands whole blocks.
   [[nodiscard]] index_t output_bands(index_t tiles, bool transposed) const noexcept {
     constexpr index_t target_tasks = 16;
-    const index_t blocks = transposed ? (m_cols + m_block_cols - 1) / m_block_cols
-                                      : (m_rows + m_block_rows - 1) / m_block_rows;
+    const index_t blocks =
+        transposed ? (m_cols + m_block_cols - 1) / m_block_cols : (m_rows + m_block_rows - 1) / m_block_rows;
     return std::clamp<index_t>((target_tasks + tiles - 1) / tiles, 1, std::max<index_t>(blocks, 1));
   }
 
@@ -659,8 +662,8 @@ class bcr_matrix {
   bcr_kernel_config m_kernel{};
   std::vector<index_t> m_slot_offsets;  // per group, into the matrix-vector scratch
   std::size_t m_slot_total = 0;
-  std::vector<std::int32_t> m_used_cols;  // ascending union of the groups' columns
-  mutable std::vector<S> m_xt, m_yt;      // scratch of the products
+  std::vector<std::int32_t> m_used_cols;        // ascending union of the groups' columns
+  mutable std::vector<S> m_xt, m_yt;            // scratch of the products
   mutable band_plan m_plan, m_transposed_plan;  // groups per output band of the batched products
 };
 

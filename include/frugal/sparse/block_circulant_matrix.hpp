@@ -523,8 +523,8 @@ class block_circulant_matrix {
     if (h == 1) return;
     const S *vr = m_spectra.re.data(), *vi = m_spectra.im.data(), *gr = dy.re.data(), *gi = dy.im.data();
     S *xr = dx.re.data(), *xi = dx.im.data();
-    parallel_for_chunks("frugal::sparse::block_circulant_matrix::transposed_product", exec, n,
-                        grain_for(p * q * h * 4), [=](index_t s0, index_t s1) {
+    parallel_for_chunks("frugal::sparse::block_circulant_matrix::transposed_product", exec, n, grain_for(p * q * h * 4),
+                        [=](index_t s0, index_t s1) {
                           std::fill(xr + s0 * q * h, xr + s1 * q * h, S(0));
                           std::fill(xi + s0 * q * h, xi + s1 * q * h, S(0));
                           for (index_t i = 0; i < p; ++i)

@@ -41,7 +41,8 @@ void parallel_sort(const Exec& exec, std::vector<T>& values, const Before& befor
   const index_t threads = std::max(1, concurrency(exec));
   // By default one run per thread, none below a few thousand values (those sort faster than
   // they merge).
-  runs = runs > 0 ? std::min(runs, std::max<index_t>(n, 1)) : std::clamp<index_t>(threads, 1, std::max<index_t>(1, n / 2048));
+  runs = runs > 0 ? std::min(runs, std::max<index_t>(n, 1))
+                  : std::clamp<index_t>(threads, 1, std::max<index_t>(1, n / 2048));
   if (runs == 1) {
     std::sort(values.begin(), values.end(), before);
     return;

@@ -32,15 +32,15 @@ struct row_gradients {
   bool in_place = true;  ///< row k at grads[k·dim] (the serial aggregation)
 
   // Scratch between calls.
-  std::vector<std::uint64_t> table;     ///< hash slots (id << 32 | local row), partition after partition
-  std::vector<std::uint32_t> bag_of;    ///< the bag of each index
-  std::vector<std::uint32_t> order;     ///< indices grouped by partition, ascending within each
-  std::vector<std::uint32_t> sorted_ids;  ///< the id of each entry of `order`
-  std::vector<index_t> counts_by_chunk; ///< chunk × partition counts, then their offsets
-  std::vector<index_t> partition_at;    ///< per partition: start in `order` (and in its scratch)
-  std::vector<index_t> slots_at;        ///< per partition: start of its hash slots
-  std::vector<index_t> rows_in;         ///< per partition: its distinct rows, then where they start in `ids`
-  std::vector<std::uint32_t> staged_ids;   ///< per partition, from partition_at[p]: its rows' ids
+  std::vector<std::uint64_t> table;         ///< hash slots (id << 32 | local row), partition after partition
+  std::vector<std::uint32_t> bag_of;        ///< the bag of each index
+  std::vector<std::uint32_t> order;         ///< indices grouped by partition, ascending within each
+  std::vector<std::uint32_t> sorted_ids;    ///< the id of each entry of `order`
+  std::vector<index_t> counts_by_chunk;     ///< chunk × partition counts, then their offsets
+  std::vector<index_t> partition_at;        ///< per partition: start in `order` (and in its scratch)
+  std::vector<index_t> slots_at;            ///< per partition: start of its hash slots
+  std::vector<index_t> rows_in;             ///< per partition: its distinct rows, then where they start in `ids`
+  std::vector<std::uint32_t> staged_ids;    ///< per partition, from partition_at[p]: its rows' ids
   std::vector<std::int32_t> staged_counts;  ///< likewise, their occurrence counts
 
   [[nodiscard]] std::size_t size() const noexcept { return ids.size(); }
@@ -53,7 +53,9 @@ struct row_gradients {
     for (std::size_t j = 0; j < count; ++j) std::copy_n(row(k + j), d, scratch + j * d);
     return scratch;
   }
-  [[nodiscard]] float* row(std::size_t k) noexcept { return grads.data() + row_index(k) * static_cast<std::size_t>(dim); }
+  [[nodiscard]] float* row(std::size_t k) noexcept {
+    return grads.data() + row_index(k) * static_cast<std::size_t>(dim);
+  }
   [[nodiscard]] const float* row(std::size_t k) const noexcept {
     return grads.data() + row_index(k) * static_cast<std::size_t>(dim);
   }
@@ -184,7 +186,8 @@ void aggregate_partitioned(const Exec& exec, const bag_batch& bags, pooling mode
   //    distinct ids and their summed gradients, staged from partition_at[p] on.
   out.slots_at.assign(static_cast<std::size_t>(parts + 1), 0);
   for (index_t p = 0; p < parts; ++p) {
-    const index_t count = out.partition_at[static_cast<std::size_t>(p + 1)] - out.partition_at[static_cast<std::size_t>(p)];
+    const index_t count =
+        out.partition_at[static_cast<std::size_t>(p + 1)] - out.partition_at[static_cast<std::size_t>(p)];
     index_t slots = 16;
     while (slots < 2 * count) slots *= 2;
     out.slots_at[static_cast<std::size_t>(p + 1)] = out.slots_at[static_cast<std::size_t>(p)] + slots;

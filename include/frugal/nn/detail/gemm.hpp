@@ -42,8 +42,12 @@ void gemm_accumulate_serial(index_t m, index_t n, index_t k, dense_operand<S> a,
   Eigen::internal::gemm_blocking_space<ColMajor, S, S, Dynamic, Dynamic, Dynamic, 1, false> blocking(m, n, k, 1, true);
   auto run = [&](auto a_order, auto b_order) {
     Eigen::internal::general_matrix_matrix_product<Eigen::Index, S, decltype(a_order)::value, false, S,
-                                                   decltype(b_order)::value, false, ColMajor, 1>::run(
-        m, n, k, a.data, a.stride, b.data, b.stride, c, 1, ldc, S(1), blocking, nullptr);
+                                                   decltype(b_order)::value, false, ColMajor, 1>::run(m, n, k, a.data,
+                                                                                                      a.stride, b.data,
+                                                                                                      b.stride, c, 1,
+                                                                                                      ldc, S(1),
+                                                                                                      blocking,
+                                                                                                      nullptr);
   };
   using row = std::integral_constant<int, RowMajor>;
   using col = std::integral_constant<int, ColMajor>;

@@ -68,9 +68,8 @@ void transpose(const S* a, index_t a_rows, index_t a_cols, index_t lda, S* b, in
 template <class S, HostExecutionSpace Exec>
 void transpose(const Exec& exec, const S* a, index_t a_rows, index_t a_cols, index_t lda, S* b, index_t ldb) {
   const index_t grain = (grain_for(a_cols) + 15) / 16 * 16;
-  parallel_for_chunks("frugal::transpose", exec, a_rows, grain, [=](index_t i0, index_t i1) {
-    transpose(a + i0 * lda, i1 - i0, a_cols, lda, b + i0, ldb);
-  });
+  parallel_for_chunks("frugal::transpose", exec, a_rows, grain,
+                      [=](index_t i0, index_t i1) { transpose(a + i0 * lda, i1 - i0, a_cols, lda, b + i0, ldb); });
 }
 
 }  // namespace frugal::nn::detail
