@@ -525,18 +525,32 @@ class bcr_matrix {
       }
       return;
     }
-    // Batched: transpose the input so every input row is a contiguous run of samples, then the
-    // register-tiled kernels (product_rows).
+    // Batched: the input transposed so every input row is a contiguous run of samples, then the
+    // register-tiled kernels. Every task reads all of the transposed input, so each thread makes
+    // its own copy when it takes its first task (Kokkos' UniqueToken numbers the threads): reading
+    // rows another core has just written costs more than transposing them again.
     const index_t ld = input_stride(n);
-    m_xt.resize(static_cast<std::size_t>(n_in * ld));
-    detail::transpose_into(exec, in, n_in, n, m_xt.data(), ld);
-    if (ld > n) {  // the padding samples of the last tile read zeros
-      S* xt = m_xt.data();
-      parallel_for_chunks("frugal::sparse::bcr_pad", exec, n_in, grain_for(ld - n), [=](index_t r0, index_t r1) {
-        for (index_t r = r0; r < r1; ++r) std::fill(xt + r * ld + n, xt + (r + 1) * ld, S(0));
-      });
-    }
-    product_rows(exec, m_xt.data(), ld, n, out, transposed);
+    Kokkos::Experimental::UniqueToken<Exec> token(exec);
+    const auto copies = static_cast<std::size_t>(std::max(1, token.size()));
+    const auto copy_size = static_cast<std::size_t>(n_in * ld);
+    m_xt.resize(copies * copy_size);
+    m_copy_ready.assign(copies, 0);
+    S* xt = m_xt.data();
+    char* ready = m_copy_ready.data();
+    product_tasks(
+        exec, n, transposed,
+        [=](index_t) {
+          const int id = token.acquire();
+          S* mine = xt + static_cast<std::size_t>(id) * copy_size;
+          if (!ready[id]) {
+            detail::transpose_into(Kokkos::Serial{}, in, n_in, n, mine, ld);
+            for (index_t r = 0; r < n_in; ++r) std::fill(mine + r * ld + n, mine + (r + 1) * ld, S(0));
+            ready[id] = 1;
+          }
+          token.release(id);
+          return static_cast<const S*>(mine);
+        },
+        ld, out);
   }
 
   /// Bands of output rows (of output columns, transposed) the batched products split into, by
@@ -596,11 +610,18 @@ class bcr_matrix {
   }
 
   /// out = W in (transposed: Wᵀ in) with the input patch-major (row stride ld ≥ input_stride(n)).
-  /// Tasks are (band of outputs) x (tile of samples): each zeroes its part of the transposed
-  /// output, adds every group's contribution in group order, and tasks never share an output;
-  /// the result is transposed back into the column-major `out`.
   template <class Exec>
   void product_rows(const Exec& exec, const S* xt, index_t ld, index_t n, S* out, bool transposed) const {
+    product_tasks(
+        exec, n, transposed, [=](index_t) { return xt; }, ld, out);
+  }
+
+  /// The batched product's tasks: (band of outputs) x (tile of samples). Each reads the patch-major
+  /// input that `input(task)` returns (row stride ld), zeroes its part of the transposed output,
+  /// adds every group's contribution in group order, and tasks never share an output; the result
+  /// is transposed back into the column-major `out`.
+  template <class Exec, class Input>
+  void product_tasks(const Exec& exec, index_t n, bool transposed, const Input& input, index_t ld, S* out) const {
     const index_t n_out = transposed ? m_cols : m_rows;
     if (n == 0) return;
     const index_t lanes = detail::simd_lanes<S>() * m_kernel.vector_tile;
@@ -620,6 +641,7 @@ class bcr_matrix {
     const std::int32_t *row_ids = m_row_ids.data(), *col_ids = m_col_ids.data();
     const bcr_kernel_config cfg = m_kernel;
     parallel_for("frugal::sparse::bcr_spmm", exec, tiles * bands, [=](index_t task) {
+      const S* xt = input(task);
       const index_t tile = task / bands, band = task % bands;
       const index_t s0 = tile * lanes, o0 = band * per_band, o1 = std::min(n_out, o0 + per_band);
       for (index_t o = o0; o < o1; ++o) std::fill(yt + o * ld + s0, yt + o * ld + s0 + lanes, S(0));
@@ -664,6 +686,7 @@ class bcr_matrix {
   std::size_t m_slot_total = 0;
   std::vector<std::int32_t> m_used_cols;        // ascending union of the groups' columns
   mutable std::vector<S> m_xt, m_yt;            // scratch of the products
+  mutable std::vector<char> m_copy_ready;       // per thread: its copy of the transposed input is made
   mutable band_plan m_plan, m_transposed_plan;  // groups per output band of the batched products
 };
 
