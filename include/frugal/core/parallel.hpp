@@ -76,6 +76,23 @@ template <class T, HostExecutionSpace Exec, class F>
   return total;
 }
 
+/// Σ_{i<n} of what `f(i, acc)` adds to `acc` (a `T`), on any space. On host spaces the items are
+/// summed in chunks of a size fixed by `n` alone, chunk sums added in chunk order, so the result is
+/// bit-identical for any thread count; on other spaces (a GPU) it is Kokkos' `parallel_reduce`,
+/// whose combining order depends on the launch. Safe inside another parallel region.
+template <class T, ExecutionSpace Exec, class F>
+[[nodiscard]] inline T reproducible_sum(const std::string& label, const Exec& exec, index_t n, const F& f) {
+  if constexpr (HostExecutionSpace<Exec>) {
+    return deterministic_sum<T>(label, exec, n, grain_for(1, index_t{1} << 14), [&](index_t begin, index_t end) {
+      T acc{};
+      for (index_t i = begin; i < end; ++i) f(i, acc);
+      return acc;
+    });
+  } else {
+    return parallel_sum<T>(label, exec, n, f);
+  }
+}
+
 /// The number of threads `exec` runs kernels on (1 for Serial): for sizing per-thread scratch.
 template <ExecutionSpace Exec>
 [[nodiscard]] inline int concurrency(const Exec& exec) {

@@ -14,8 +14,10 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "../core/parallel.hpp"
 #include "../core/rng.hpp"
 #include "calibration.hpp"
 #include "channels.hpp"
@@ -182,15 +184,16 @@ class noise_model {
   std::map<std::pair<int, int>, prepared> m_two;
 };
 
-/// ρ after running `c` from |0…0⟩ with `noise` (nullptr: noiseless), before readout.
-template <Real R = double>
-[[nodiscard]] density_matrix<R> simulate(const circuit& c, const std::vector<double>& theta,
-                                         const noise_model* noise = nullptr) {
+/// ρ after running `c` from |0…0⟩ with `noise` (nullptr: noiseless), before readout, in a register
+/// of real type `R` on `exec`.
+template <Real R = double, ExecutionSpace Space = default_host_space>
+[[nodiscard]] density_matrix<R, Space> simulate(const circuit& c, const std::vector<double>& theta,
+                                                const noise_model* noise = nullptr, Space exec = Space{}) {
   c.check_parameters(theta);
   if (noise)
     check(noise->qubits() == c.qubits(), "frugal::quantum::simulate: ", c.qubits(), "-qubit circuit on a ",
           noise->qubits(), "-qubit device");
-  density_matrix<R> rho(c.qubits());
+  density_matrix<R, Space> rho(c.qubits(), std::move(exec));
   for (const auto& op : c.operations()) {
     if (noise)
       noise->apply(rho, op, circuit::matrix(op, theta));
@@ -200,15 +203,33 @@ template <Real R = double>
   return rho;
 }
 
+namespace detail {
+
+/// Re Tr(A·B) of two registers' flat 4^n entries (A(r, c) at r·d + c), summed on their space.
+template <Real R, class S>
+[[nodiscard]] double trace_of_product(const density_matrix<R, S>& a, const density_matrix<R, S>& b) {
+  const auto x = a.data();
+  const auto y = b.data();
+  const index_t d = a.dimension();
+  return reproducible_sum<double>(
+      "frugal::quantum::trace_of_product", a.space(), d * d, KOKKOS_LAMBDA(index_t i, double& acc) {
+        const index_t r = i / d, c = i % d;
+        acc += static_cast<double>((x(i) * y(c * d + r)).real());
+      });
+}
+
+}  // namespace detail
+
 /// Tr(O·ρ(θ)) and its exact gradient for the circuit run from |0…0⟩ with `noise` (nullptr:
 /// noiseless) on a density matrix, by an adjoint sweep in the Heisenberg picture: the forward pass
 /// keeps ρ before each gate; the backward pass carries λ = O back through each gate's noise (the
 /// adjoint channel, superoperator S†) and unitary (U†λU), and ∂/∂a of a gate's angle is
 /// 2·Re Tr(λ·∂U·ρ·U†). Memory: one density matrix per gate. `observable` is a dense Hermitian
-/// matrix on the host (n ≤ 10).
-[[nodiscard]] inline value_and_gradient density_adjoint_gradient(const circuit& c, const std::vector<double>& theta,
-                                                                 const cmatrix& observable,
-                                                                 const noise_model* noise = nullptr) {
+/// matrix on the host (n ≤ 10); the registers have real type `R` and live on `exec`.
+template <Real R = double, ExecutionSpace Space = default_host_space>
+[[nodiscard]] value_and_gradient density_adjoint_gradient(const circuit& c, const std::vector<double>& theta,
+                                                          const cmatrix& observable, const noise_model* noise = nullptr,
+                                                          Space exec = Space{}) {
   c.check_parameters(theta);
   const int n = c.qubits();
   const index_t d = index_t(1) << n;
@@ -219,9 +240,9 @@ template <Real R = double>
     check(noise->qubits() == n, "frugal::quantum::density_adjoint_gradient: ", n, "-qubit circuit on a ",
           noise->qubits(), "-qubit device");
   const auto& ops = c.operations();
-  std::vector<density_matrix<double>> before;
+  std::vector<density_matrix<R, Space>> before;
   before.reserve(ops.size());
-  density_matrix<double> rho(n);
+  density_matrix<R, Space> rho(n, exec);
   for (const auto& op : ops) {
     before.push_back(rho.clone());
     if (noise)
@@ -229,18 +250,20 @@ template <Real R = double>
     else
       apply_operation(rho, op, theta);
   }
-  value_and_gradient out;
-  out.value = (observable * rho.to_host()).trace().real();
-  out.gradient.assign(theta.size(), 0.0);
   // λ lives in a density_matrix register (it is Hermitian, not a state; the kernels do not care).
-  density_matrix<double> lambda(n);
+  density_matrix<R, Space> lambda(n, exec);
   {
     auto h = Kokkos::create_mirror_view(lambda.data());
     for (index_t r = 0; r < d; ++r)
       for (index_t col = 0; col < d; ++col)
-        h(r * d + col) = complex<double>(observable(r, col).real(), observable(r, col).imag());
-    Kokkos::deep_copy(lambda.data(), h);
+        h(r * d + col) =
+            complex<R>(static_cast<R>(observable(r, col).real()), static_cast<R>(observable(r, col).imag()));
+    Kokkos::deep_copy(exec, lambda.data(), h);
+    exec.fence();
   }
+  value_and_gradient out;
+  out.value = detail::trace_of_product(lambda, rho);
+  out.gradient.assign(theta.size(), 0.0);
   for (std::size_t k = ops.size(); k-- > 0;) {
     const operation& op = ops[k];
     const int nq = gate_qubits(op.kind);
@@ -265,8 +288,7 @@ template <Real R = double>
         apply_superoperator(x, s, op.q0);
       else
         apply_superoperator(x, s, op.q0, op.q1);
-      const cmatrix lh = lambda.to_host(), xh = x.to_host();
-      out.gradient[static_cast<std::size_t>(a.index)] += 2 * a.scale * (lh.cwiseProduct(xh.transpose())).sum().real();
+      out.gradient[static_cast<std::size_t>(a.index)] += 2 * a.scale * detail::trace_of_product(lambda, x);
     }
     // λ ← U†·λ·U (the Heisenberg picture of ρ ↦ UρU†)
     if (nq == 1)
@@ -322,11 +344,18 @@ struct coherent_errors {
 
 /// The stand-in device: calibrated stochastic noise (`noise_model`), hidden coherent errors, and
 /// seeded shot sampling with readout confusion. `density` gives the exact pre-readout state, for
-/// evaluating fidelities exactly.
-class simulated_device {
+/// evaluating fidelities exactly. The registers have real type `R` and live on `Space`;
+/// `simulated_device` is the double-precision one on the default host space.
+template <Real R, ExecutionSpace Space>
+class basic_simulated_device {
  public:
-  simulated_device(const calibration& cal, coherent_errors hidden = {}, std::uint64_t seed = 1)
-      : m_noise(cal), m_hidden(std::move(hidden)), m_gen(seed) {
+  using real_type = R;
+  using execution_space = Space;
+  using register_type = density_matrix<R, Space>;
+
+  basic_simulated_device(const calibration& cal, coherent_errors hidden = {}, std::uint64_t seed = 1,
+                         Space exec = Space{})
+      : m_exec(std::move(exec)), m_noise(cal), m_hidden(std::move(hidden)), m_gen(seed) {
     if (m_hidden.over_rotation.empty()) m_hidden.over_rotation.assign(static_cast<std::size_t>(cal.num_qubits()), 0.0);
     check(static_cast<int>(m_hidden.over_rotation.size()) == cal.num_qubits(),
           "frugal::quantum::simulated_device: ", m_hidden.over_rotation.size(), " over-rotations for ",
@@ -340,11 +369,11 @@ class simulated_device {
   [[nodiscard]] const noise_model& calibrated_noise() const noexcept { return m_noise; }
 
   /// The exact state the device prepares (coherent + stochastic noise, before readout).
-  [[nodiscard]] density_matrix<double> density(const circuit& c, const std::vector<double>& theta) const {
+  [[nodiscard]] register_type density(const circuit& c, const std::vector<double>& theta) const {
     c.check_parameters(theta);
     check(c.qubits() == qubits(), "frugal::quantum::simulated_device: ", c.qubits(), "-qubit circuit on a ", qubits(),
           "-qubit device");
-    density_matrix<double> rho(c.qubits());
+    register_type rho(c.qubits(), m_exec);
     apply_scheduled(rho, c.operations(), theta);
     return rho;
   }
@@ -388,8 +417,7 @@ class simulated_device {
  private:
   /// The gates of `ops` in ASAP moments, each moment followed by its residual ZZ (see
   /// `zz_coupling`); one after another when the device has no ZZ.
-  void apply_scheduled(density_matrix<double>& rho, std::span<const operation> ops,
-                       const std::vector<double>& theta) const {
+  void apply_scheduled(register_type& rho, std::span<const operation> ops, const std::vector<double>& theta) const {
     const auto& zz = m_noise.device_calibration().zz_ghz;
     if (m_hidden.zz_scale == 0 || zz.empty()) {
       for (const auto& op : ops) apply_op(rho, op, theta);
@@ -427,7 +455,7 @@ class simulated_device {
   }
 
   /// One gate as the device really performs it: hidden over-rotation added.
-  void apply_op(density_matrix<double>& rho, const operation& op, const std::vector<double>& theta) const {
+  void apply_op(register_type& rho, const operation& op, const std::vector<double>& theta) const {
     const double pi = std::numbers::pi;
     auto a = circuit::angle_values(op, theta);
     const double e0 = m_hidden.over_rotation[static_cast<std::size_t>(op.q0)];
@@ -442,10 +470,14 @@ class simulated_device {
     if (e1 != 0) apply_unitary(rho, gates::rx(e1 * pi / 2), op.q1);
   }
 
+  Space m_exec;
   noise_model m_noise;
   coherent_errors m_hidden;
   frugal::rng m_gen;
 };
+
+/// The stand-in device in double precision on the default host space.
+using simulated_device = basic_simulated_device<double, default_host_space>;
 
 static_assert(Device<simulated_device>);
 

@@ -84,16 +84,14 @@ void apply_observable(const observable& o, const state_vector<R, S>& in, state_v
 /// ⟨a|b⟩.
 template <Real R, class S>
 std::complex<double> inner(const state_vector<R, S>& a, const state_vector<R, S>& b) {
-  using Exec = typename state_vector<R, S>::execution_space;
   auto x = a.data();
   auto y = b.data();
-  double re = 0, im = 0;
-  Kokkos::parallel_reduce(
-      "frugal::quantum::inner_re", Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(a.space(), 0, a.dimension()),
-      KOKKOS_LAMBDA(index_t i, double& acc) { acc += static_cast<double>((Kokkos::conj(x(i)) * y(i)).real()); }, re);
-  Kokkos::parallel_reduce(
-      "frugal::quantum::inner_im", Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(a.space(), 0, a.dimension()),
-      KOKKOS_LAMBDA(index_t i, double& acc) { acc += static_cast<double>((Kokkos::conj(x(i)) * y(i)).imag()); }, im);
+  const double re = reproducible_sum<double>(
+      "frugal::quantum::inner_re", a.space(), a.dimension(),
+      KOKKOS_LAMBDA(index_t i, double& acc) { acc += static_cast<double>((Kokkos::conj(x(i)) * y(i)).real()); });
+  const double im = reproducible_sum<double>(
+      "frugal::quantum::inner_im", a.space(), a.dimension(),
+      KOKKOS_LAMBDA(index_t i, double& acc) { acc += static_cast<double>((Kokkos::conj(x(i)) * y(i)).imag()); });
   return {re, im};
 }
 

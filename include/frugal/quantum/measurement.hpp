@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../core/parallel.hpp"
 #include "../core/rng.hpp"
 #include "gates.hpp"
 #include "registers.hpp"
@@ -173,7 +174,6 @@ inline pauli_mask pauli_masks(const pauli_string& p, int n) {
 template <Register Reg>
 [[nodiscard]] double expectation(const Reg& reg, const pauli_string& p) {
   using R = typename Reg::real_type;
-  using Exec = typename Reg::execution_space;
   const int n = reg.qubits();
   const auto masks = detail::pauli_masks(p, n);
   const index_t xmask = masks.x, zmask = masks.z;
@@ -183,10 +183,8 @@ template <Register Reg>
   const index_t d = reg.dimension();
   const auto data = reg.data();
   const bool dm = is_density_matrix_v<Reg>;
-  double total = 0;
-  Kokkos::parallel_reduce(
-      "frugal::quantum::expectation", Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(reg.space(), 0, d),
-      KOKKOS_LAMBDA(index_t c, double& acc) {
+  const double total = reproducible_sum<double>(
+      "frugal::quantum::expectation", reg.space(), d, KOKKOS_LAMBDA(index_t c, double& acc) {
         const index_t r = c ^ xmask;
         // term = ⟨c|P|r⟩ · ρ(r, c)  or  conj(ψ_c) · ⟨c|P|r⟩ · ψ_r
         complex<R> z;
@@ -213,8 +211,7 @@ template <Register Reg>
             acc -= im;  // i·(re + i·im) = −im + i·re
             break;
         }
-      },
-      total);
+      });
   return p.coefficient * total;
 }
 

@@ -128,7 +128,8 @@ namespace frugal::quantum {
 }
 
 /// Every Pauli expectation of a density matrix (exact).
-[[nodiscard]] inline std::vector<double> pauli_expectations(const density_matrix<double>& rho) {
+template <Real R, class S>
+[[nodiscard]] std::vector<double> pauli_expectations(const density_matrix<R, S>& rho) {
   const int n = rho.qubits();
   std::vector<double> o(std::size_t{1} << (2 * n));
   for (std::size_t k = 0; k < o.size(); ++k)
@@ -275,18 +276,19 @@ struct loss_and_gradient {
 }  // namespace detail
 
 /// Noise-unaware training: maximise |⟨ψ|ψ(θ)⟩|² on the noiseless state-vector simulator (adjoint
-/// gradients, Adam).
-[[nodiscard]] inline state_preparation_trace train_noiseless(
+/// gradients, Adam), its registers of real type `R` on `exec`.
+template <Real R = double, ExecutionSpace Space = default_host_space>
+[[nodiscard]] state_preparation_trace train_noiseless(
     const circuit& ansatz, const cvector& target, std::vector<double> theta,
     const state_preparation_options& options = {},
-    const std::function<double(const std::vector<double>&)>& monitor = {}) {
+    const std::function<double(const std::vector<double>&)>& monitor = {}, const Space& exec = Space{}) {
   check(target.size() == (index_t(1) << ansatz.qubits()), "frugal::quantum::train_noiseless: target dimension ",
         target.size(), " for ", ansatz.qubits(), " qubits");
   const observable projector{{}, {}, -(target * target.adjoint())};
   state_preparation_trace trace;
   detail::adam_state adam;
   for (int s = 0; s < options.steps; ++s) {
-    const auto vg = adjoint_gradient(ansatz, theta, projector);
+    const auto vg = adjoint_gradient<R, Space>(ansatz, theta, projector, exec);
     trace.loss.push_back(1 + vg.value);
     adam.step(theta, vg.gradient, options.learning_rate);
     if (monitor) trace.fidelity.push_back(monitor(theta));
@@ -304,12 +306,13 @@ struct loss_and_gradient {
 /// or 3^−w(P) with `output_loss::basis_distributions`), or the infidelity of the state the outputs
 /// reconstruct, virtually distilled (`output_loss::distilled_state`); its gradient is chained
 /// through a simulator's Jacobian at θ in one adjoint sweep (the noiseless state vector's, or the
-/// density matrix's under `options.jacobian_noise`).
-[[nodiscard]] inline state_preparation_trace train_on_outputs(
+/// density matrix's under `options.jacobian_noise`), its registers of real type `R` on `exec`.
+template <Real R = double, ExecutionSpace Space = default_host_space>
+[[nodiscard]] state_preparation_trace train_on_outputs(
     const circuit& ansatz, const cvector& target, std::vector<double> theta,
     const std::function<std::vector<double>(const std::vector<double>&)>& outputs,
     const state_preparation_options& options = {},
-    const std::function<double(const std::vector<double>&)>& monitor = {}) {
+    const std::function<double(const std::vector<double>&)>& monitor = {}, const Space& exec = Space{}) {
   const int n = ansatz.qubits();
   check(target.size() == (index_t(1) << n), "frugal::quantum::train_on_outputs: target dimension ", target.size(),
         " for ", n, " qubits");
@@ -341,8 +344,9 @@ struct loss_and_gradient {
       }
       weighted = detail::pauli_sum_matrix(g, n);
     }
-    const auto vg = options.jacobian_noise ? density_adjoint_gradient(ansatz, theta, weighted, options.jacobian_noise)
-                                           : adjoint_gradient(ansatz, theta, observable{{}, {}, weighted});
+    const auto vg = options.jacobian_noise
+                        ? density_adjoint_gradient<R, Space>(ansatz, theta, weighted, options.jacobian_noise, exec)
+                        : adjoint_gradient<R, Space>(ansatz, theta, observable{{}, {}, weighted}, exec);
     trace.loss.push_back(loss);
     adam.step(theta, vg.gradient, options.learning_rate);
     if (monitor) trace.fidelity.push_back(monitor(theta));
