@@ -94,6 +94,13 @@ TEST_CASE_TEMPLATE("parallel_for_chunks visits every item once; deterministic_su
     for (frugal::index_t c = 0; c < parts.count(); ++c) ref += chunk_sum(parts.begin(c), parts.end(c));
     const double got = frugal::deterministic_sum<double>("test", Exec{}, n, 97, chunk_sum);
     CHECK(std::memcmp(&got, &ref, sizeof got) == 0);
+    // reproducible_sum: the same contract with chunks of 2^14 items, whatever the thread count.
+    const frugal::chunking big{n, frugal::index_t{1} << 14};
+    double ref_items = 0;
+    for (frugal::index_t c = 0; c < big.count(); ++c) ref_items += chunk_sum(big.begin(c), big.end(c));
+    const double items = frugal::reproducible_sum<double>(
+        "test", Exec{}, n, [=](frugal::index_t i, double& acc) { acc += px[i]; });
+    CHECK(std::memcmp(&items, &ref_items, sizeof items) == 0);
   }
 }
 
