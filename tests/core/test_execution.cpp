@@ -98,8 +98,8 @@ TEST_CASE_TEMPLATE("parallel_for_chunks visits every item once; deterministic_su
     const frugal::chunking big{n, frugal::index_t{1} << 14};
     double ref_items = 0;
     for (frugal::index_t c = 0; c < big.count(); ++c) ref_items += chunk_sum(big.begin(c), big.end(c));
-    const double items = frugal::reproducible_sum<double>(
-        "test", Exec{}, n, [=](frugal::index_t i, double& acc) { acc += px[i]; });
+    const double items =
+        frugal::reproducible_sum<double>("test", Exec{}, n, [=](frugal::index_t i, double& acc) { acc += px[i]; });
     CHECK(std::memcmp(&items, &ref_items, sizeof items) == 0);
   }
 }
