@@ -16,7 +16,9 @@
 #include <algorithm>
 #include <array>
 #include <complex>
+#include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "types.hpp"
 
@@ -74,6 +76,85 @@ bool for_each_simd_chunk(const char* label, const Exec& exec, const ViewT& v, co
   return true;
 }
 
+/// xsimd generator of the lane permutation ℓ ↦ ℓ xor 2^B.
+template <class U, int B>
+struct flip_lane_bit {
+  static constexpr U get(std::size_t index, std::size_t) { return static_cast<U>(index ^ (std::size_t{1} << B)); }
+};
+
+/// The batch with lanes ℓ and ℓ xor 2^B exchanged (B below log2 of the batch width).
+template <int B, class R, class A>
+xsimd::batch<std::complex<R>, A> flip_lanes(const xsimd::batch<std::complex<R>, A>& x) {
+  using U = std::conditional_t<sizeof(R) == 8, std::uint64_t, std::uint32_t>;
+  constexpr auto mask = xsimd::make_batch_constant<xsimd::batch<U, A>, flip_lane_bit<U, B>>();
+  return {xsimd::swizzle(x.real(), mask), xsimd::swizzle(x.imag(), mask)};
+}
+
+/// Host SIMD path of a dense K ≤ 2 matrix whose lowest target bit b lies inside one batch (2^b <
+/// L, the batch width; the other target bit, for K = 2, at least log2 L). Then L consecutive
+/// entries hold both values of bit b, so a batch is combined with itself with lanes flipped at bit
+/// b (one swizzle) under per-lane coefficients picked by each lane's bit b: the same complex
+/// multiply-adds per entry as the batched path, instead of the scalar loop. Returns false (running
+/// nothing) when the layout does not fit.
+template <class R, int K, int B, class Exec, class ViewT>
+bool apply_bits_low_bit_simd(const Exec& exec, const ViewT& v, int m, const std::complex<R>* mat,
+                             const std::array<int, K>& bits) {
+  using batch = xsimd::batch<std::complex<R>>;
+  constexpr int L = static_cast<int>(batch::size);
+  constexpr int D = 1 << K, H = D / 2;                           // H: batches per chunk (values of the other bit)
+  const int t0 = (K == 1 || bits[0] < bits[K - 1]) ? 0 : K - 1;  // sub-index bit of b
+  const int t1 = K - 1 - t0;                                     // of the other bit (K = 2)
+  const int other = K == 2 ? bits[static_cast<std::size_t>(t1)] : 0;
+  if (K == 2 && (index_t(1) << other) < L) return false;
+  if ((index_t(1) << m) < index_t(L) * H) return false;
+  // coef[(o·H + r)·2 + f][ℓ]: output batch o, input batch r, f = 0 for the batch, 1 for its flip.
+  struct coefficients {
+    std::complex<R> c[H * H * 2][L];
+  } cf{};
+  for (int o = 0; o < H; ++o)
+    for (int r = 0; r < H; ++r)
+      for (int l = 0; l < L; ++l) {
+        const int s = (l >> B) & 1;
+        const int i = (s << t0) | (o << t1), j = (s << t0) | (r << t1), jf = ((1 - s) << t0) | (r << t1);
+        cf.c[(o * H + r) * 2][l] = mat[i * D + j];
+        cf.c[(o * H + r) * 2 + 1][l] = mat[i * D + jf];
+      }
+  auto* p = reinterpret_cast<std::complex<R>*>(v.data());
+  const index_t chunks = (index_t(1) << m) / (index_t(L) * H);
+  const index_t stride = index_t(1) << other;
+  Kokkos::parallel_for("frugal::quantum::apply_bits_low_bit_simd",
+                       Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, chunks), [=](index_t g) {
+                         const index_t start = K == 2 ? insert_zero(g * L, other) : g * L;
+                         batch x[H], f[H];
+                         for (int r = 0; r < H; ++r) {
+                           x[r] = batch::load_unaligned(p + start + r * stride);
+                           f[r] = flip_lanes<B>(x[r]);
+                         }
+                         for (int o = 0; o < H; ++o) {
+                           batch acc = batch::load_unaligned(cf.c[o * H * 2]) * x[0] +
+                                       batch::load_unaligned(cf.c[o * H * 2 + 1]) * f[0];
+                           for (int r = 1; r < H; ++r)
+                             acc = acc + batch::load_unaligned(cf.c[(o * H + r) * 2]) * x[r] +
+                                   batch::load_unaligned(cf.c[(o * H + r) * 2 + 1]) * f[r];
+                           acc.store_unaligned(p + start + o * stride);
+                         }
+                       });
+  return true;
+}
+
+/// `apply_bits_low_bit_simd` for the lowest target bit `low`, dispatched to its compile-time form.
+template <class R, int K, int B = 0, class Exec, class ViewT>
+bool apply_bits_low_bit(const Exec& exec, const ViewT& v, int m, const std::complex<R>* mat,
+                        const std::array<int, K>& bits, int low) {
+  constexpr int L = static_cast<int>(xsimd::batch<std::complex<R>>::size);
+  if constexpr ((1 << B) >= L) {
+    return false;
+  } else {
+    if (low == B) return apply_bits_low_bit_simd<R, K, B>(exec, v, m, mat, bits);
+    return apply_bits_low_bit<R, K, B + 1>(exec, v, m, mat, bits, low);
+  }
+}
+
 }  // namespace detail
 
 /// v ← M·v on the bits `bits` of the 2^m-entry vector `v` (a rank-1 View): for every assignment of
@@ -104,6 +185,8 @@ void apply_bits(const Exec& exec, const ViewT& v, int m, const small_matrix<R, (
                                                        }
                                                      });
     if (done) return;
+    // The lowest target bit inside one batch: batches of consecutive entries, lanes flipped.
+    if (detail::apply_bits_low_bit<R, K>(exec, v, m, mm, bits, layout.sorted[0])) return;
   }
   Kokkos::parallel_for(
       "frugal::quantum::apply_bits", Kokkos::RangePolicy<Exec, Kokkos::IndexType<index_t>>(exec, 0, groups),
