@@ -4,7 +4,6 @@
 /// the planner serialised and the plans reusable on any suitably aligned buffers.
 
 #include <fftw3.h>
-#include <Kokkos_Core.hpp>
 
 #include <climits>
 #include <complex>
@@ -78,54 +77,55 @@ struct fftw_api<double> {
 
 }  // namespace detail
 
-/// An owning, SIMD-aligned array, the kind of buffer a `real_fft` executes on: a Kokkos View in
-/// host memory (Kokkos aligns host allocations to 64 bytes, which satisfies FFTW's SIMD alignment),
-/// so the block-circulant spectra live on the execution-space seam like every other operator's
-/// state. Contents are uninitialised after construction or `resize`; copies are deep.
+/// An owning, SIMD-aligned array (allocated with `fftw_malloc`), the kind of buffer a
+/// `real_fft` executes on. Contents are uninitialised after construction or `resize`.
 /// \tparam T a trivially copyable element type (`float`, `double`, `std::complex<…>`)
 template <class T>
 class fft_buffer {
   static_assert(std::is_trivially_copyable_v<T>, "frugal::sparse::fft_buffer: T must be trivially copyable");
 
  public:
-  using view_type = Kokkos::View<T*, Kokkos::HostSpace>;
-
   fft_buffer() = default;
   explicit fft_buffer(index_t size) { resize(size); }
-  fft_buffer(const fft_buffer& other) : fft_buffer(other.size()) {
-    if (size() > 0) std::memcpy(static_cast<void*>(data()), other.data(), static_cast<std::size_t>(size()) * sizeof(T));
+  fft_buffer(const fft_buffer& other) : fft_buffer(other.m_size) {
+    if (m_size > 0) std::memcpy(m_data, other.m_data, static_cast<std::size_t>(m_size) * sizeof(T));
   }
-  fft_buffer(fft_buffer&& other) noexcept = default;
+  fft_buffer(fft_buffer&& other) noexcept
+      : m_data(std::exchange(other.m_data, nullptr)), m_size(std::exchange(other.m_size, 0)) {}
   fft_buffer& operator=(fft_buffer other) noexcept {
-    std::swap(m_view, other.m_view);
+    std::swap(m_data, other.m_data);
+    std::swap(m_size, other.m_size);
     return *this;
   }
-  ~fft_buffer() = default;
+  ~fft_buffer() { detail::fftw_api<double>::release(m_data); }
 
   /// Reallocates to `size` elements when the size changes (contents are then unspecified).
   void resize(index_t size) {
     check(size >= 0, "frugal::sparse::fft_buffer::resize: size = ", size, " must be non-negative");
-    if (size == this->size()) return;
-    m_view = size > 0 ? view_type(Kokkos::view_alloc(Kokkos::WithoutInitializing, "frugal::sparse::fft_buffer"),
-                                  static_cast<std::size_t>(size))
-                      : view_type();
+    if (size == m_size) return;
+    detail::fftw_api<double>::release(m_data);
+    m_data = nullptr;
+    m_size = 0;
+    if (size == 0) return;
+    m_data = static_cast<T*>(detail::fftw_api<double>::allocate(static_cast<std::size_t>(size) * sizeof(T)));
+    if (!m_data) throw std::bad_alloc();
+    m_size = size;
   }
 
   /// Sets every element to zero bits.
   void set_zero() noexcept {
-    if (size() > 0) std::memset(static_cast<void*>(data()), 0, static_cast<std::size_t>(size()) * sizeof(T));
+    if (m_size > 0) std::memset(static_cast<void*>(m_data), 0, static_cast<std::size_t>(m_size) * sizeof(T));
   }
 
-  [[nodiscard]] T* data() noexcept { return m_view.data(); }
-  [[nodiscard]] const T* data() const noexcept { return m_view.data(); }
-  [[nodiscard]] index_t size() const noexcept { return static_cast<index_t>(m_view.extent(0)); }
-  [[nodiscard]] T& operator[](index_t i) noexcept { return m_view.data()[i]; }
-  [[nodiscard]] const T& operator[](index_t i) const noexcept { return m_view.data()[i]; }
-  /// The storage as a host View (shared, not copied).
-  [[nodiscard]] const view_type& view() const noexcept { return m_view; }
+  [[nodiscard]] T* data() noexcept { return m_data; }
+  [[nodiscard]] const T* data() const noexcept { return m_data; }
+  [[nodiscard]] index_t size() const noexcept { return m_size; }
+  [[nodiscard]] T& operator[](index_t i) noexcept { return m_data[i]; }
+  [[nodiscard]] const T& operator[](index_t i) const noexcept { return m_data[i]; }
 
  private:
-  view_type m_view;
+  T* m_data = nullptr;
+  index_t m_size = 0;
 };
 
 /// A batch of `count` real FFTs of length `length`, planned once and executed on any buffers with
