@@ -54,6 +54,19 @@ inline cmatrix random_unitary(index_t d, frugal::rng& gen) {
   return qr.householderQ();
 }
 
+/// Σ of `terms` random Pauli strings on n qubits with coefficients uniform in [−1, 1] (a dense
+/// Hermitian observable for the gradient tests).
+inline cmatrix random_pauli_observable(int n, int terms, frugal::rng& gen) {
+  const index_t d = index_t(1) << n;
+  cmatrix o = cmatrix::Zero(d, d);
+  for (int k = 0; k < terms; ++k) {
+    quantum::pauli_string p{"", gen.uniform(-1, 1)};
+    for (int t = 0; t < n; ++t) p.ops += "IXYZ"[gen.uniform_int(4)];
+    o += quantum::pauli_matrix(p);
+  }
+  return o;
+}
+
 /// A random full-rank mixed state.
 inline cmatrix random_density(int n, frugal::rng& gen) {
   const index_t d = index_t(1) << n;

@@ -242,12 +242,7 @@ TEST_CASE("density-matrix adjoint gradient equals finite differences, noisy and 
   c.crx(1, 2, q::angle::parameter(4)).rzz(0, 1, q::angle::parameter(0, -0.5, 0.2)).sx(2).cx(1, 2);
   const std::vector<double> theta = {0.7, -1.1, 0.4, 2.0, -0.6};
   frugal::rng gen(51);
-  cmatrix o = cmatrix::Zero(8, 8);
-  for (int k = 0; k < 4; ++k) {
-    q::pauli_string p{"", gen.uniform(-1, 1)};
-    for (int t = 0; t < 3; ++t) p.ops += "IXYZ"[gen.uniform_int(4)];
-    o += q::pauli_matrix(p);
-  }
+  const cmatrix o = frugal::test::random_pauli_observable(3, 4, gen);
   for (const q::noise_model* noise : {static_cast<const q::noise_model*>(nullptr), &model}) {
     const auto vg = q::density_adjoint_gradient(c, theta, o, noise);
     auto value = [&](const std::vector<double>& t) { return (o * q::simulate(c, t, noise).to_host()).trace().real(); };

@@ -138,12 +138,7 @@ TEST_CASE_TEMPLATE("simulate and the density adjoint gradient in float and doubl
   const auto c = test_circuit();
   const std::vector<double> theta = {0.7, -1.1, 0.4, 2.0, -0.6};
   frugal::rng gen(5);
-  cmatrix o = cmatrix::Zero(8, 8);
-  for (int k = 0; k < 4; ++k) {
-    q::pauli_string p{"", gen.uniform(-1, 1)};
-    for (int t = 0; t < 3; ++t) p.ops += "IXYZ"[gen.uniform_int(4)];
-    o += q::pauli_matrix(p);
-  }
+  const cmatrix o = frugal::test::random_pauli_observable(3, 4, gen);
   const Exec exec;
   for (const q::noise_model* noise : {static_cast<const q::noise_model*>(nullptr), &model}) {
     const auto ref = q::simulate<double, Kokkos::Serial>(c, theta, noise);
