@@ -2,6 +2,7 @@
 /// \file
 /// frugal/nn: tensors, layers, losses, optimizers and the parameter registry.
 
+#include "nn/chain.hpp"
 #include "nn/concepts.hpp"
 #include "nn/conv2d.hpp"
 #include "nn/dense_weight.hpp"
@@ -10,6 +11,7 @@
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"
 #include "nn/max_pool2d.hpp"
+#include "nn/mlp.hpp"
 #include "nn/optimizer.hpp"
 #include "nn/parameter.hpp"
 #include "nn/relu.hpp"

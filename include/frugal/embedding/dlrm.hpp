@@ -1,9 +1,11 @@
 #pragma once
 /// \file
-/// DLRM (Naumov et al. 2019) on frugal's nn substrate, generic over the embedding storage: a
-/// bottom MLP over the dense features, one table per categorical field, the pairwise dot-product
-/// interaction of the bottom output and the field embeddings, and a top MLP to one logit trained
-/// with binary cross-entropy. Plus a resumable trainer and exact evaluation (AUC, log loss).
+/// DLRM (Naumov et al. 2019) on frugal's nn substrate, generic over the embedding storage and the
+/// MLPs' layers: a bottom MLP over the dense features, one table per categorical field, the
+/// pairwise dot-product interaction of the bottom output and the field embeddings, and a top MLP
+/// to one logit trained with binary cross-entropy. The MLPs are run-time `nn::chain`s, so they
+/// hold any weight policy (dense, block-circulant, BCR) or any layers at all. Plus a resumable
+/// trainer over any checkpointable `nn::Optimizer` and exact evaluation (AUC, log loss).
 
 #include <algorithm>
 #include <cstdint>
@@ -13,6 +15,8 @@
 #include <numeric>
 #include <span>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -20,10 +24,11 @@
 #include "../core/error.hpp"
 #include "../core/progress.hpp"
 #include "../core/rng.hpp"
-#include "../nn/linear.hpp"
+#include "../nn/chain.hpp"
+#include "../nn/concepts.hpp"
 #include "../nn/loss.hpp"
+#include "../nn/mlp.hpp"
 #include "../nn/optimizer.hpp"
-#include "../nn/relu.hpp"
 #include "../nn/serialization.hpp"
 #include "bags.hpp"
 #include "click_data.hpp"
@@ -50,68 +55,45 @@ struct dlrm_options {
   std::vector<index_t> top = {64};     ///< hidden widths of the top MLP (its output is one logit)
 };
 
-namespace detail {
-/// Linear layers with ReLU between them (and after the last one when `final_relu`).
-class mlp {
- public:
-  mlp(const std::vector<index_t>& widths, bool final_relu) : m_final_relu(final_relu) {
-    m_layers.reserve(widths.size() - 1);
-    m_relus.resize(widths.size() - 1);
-    for (std::size_t i = 0; i + 1 < widths.size(); ++i) m_layers.emplace_back(widths[i], widths[i + 1]);
-  }
-  const nn::tensor<float>& forward(const nn::tensor<float>& x) {
-    const nn::tensor<float>* h = &x;
-    for (std::size_t i = 0; i < m_layers.size(); ++i) {
-      h = &m_layers[i].forward(*h);
-      if (i + 1 < m_layers.size() || m_final_relu) h = &m_relus[i].forward(*h);
-    }
-    return *h;
-  }
-  const nn::tensor<float>& backward(const nn::tensor<float>& dy, bool need_input_grad) {
-    const nn::tensor<float>* g = &dy;
-    for (std::size_t i = m_layers.size(); i-- > 0;) {
-      if (i + 1 < m_layers.size() || m_final_relu) g = &m_relus[i].backward(*g);
-      g = &m_layers[i].backward(*g, i > 0 || need_input_grad);
-    }
-    return *g;
-  }
-  void register_parameters(nn::parameter_registry<float>& registry, const std::string& prefix) {
-    for (std::size_t i = 0; i < m_layers.size(); ++i)
-      m_layers[i].register_parameters(registry, prefix + "." + std::to_string(i));
-  }
-  void reset_parameters(rng& gen) {
-    for (auto& l : m_layers) l.reset_parameters(gen);
-  }
-
- private:
-  std::vector<nn::linear<float>> m_layers;
-  std::vector<nn::relu<float>> m_relus;
-  bool m_final_relu;
-};
-}  // namespace detail
-
 /// The DLRM model over tables of type `Table`. Not copyable or movable (the parameter registry
 /// points into it); hold it by `std::unique_ptr` when it must travel.
 template <EmbeddingTable Table>
 class dlrm {
  public:
-  /// `tables[f]` serves field f; every table must have the same `dim()`.
+  using mlp_type = nn::chain<float>;
+
+  /// Dense MLPs of `options`' widths. `tables[f]` serves field f; every table must have the same
+  /// `dim()`.
   dlrm(index_t dense_features, std::vector<Table> tables, dlrm_options options, rng& gen)
+      : dlrm(dense_features, std::move(tables), std::move(options), nn::dense_factory<float>{},
+             nn::dense_factory<float>{}, gen) {}
+
+  /// MLPs of `options`' widths whose linear layers' weight policies `bottom_weights` and
+  /// `top_weights` build (`nn::WeightFactory`: `nn::dense_factory`, `sparse::circulant_factory`,
+  /// `sparse::bcr_factory`, ...), initialised from `gen`.
+  template <nn::WeightFactory BottomFactory, nn::WeightFactory TopFactory>
+  dlrm(index_t dense_features, std::vector<Table> tables, dlrm_options options, BottomFactory bottom_weights,
+       TopFactory top_weights, rng& gen)
+      : dlrm(build_tag{}, dense_features, std::move(tables), gen, [&](index_t dim, index_t pairs) {
+          return std::pair{nn::make_mlp<float>(widths(dense_features, options.bottom, dim), std::move(bottom_weights),
+                                               nn::mlp_options{.final_relu = true}),
+                           nn::make_mlp<float>(widths(dim + pairs, options.top, 1), std::move(top_weights))};
+        }) {}
+
+  /// Given MLPs, used as they are (not re-initialised): `bottom` maps the dense features to
+  /// `dim()` values, `top` maps `dim()` + fields·(fields + 1)/2 interaction values to one logit
+  /// (checked at the first forward, where the widths meet).
+  dlrm(index_t dense_features, std::vector<Table> tables, mlp_type bottom, mlp_type top)
       : m_dense_features(dense_features),
-        m_tables(std::move(tables)),
-        m_dim(m_tables.empty() ? 0 : m_tables.front().dim()),
-        m_bottom(widths(dense_features, options.bottom, m_dim), true),
-        m_top(widths(m_dim + pair_count(), options.top, 1), false) {
-    check(!m_tables.empty(), "frugal::embedding::dlrm: no embedding tables");
-    check(dense_features > 0, "frugal::embedding::dlrm: dense_features = ", dense_features, " must be positive");
-    for (std::size_t f = 0; f < m_tables.size(); ++f)
-      check(m_tables[f].dim() == m_dim, "frugal::embedding::dlrm: table ", f, " has dim ", m_tables[f].dim(),
-            ", table 0 has ", m_dim);
+        m_tables(checked(dense_features, std::move(tables))),
+        m_dim(m_tables.front().dim()),
+        m_bottom(std::move(bottom)),
+        m_top(std::move(top)) {
+    check(!m_bottom.empty() && !m_top.empty(), "frugal::embedding::dlrm: the bottom and top MLPs must have layers");
     m_bottom.register_parameters(m_registry, "bottom");
     m_top.register_parameters(m_registry, "top");
-    m_bottom.reset_parameters(gen);
-    m_top.reset_parameters(gen);
   }
+
   dlrm(const dlrm&) = delete;
   dlrm& operator=(const dlrm&) = delete;
 
@@ -121,6 +103,15 @@ class dlrm {
   [[nodiscard]] const std::vector<Table>& tables() const noexcept { return m_tables; }
   /// The MLP parameters (the tables update themselves in `backward`).
   [[nodiscard]] nn::parameter_registry<float>& parameters() noexcept { return m_registry; }
+  /// The bottom and top MLPs.
+  [[nodiscard]] mlp_type& bottom_mlp() noexcept { return m_bottom; }
+  [[nodiscard]] mlp_type& top_mlp() noexcept { return m_top; }
+
+  /// Bytes of the MLPs' trainable parameters as their policies store them (a circulant layer's
+  /// defining vectors, a BCR layer's kept values; caches such as FFT spectra not counted).
+  [[nodiscard]] std::size_t mlp_parameter_bytes() const noexcept {
+    return static_cast<std::size_t>(m_registry.element_count()) * sizeof(float);
+  }
 
   /// Bytes of all embedding tables.
   [[nodiscard]] std::size_t embedding_bytes() const noexcept {
@@ -145,6 +136,9 @@ class dlrm {
       std::copy_n(data.dense.data() + r * nd, nd, m_dense.data() + static_cast<std::size_t>(i) * nd);
     }
     const nn::tensor<float>& bottom = m_bottom.forward(m_dense);
+    check(bottom.rank() == 2 && bottom.extent(0) == n && bottom.extent(1) == m_dim,
+          "frugal::embedding::dlrm::forward: the bottom MLP's output has shape ", bottom.shape_string(), ", expected (",
+          n, ", ", m_dim, ") (the tables' dim)");
     m_bottom_out = &bottom;
     // One-hot bags per field.
     m_offsets.resize(static_cast<std::size_t>(n) + 1);
@@ -176,6 +170,8 @@ class dlrm {
         }
     }
     const nn::tensor<float>& logits = m_top.forward(m_interaction);
+    check(logits.size() == n, "frugal::embedding::dlrm::forward: the top MLP's output has shape ",
+          logits.shape_string(), ", expected one logit for each of ", n, " examples");
     return {logits.data(), static_cast<std::size_t>(n)};
   }
 
@@ -230,6 +226,31 @@ class dlrm {
   }
 
  private:
+  /// Delegated to by the factory constructor: the tables are checked before the MLPs are built.
+  struct build_tag {};
+  template <class MakeMlps>
+  dlrm(build_tag, index_t dense_features, std::vector<Table> tables, rng& gen, MakeMlps make_mlps)
+      : m_dense_features(dense_features),
+        m_tables(checked(dense_features, std::move(tables))),
+        m_dim(m_tables.front().dim()) {
+    auto [bottom, top] = make_mlps(m_dim, pair_count());
+    m_bottom = std::move(bottom);
+    m_top = std::move(top);
+    m_bottom.register_parameters(m_registry, "bottom");
+    m_top.register_parameters(m_registry, "top");
+    m_bottom.reset_parameters(gen);
+    m_top.reset_parameters(gen);
+  }
+
+  static std::vector<Table> checked(index_t dense_features, std::vector<Table> tables) {
+    check(!tables.empty(), "frugal::embedding::dlrm: no embedding tables");
+    check(dense_features > 0, "frugal::embedding::dlrm: dense_features = ", dense_features, " must be positive");
+    for (std::size_t f = 0; f < tables.size(); ++f)
+      check(tables[f].dim() == tables.front().dim(), "frugal::embedding::dlrm: table ", f, " has dim ", tables[f].dim(),
+            ", table 0 has ", tables.front().dim());
+    return tables;
+  }
+
   static std::vector<index_t> widths(index_t in, const std::vector<index_t>& hidden, index_t out) {
     std::vector<index_t> w{in};
     w.insert(w.end(), hidden.begin(), hidden.end());
@@ -260,7 +281,7 @@ class dlrm {
   index_t m_dense_features;
   std::vector<Table> m_tables;
   index_t m_dim;
-  detail::mlp m_bottom, m_top;
+  mlp_type m_bottom, m_top;
   nn::parameter_registry<float> m_registry;
   index_t m_n = 0;
   nn::tensor<float> m_dense, m_interaction, m_grad_logits, m_grad_bottom;
@@ -296,7 +317,7 @@ template <EmbeddingTable Table>
 /// Options of `click_trainer`.
 struct click_train_options {
   index_t batch = 256;
-  float learning_rate = 1e-3f;  ///< Adam, for the MLPs (the tables carry their own optimizer)
+  float learning_rate = 1e-3f;  ///< of the default Adam for the MLPs (the tables carry their own optimizer)
   std::uint64_t seed = 1;       ///< example order
   progress_callback progress = {};
   index_t progress_every = 200;  ///< steps between progress events
@@ -304,19 +325,31 @@ struct click_train_options {
 
 /// Mini-batch training of a `dlrm` over a dataset in a seeded order (a new permutation every
 /// epoch), with an optional per-step hook (a budget controller's `on_step`), and checkpoints that
-/// resume bit for bit: the model (MLPs and tables with their optimizer state), Adam's state and the
-/// step counter; the example order is a pure function of (seed, epoch).
-template <EmbeddingTable Table>
+/// resume bit for bit: the model (MLPs and tables with their optimizer state), the MLP optimizer's
+/// state and the step counter; the example order is a pure function of (seed, epoch).
+/// \tparam Optimizer what updates the MLPs (`nn::adam<float>` by default; `nn::sgd<float>` or any
+///   `nn::CheckpointableOptimizer` over floats)
+template <EmbeddingTable Table, nn::CheckpointableOptimizer Optimizer = nn::adam<float>>
+requires std::is_same_v<typename Optimizer::scalar_type, float>
 class click_trainer {
  public:
   using step_hook = std::function<void(index_t step)>;
 
-  click_trainer(dlrm<Table>& model, const click_dataset& data, click_train_options options, step_hook hook = {})
+  /// Trains the MLPs with Adam at `options.learning_rate` (when `Optimizer` is `nn::adam<float>`).
+  click_trainer(dlrm<Table>& model, const click_dataset& data, click_train_options options,
+                step_hook hook = {}) requires std::is_same_v<Optimizer, nn::adam<float>>
+      : click_trainer(model, data, options,
+                      nn::adam<float>(nn::adam_options<float>{.learning_rate = options.learning_rate}),
+                      std::move(hook)) {}
+
+  /// Trains the MLPs with `optimizer` (`options.learning_rate` is not used).
+  click_trainer(dlrm<Table>& model, const click_dataset& data, click_train_options options, Optimizer optimizer,
+                step_hook hook = {})
       : m_model(model),
         m_data(data),
         m_options(std::move(options)),
         m_hook(std::move(hook)),
-        m_adam(nn::adam_options<float>{.learning_rate = m_options.learning_rate}) {
+        m_optimizer(std::move(optimizer)) {
     check(m_options.batch > 0, "frugal::embedding::click_trainer: batch = ", m_options.batch, " must be positive");
     check(data.size() >= m_options.batch, "frugal::embedding::click_trainer: ", data.size(),
           " examples, fewer than one batch of ", m_options.batch);
@@ -346,7 +379,7 @@ class click_trainer {
       m_model.parameters().zero_grad();
       const auto& g = m_loss.backward();
       m_model.backward(std::span<const float>(g.data(), static_cast<std::size_t>(g.size())));
-      m_adam.step(m_model.parameters());
+      m_optimizer.step(m_model.parameters());
       if (m_hook) m_hook(m_step);
       ++m_step;
       if (m_options.progress && (m_step % m_options.progress_every == 0 || k + 1 == steps)) {
@@ -364,7 +397,7 @@ class click_trainer {
     out.put_value<std::int64_t>("trainer/step", m_step);
     out.put_value<std::uint64_t>("trainer/seed", m_options.seed);
     out.put_value<std::int64_t>("trainer/batch", m_options.batch);
-    m_adam.save_state(out, "trainer/adam");
+    m_optimizer.save_state(out, optimizer_key());
     m_model.save(out, "model");
     out.write(path);
   }
@@ -381,12 +414,20 @@ class click_trainer {
                              in.get_value<std::int64_t>("trainer/batch") == m_options.batch,
                          "frugal::embedding::click_trainer::load: '", path.string(),
                          "' was written with another seed or batch size");
-    m_adam.load_state(in, "trainer/adam");
+    m_optimizer.load_state(in, optimizer_key());
     m_model.load(in, "model");
     m_step = in.get_value<std::int64_t>("trainer/step");
   }
 
+  /// The MLP optimizer.
+  [[nodiscard]] Optimizer& optimizer() noexcept { return m_optimizer; }
+
  private:
+  /// Adam's state keeps the key checkpoints written before the optimizer became a parameter.
+  static constexpr std::string_view optimizer_key() noexcept {
+    return std::is_same_v<Optimizer, nn::adam<float>> ? "trainer/adam" : "trainer/optimizer";
+  }
+
   void make_order(index_t epoch) {
     m_order.resize(static_cast<std::size_t>(m_data.size()));
     std::iota(m_order.begin(), m_order.end(), std::uint32_t{0});
@@ -400,7 +441,7 @@ class click_trainer {
   const click_dataset& m_data;
   click_train_options m_options;
   step_hook m_hook;
-  nn::adam<float> m_adam;
+  Optimizer m_optimizer;
   nn::bce_with_logits<float> m_loss;
   nn::tensor<float> m_logits;
   std::vector<float> m_targets;

@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
+#include "../core/checkpoint.hpp"
 #include "../core/execution.hpp"
 #include "../core/rng.hpp"
 #include "parameter.hpp"
@@ -44,6 +47,19 @@ concept WeightPolicyFor = ExecutionSpace<Exec> &&
 /// A weight policy usable on frugal's default host space (`WeightPolicyFor` it).
 template <class P>
 concept WeightPolicy = WeightPolicyFor<P, default_host_space>;
+
+/// Builds a weight policy for an out × in weight: `factory(out_features, in_features)` returns a
+/// policy of that shape, so generic code (an MLP builder, a model's constructor) makes a layer of
+/// any policy from its two widths. A factory may keep state (a seed stream, say), so it is called
+/// as a non-const lvalue, once per layer, in layer order.
+template <class F, class Exec = default_host_space>
+concept WeightFactory = requires(F& factory, index_t out_features, index_t in_features) {
+  { factory(out_features, in_features) } -> WeightPolicyFor<Exec>;
+};
+
+/// The policy type a weight factory builds.
+template <class F>
+using factory_policy_t = std::remove_cvref_t<std::invoke_result_t<F&, index_t, index_t>>;
 
 /// A weight policy that can also take its input *patch-major* — x(k, s) at xt[k·ld + s] with a
 /// row stride it chooses — which `conv2d` then builds directly instead of the column-major patch
@@ -101,6 +117,15 @@ template <class O>
 concept Optimizer = requires(O& o, const parameter_registry<typename O::scalar_type>& registry) {
   requires Scalar<typename O::scalar_type>;
   o.step(registry);
+};
+
+/// An optimizer whose state (moments, step count) goes into a checkpoint and comes back, so a
+/// resumed run continues bit for bit.
+template <class O>
+concept CheckpointableOptimizer = Optimizer<O> &&
+    requires(O& o, const O& co, checkpoint_writer& out, const checkpoint_reader& in, std::string_view prefix) {
+  co.save_state(out, prefix);
+  o.load_state(in, prefix);
 };
 
 }  // namespace frugal::nn

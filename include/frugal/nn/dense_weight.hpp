@@ -98,4 +98,12 @@ static_assert(WeightPolicy<dense_weight<float>>);
 static_assert(WeightPolicy<dense_weight<double>>);
 static_assert(PatchMajorPolicy<dense_weight<float>>);
 
+/// Weight factory (`WeightFactory`) of dense policies: `dense_factory<S>{}(out, in)`.
+template <Scalar S>
+struct dense_factory {
+  [[nodiscard]] dense_weight<S> operator()(index_t out_features, index_t in_features) const {
+    return dense_weight<S>(out_features, in_features);
+  }
+};
+
 }  // namespace frugal::nn

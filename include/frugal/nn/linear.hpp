@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,14 @@ class linear {
   linear(index_t in_features, index_t out_features,
          Exec exec = Exec{}) requires std::is_constructible_v<Policy, index_t, index_t>
       : linear(Policy(out_features, in_features), std::move(exec)) {}
+
+  /// A layer whose policy `make_policy(out_features, in_features)` builds (`WeightFactory`), so
+  /// generic code makes a layer of any policy from its widths.
+  template <class F>
+  requires(!std::is_convertible_v<F, Exec>) && std::is_invocable_r_v<Policy, F&, index_t, index_t> linear(
+                                                   index_t in_features, index_t out_features, F&& make_policy,
+                                                   Exec exec = Exec{})
+      : linear(built(make_policy, out_features, in_features), std::move(exec)) {}
 
   /// A layer around an existing policy (a sparse or circulant weight with its own options).
   explicit linear(Policy policy, Exec exec = Exec{}) : m_policy(std::move(policy)), m_exec(std::move(exec)) {
@@ -89,6 +98,15 @@ class linear {
   [[nodiscard]] const Exec& space() const noexcept { return m_exec; }
 
  private:
+  template <class F>
+  static Policy built(F& make_policy, index_t out_features, index_t in_features) {
+    Policy p = make_policy(out_features, in_features);
+    check(p.out_features() == out_features && p.in_features() == in_features,
+          "frugal::nn::linear: the weight factory built a ", p.out_features(), "x", p.in_features(),
+          " policy, asked for ", out_features, "x", in_features);
+    return p;
+  }
+
   Policy m_policy;
   Exec m_exec;
   parameter<S> m_bias;

@@ -5,6 +5,7 @@
 /// optimizers, checkpoints and ADMM work on exactly what is stored; the pattern stays fixed
 /// (masked training without the masked-out zeros ever being touched).
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <utility>
@@ -113,5 +114,34 @@ class bcr_weight {
 static_assert(nn::WeightPolicy<bcr_weight<float>>);
 static_assert(nn::WeightPolicy<bcr_weight<double>>);
 static_assert(nn::PatchMajorPolicy<bcr_weight<float>>);
+
+/// Weight factory (`nn::WeightFactory`) of BCR policies for training a sparse layer from
+/// scratch on a fixed pattern: each call draws a dense out × in weight uniformly from [−1, 1]
+/// (from `seed`, a new stream per call, so layers of one shape get different patterns) and
+/// keeps what `sparsity` selects from it — a random pattern of the given block shape and keep
+/// fractions. The kept values are then re-drawn by the layer's `reset_parameters`.
+template <nn::Scalar S>
+class bcr_factory {
+ public:
+  explicit bcr_factory(admm::bcr_sparsity sparsity, std::uint64_t seed = 1) : m_sparsity(sparsity), m_seed(seed) {}
+
+  [[nodiscard]] bcr_weight<S> operator()(index_t out_features, index_t in_features) {
+    check(out_features > 0 && in_features > 0, "frugal::sparse::bcr_factory: shape ", out_features, "x", in_features,
+          " must be positive");
+    rng gen = rng(m_seed).split(m_calls++);
+    nn::matrix<S> w(out_features, in_features);
+    for (index_t i = 0; i < w.size(); ++i) w.data()[i] = static_cast<S>(gen.uniform(-1.0, 1.0));
+    return bcr_weight<S>(w, m_sparsity);
+  }
+
+  [[nodiscard]] const admm::bcr_sparsity& sparsity() const noexcept { return m_sparsity; }
+
+ private:
+  admm::bcr_sparsity m_sparsity;
+  std::uint64_t m_seed;
+  std::uint64_t m_calls = 0;
+};
+
+static_assert(nn::WeightFactory<bcr_factory<float>>);
 
 }  // namespace frugal::sparse

@@ -100,7 +100,21 @@ class circulant_weight {
   nn::parameter<S> m_weight;
 };
 
+/// Weight factory (`nn::WeightFactory`) of block-circulant policies with one block size, so a
+/// generic builder makes a circulant layer from its widths:
+/// `nn::make_mlp<float>({in, 64, 1}, circulant_factory<float>{.block_size = 8})`.
+template <nn::Scalar S>
+struct circulant_factory {
+  index_t block_size = 8;  ///< k, a power of two ≥ 2
+  fft_planning planning = fft_planning::estimate;
+
+  [[nodiscard]] circulant_weight<S> operator()(index_t out_features, index_t in_features) const {
+    return circulant_weight<S>(out_features, in_features, block_size, planning);
+  }
+};
+
 static_assert(nn::WeightPolicy<circulant_weight<float>>);
 static_assert(nn::WeightPolicy<circulant_weight<double>>);
+static_assert(nn::WeightFactory<circulant_factory<float>>);
 
 }  // namespace frugal::sparse
