@@ -1,6 +1,7 @@
 // FIITED on DLRM: the same click-through model trained with full tables, uniform-dimension
 // reduction, AdaEmbed-style row pruning, the hashing trick and FIITED adaptive tables at equal
-// memory budgets. Synthetic click log by default, a Criteo TSV file with --criteo.
+// memory budgets, and the full tables with compressed MLPs (a block-circulant top MLP, BCR bottom
+// and top MLPs). Synthetic click log by default, a Criteo TSV file with --criteo.
 //
 //   fiited_dlrm                      3 seeds, budgets 25/10/5 %, synthetic click log
 //   fiited_dlrm --quick              small data, one seed (used by the tests)
@@ -8,6 +9,8 @@
 
 #include <frugal/embedding.hpp>
 #include <frugal/embedding/criteo.hpp>
+#include <frugal/sparse/bcr_weight.hpp>
+#include <frugal/sparse/circulant_weight.hpp>
 
 #include <CLI/CLI.hpp>
 #include <Kokkos_Core.hpp>
@@ -49,7 +52,9 @@ struct config {
   bool one_job_at_a_time = false;
   std::vector<double> budgets = {0.25, 0.10, 0.05};
   synthetic_options synthetic = {};
-  std::vector<std::string> methods = {"full", "uniform", "hashed", "row", "adaptive"};
+  std::vector<std::string> methods = {"full", "uniform", "hashed", "row", "adaptive", "circulant-mlp", "bcr-mlp"};
+  index_t circulant_block = 8;
+  double bcr_keep = 0.5;
   std::string criteo;
   std::string out_dir = "fiited_dlrm_out";
   bool progress = true;
@@ -65,6 +70,7 @@ struct result {
   double budget = 1.0;
   int seed = 0;
   std::size_t bytes = 0;
+  std::size_t mlp_bytes = 0;
   double percent = 0;
   double auc = 0, logloss = 0, examples_per_s = 0;
   std::size_t live_parameters = 0;
@@ -89,14 +95,41 @@ std::size_t full_bytes(const config& c, const std::vector<index_t>& cards) {
   return total;
 }
 
+/// The MLPs' weights: dense; a block-circulant top MLP (the wide one, fed by the interactions);
+/// or BCR bottom and top MLPs on a fixed random pattern of 4×4 blocks.
+enum class mlp_kind { dense, circulant_top, bcr };
+
+template <class Table>
+std::unique_ptr<dlrm<Table>> make_model(const config& c, const dataset_pair& data, std::vector<Table> tables,
+                                        mlp_kind mlp, rng& gen) {
+  const dlrm_options widths{.bottom = {64}, .top = {64}};
+  const auto features = data.train.dense_features;
+  switch (mlp) {
+    case mlp_kind::circulant_top:
+      return std::make_unique<dlrm<Table>>(features, std::move(tables), widths, nn::dense_factory<float>{},
+                                           sparse::circulant_factory<float>{.block_size = c.circulant_block}, gen);
+    case mlp_kind::bcr: {
+      const admm::bcr_sparsity pattern{
+          .block_rows = 4, .block_cols = 4, .row_keep_fraction = c.bcr_keep, .col_keep_fraction = c.bcr_keep};
+      const std::uint64_t bottom_seed = gen.next();
+      const std::uint64_t top_seed = gen.next();
+      return std::make_unique<dlrm<Table>>(features, std::move(tables), widths,
+                                           sparse::bcr_factory<float>(pattern, bottom_seed),
+                                           sparse::bcr_factory<float>(pattern, top_seed), gen);
+    }
+    case mlp_kind::dense:
+    default:
+      return std::make_unique<dlrm<Table>>(features, std::move(tables), widths, gen);
+  }
+}
+
 template <class Table>
 result train_and_evaluate(const config& c, const dataset_pair& data, int seed, std::vector<Table> tables,
                           const std::string& label, progress_bar& bar,
                           std::function<void(dlrm<Table>&, index_t)> hook = {},
-                          std::function<void(dlrm<Table>&)> finish = {}) {
+                          std::function<void(dlrm<Table>&)> finish = {}, mlp_kind mlp = mlp_kind::dense) {
   rng gen(static_cast<std::uint64_t>(seed) * 7919);
-  auto model = std::make_unique<dlrm<Table>>(data.train.dense_features, std::move(tables),
-                                             dlrm_options{.bottom = {64}, .top = {64}}, gen);
+  auto model = make_model(c, data, std::move(tables), mlp, gen);
   click_train_options o{.batch = c.batch, .learning_rate = c.mlp_lr, .seed = static_cast<std::uint64_t>(seed)};
   if (c.progress) o.progress = [&bar, label](const progress_event& e) { bar.draw(label, e); };
   typename click_trainer<Table>::step_hook step_hook;
@@ -110,6 +143,7 @@ result train_and_evaluate(const config& c, const dataset_pair& data, int seed, s
   result r;
   r.seed = seed;
   r.bytes = model->embedding_bytes();
+  r.mlp_bytes = model->mlp_parameter_bytes();
   r.auc = m.auc;
   r.logloss = m.logloss;
   r.seconds = seconds;
@@ -198,7 +232,13 @@ int main(int argc, char** argv) {
                "Train the runs one after another, each on every thread (default: the runs are spread over the "
                "threads, one thread each; threads: OMP_NUM_THREADS or --kokkos-threads=N)");
   app.add_option("--budgets", cfg.budgets, "Memory budgets as fractions of the full tables' bytes");
-  app.add_option("--methods", cfg.methods, "Subset of full, uniform, hashed, row, adaptive");
+  app.add_option("--methods", cfg.methods,
+                 "Subset of full, uniform, hashed, row, adaptive, circulant-mlp (full tables, block-circulant top "
+                 "MLP), bcr-mlp (full tables, BCR bottom and top MLPs)");
+  app.add_option("--circulant-block", cfg.circulant_block, "Block size of the circulant top MLP (a power of two)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--bcr-keep", cfg.bcr_keep, "Fraction of rows and of columns the BCR MLPs keep in each 4x4 block")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--zipf", cfg.synthetic.zipf_exponent, "Synthetic: Zipf exponent of the ids");
   app.add_option("--teacher-linear", cfg.synthetic.linear_scale, "Synthetic: weight of the per-row (linear) effects");
   app.add_option("--teacher-pairwise", cfg.synthetic.pairwise_scale, "Synthetic: weight of the pairwise effects");
@@ -220,7 +260,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   for (const auto& m : cfg.methods)
-    if (m != "full" && m != "uniform" && m != "hashed" && m != "row" && m != "adaptive") {
+    if (m != "full" && m != "uniform" && m != "hashed" && m != "row" && m != "adaptive" && m != "circulant-mlp" &&
+        m != "bcr-mlp") {
       std::fprintf(stderr, "fiited_dlrm: unknown method '%s'\n", m.c_str());
       return 2;
     }
@@ -305,7 +346,8 @@ int main(int argc, char** argv) {
     return std::find(cfg.methods.begin(), cfg.methods.end(), m) != cfg.methods.end();
   };
   for (int s = 1; s <= cfg.seeds; ++s) {
-    if (wanted("full")) jobs.push_back({"full", 1.0, s});
+    for (const char* m : {"full", "circulant-mlp", "bcr-mlp"})
+      if (wanted(m)) jobs.push_back({m, 1.0, s});
     for (double b : cfg.budgets)
       for (const char* m : {"adaptive", "row", "hashed", "uniform"})
         if (wanted(m)) jobs.push_back({m, b, s});
@@ -323,10 +365,13 @@ int main(int argc, char** argv) {
       char label[64];
       std::snprintf(label, sizeof label, "%s %g%% seed %d", j.method.c_str(), j.budget * 100, j.seed);
       result r;
-      if (j.method == "full") {
+      if (j.method == "full" || j.method == "circulant-mlp" || j.method == "bcr-mlp") {
         std::vector<full_table<>> t;
         for (index_t n : cards) t.emplace_back(n, cfg.dim, dense_options(cfg, j.seed, cfg.dim));
-        r = train_and_evaluate<full_table<>>(cfg, d, j.seed, std::move(t), label, bar);
+        const mlp_kind mlp = j.method == "full"            ? mlp_kind::dense
+                             : j.method == "circulant-mlp" ? mlp_kind::circulant_top
+                                                           : mlp_kind::bcr;
+        r = train_and_evaluate<full_table<>>(cfg, d, j.seed, std::move(t), label, bar, {}, {}, mlp);
         r.live_parameters = rows * static_cast<std::size_t>(cfg.dim);
       } else if (j.method == "uniform") {
         // The widest uniform dimension whose tables fit the budget (0 when not even one fits).
@@ -376,8 +421,10 @@ int main(int argc, char** argv) {
       results[k] = r;
       std::lock_guard lock(print_mutex);
       if (cfg.progress) std::fprintf(stderr, "\r\033[K");
-      std::printf("  %-24s bytes %8.2f MiB (%6.2f %% of full)  AUC %.4f  logloss %.4f  %6.0f ex/s  %.0f s\n", label,
-                  static_cast<double>(r.bytes) / 1048576.0, r.percent, r.auc, r.logloss, r.examples_per_s, r.seconds);
+      std::printf(
+          "  %-28s bytes %8.2f MiB (%6.2f %% of full)  MLP %6.1f KiB  AUC %.4f  logloss %.4f  %6.0f ex/s  %.0f s\n",
+          label, static_cast<double>(r.bytes) / 1048576.0, r.percent, static_cast<double>(r.mlp_bytes) / 1024.0, r.auc,
+          r.logloss, r.examples_per_s, r.seconds);
       std::fflush(stdout);
     }
   };
@@ -393,14 +440,14 @@ int main(int argc, char** argv) {
 
   // ---- report ----------------------------------------------------------------------------------
   std::ofstream csv(cfg.out_dir + "/fiited_dlrm.csv");
-  csv << "method,budget,seed,bytes,percent_of_full,auc,logloss,examples_per_s,live_parameters\n";
+  csv << "method,budget,seed,bytes,percent_of_full,auc,logloss,examples_per_s,live_parameters,mlp_bytes\n";
   for (const auto& r : results)
     csv << r.method << ',' << r.budget << ',' << r.seed << ',' << r.bytes << ',' << r.percent << ',' << r.auc << ','
-        << r.logloss << ',' << r.examples_per_s << ',' << r.live_parameters << '\n';
+        << r.logloss << ',' << r.examples_per_s << ',' << r.live_parameters << ',' << r.mlp_bytes << '\n';
   auto median_of = [&](const std::string& m, double b, auto field) {
     std::vector<double> v;
     for (const auto& r : results)
-      if (r.method == m && (m == "full" || r.budget == b)) v.push_back(field(r));
+      if (r.method == m && r.budget == b) v.push_back(field(r));
     return v.empty() ? std::nan("") : examples::median(v);
   };
   const double full_auc = median_of("full", 1.0, [](const result& r) { return r.auc; });
@@ -408,29 +455,30 @@ int main(int argc, char** argv) {
   auto paired_delta = [&](const std::string& m, double b) {
     std::vector<double> v;
     for (const auto& r : results)
-      if (r.method == m && (m == "full" || r.budget == b))
+      if (r.method == m && r.budget == b)
         for (const auto& f : results)
           if (f.method == "full" && f.seed == r.seed) v.push_back(r.auc - f.auc);
     return v.empty() ? std::nan("") : examples::median(v);
   };
   std::printf("\nmedians over %d seed(s); ΔAUC = median over seeds of (AUC − full tables' AUC on the same seed)\n\n",
               cfg.seeds);
-  std::printf("| method | budget | bytes | %% of full | AUC | ΔAUC | logloss | examples/s |\n");
-  std::printf("|---|---|---|---|---|---|---|---|\n");
+  std::printf("| method | budget | bytes | %% of full | MLP bytes | AUC | ΔAUC | logloss | examples/s |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
   auto row = [&](const std::string& m, double b) {
     const double auc = median_of(m, b, [](const result& r) { return r.auc; });
     if (std::isnan(auc)) return;
     const double delta = paired_delta(m, b);
     char delta_text[32] = "— (no full run)";
     if (!std::isnan(delta)) std::snprintf(delta_text, sizeof delta_text, "%+.4f", delta);
-    std::printf("| %s | %s | %.2f MiB | %.2f | %.4f | %s | %.4f | %.0f |\n", m.c_str(),
-                m == "full" ? "—" : budget_text(b).c_str(),
+    std::printf("| %s | %s | %.2f MiB | %.2f | %.1f KiB | %.4f | %s | %.4f | %.0f |\n", m.c_str(),
+                b == 1.0 ? "—" : budget_text(b).c_str(),
                 median_of(m, b, [](const result& r) { return static_cast<double>(r.bytes); }) / 1048576.0,
-                median_of(m, b, [](const result& r) { return r.percent; }), auc, delta_text,
-                median_of(m, b, [](const result& r) { return r.logloss; }),
+                median_of(m, b, [](const result& r) { return r.percent; }),
+                median_of(m, b, [](const result& r) { return static_cast<double>(r.mlp_bytes); }) / 1024.0, auc,
+                delta_text, median_of(m, b, [](const result& r) { return r.logloss; }),
                 median_of(m, b, [](const result& r) { return r.examples_per_s; }));
   };
-  row("full", 1.0);
+  for (const char* m : {"full", "circulant-mlp", "bcr-mlp"}) row(m, 1.0);
   for (double b : cfg.budgets)
     for (const char* m : {"adaptive", "row", "hashed", "uniform"}) row(m, b);
 
