@@ -2,11 +2,14 @@
 /// \file
 /// frugal/nn: tensors, layers, losses, optimizers and the parameter registry.
 
+#include "nn/batch_norm.hpp"
 #include "nn/chain.hpp"
 #include "nn/concepts.hpp"
 #include "nn/conv2d.hpp"
 #include "nn/dense_weight.hpp"
+#include "nn/dropout.hpp"
 #include "nn/flatten.hpp"
+#include "nn/layer_norm.hpp"
 #include "nn/lenet5.hpp"
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"
@@ -15,6 +18,7 @@
 #include "nn/optimizer.hpp"
 #include "nn/parameter.hpp"
 #include "nn/relu.hpp"
+#include "nn/residual.hpp"
 #include "nn/sequential.hpp"
 #include "nn/serialization.hpp"
 #include "nn/tensor.hpp"
