@@ -49,6 +49,16 @@ struct any_projection {
   std::function<quantized_matrix<S>(const Exec&, const matrix<S>&)> quantize;  ///< set for quantizing projections
   std::string description;
 
+  /// Any other type stops here with a message that names the concept (rather than "no matching
+  /// function").
+  template <class P>
+  requires(!Projection<P, S> && !std::is_same_v<std::remove_cvref_t<P>, any_projection>)
+  any_projection(P) {  // NOLINT(google-explicit-constructor)
+    static_assert(Projection<P, S>,
+                  "frugal::admm::any_projection: the type is not an admm::Projection<S> (it needs "
+                  "project<S>(w) returning the projected matrix and describe() returning its text)");
+  }
+
   template <class P>
   requires Projection<P, S> any_projection(
       P p)  // NOLINT(google-explicit-constructor): a projection *is* an any_projection

@@ -75,14 +75,19 @@ class chain {
   chain& operator=(const chain&) = delete;
 
   /// Appends `layer`, named by its position.
-  template <Layer L>
+  template <class L>
   chain& add(L layer) {
     return add(std::to_string(m_links.size()), std::move(layer));
   }
 
   /// Appends `layer` under `name` (unique within the chain, without dots).
-  template <Layer L>
+  template <class L>
   chain& add(std::string name, L layer) {
+    // Unconstrained, so that a wrong type stops here with this message rather than with "no
+    // matching function".
+    static_assert(Layer<L>,
+                  "frugal::nn::chain::add: the type is not an nn::Layer (it needs scalar_type, forward(x), "
+                  "backward(dy, need_input_grad), register_parameters(registry, prefix) and reset_parameters(gen))");
     static_assert(std::is_same_v<typename L::scalar_type, S>,
                   "frugal::nn::chain::add: the layer's scalar type differs from the chain's");
     check(!name.empty() && name.find('.') == std::string::npos, "frugal::nn::chain::add: layer name '", name,
