@@ -43,6 +43,9 @@ sparse::bcr_factory<float> half_bcr() {
       admm::bcr_sparsity{.block_rows = 4, .block_cols = 4, .row_keep_fraction = 0.5, .col_keep_fraction = 0.5}, 7);
 }
 
+static_assert(EmbeddingTable<full_table<>> && EmbeddingTable<hashed_table<>> && EmbeddingTable<adaptive_table<>>);
+static_assert(BudgetedTable<adaptive_table<>> && !BudgetedTable<full_table<>>);
+
 }  // namespace
 
 TEST_CASE("DLRM with block-circulant and BCR MLPs: MLP gradients match finite differences") {

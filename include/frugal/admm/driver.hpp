@@ -53,7 +53,7 @@ struct any_projection {
   /// function").
   template <class P>
   requires(!Projection<P, S> && !std::is_same_v<std::remove_cvref_t<P>, any_projection>)
-  any_projection(P) {  // NOLINT(google-explicit-constructor)
+      any_projection(P) {  // NOLINT(google-explicit-constructor)
     static_assert(Projection<P, S>,
                   "frugal::admm::any_projection: the type is not an admm::Projection<S> (it needs "
                   "project<S>(w) returning the projected matrix and describe() returning its text)");

@@ -15,6 +15,7 @@
 
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
+#include "concepts.hpp"
 
 namespace frugal::embedding {
 
@@ -47,8 +48,8 @@ struct budget_round {
 };
 
 /// Controls the memory of a set of adaptive tables sharing one budget.
-/// \tparam Table an `adaptive_table` specialisation
-template <class Table>
+/// \tparam Table an `adaptive_table` specialisation (any `BudgetedTable`)
+template <BudgetedTable Table>
 class budget_controller {
  public:
   /// `reference_bytes`: what the budget fraction refers to, e.g. the sum of the full tables'

@@ -16,6 +16,7 @@
 #include "../core/execution.hpp"
 #include "../core/parallel.hpp"
 #include "bags.hpp"
+#include "concepts.hpp"
 #include "detail/aggregate.hpp"
 #include "detail/page_buffer.hpp"
 
@@ -51,7 +52,7 @@ struct hashed_rows {
 /// `dim`-wide pooled vectors. See `full_table` and `hashed_table`.
 /// \tparam RowMap maps an id to its physical row
 /// \tparam Exec the host execution space the lookup runs on
-template <class RowMap, HostExecutionSpace Exec = default_host_space>
+template <RowMapping RowMap, HostExecutionSpace Exec = default_host_space>
 class dense_table {
  public:
   using execution_space = Exec;

@@ -32,22 +32,10 @@
 #include "../nn/serialization.hpp"
 #include "bags.hpp"
 #include "click_data.hpp"
+#include "concepts.hpp"
 #include "metrics.hpp"
 
 namespace frugal::embedding {
-
-/// What DLRM needs of an embedding storage (full, hashed and adaptive tables all qualify).
-template <class T>
-concept EmbeddingTable = requires(T& t, const T& ct, const bag_batch& bags, std::span<float> out,
-                                  std::span<const float> grad, checkpoint_writer& w, const checkpoint_reader& r) {
-  { ct.rows() } -> std::convertible_to<index_t>;
-  { ct.dim() } -> std::convertible_to<index_t>;
-  ct.forward(bags, out);
-  t.backward(bags, grad);
-  { ct.bytes_allocated() } -> std::convertible_to<std::size_t>;
-  ct.save(w, "t");
-  t.load(r, "t");
-};
 
 /// Layer widths of the two MLPs (the embedding width comes from the tables).
 struct dlrm_options {

@@ -10,14 +10,9 @@
 #include <cstdint>
 #include <string_view>
 
-namespace frugal::embedding {
+#include "concepts.hpp"
 
-/// What an importance policy provides.
-template <class P>
-concept ImportancePolicy = requires(const P p, std::int32_t accesses, float grad_norm) {
-  { P::name } -> std::convertible_to<std::string_view>;
-  { p(accesses, grad_norm) } -> std::convertible_to<float>;
-};
+namespace frugal::embedding {
 
 /// FIITED's score: access frequency times gradient magnitude (the default).
 struct fiited_importance {

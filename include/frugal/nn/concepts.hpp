@@ -102,6 +102,15 @@ concept Layer = requires(L& l, const tensor<typename L::scalar_type>& t, bool fl
   l.reset_parameters(gen);
 };
 
+/// A model the training loops (`train_classifier_epoch`, `evaluate_classifier`) drive: a
+/// `Layer` that names its execution space and hands out a registry of its parameters
+/// (`sequential` and `chain` are models).
+template <class M>
+concept Model = Layer<M> && requires(M& m) {
+  typename M::execution_space;
+  { m.parameters() } -> std::same_as<parameter_registry<typename M::scalar_type>>;
+};
+
 /// A layer with an inference-only forward, `predict(x)`: the same output as `forward(x)` (to the
 /// last bits of floating-point reassociation) without keeping what `backward` needs, so it may
 /// take a faster path — `conv2d` multiplies cache-sized chunks of patches instead of materialising

@@ -86,12 +86,12 @@ void gather_batch(const Exec& exec, const dataset_view& data, std::span<const in
 /// One epoch of mini-batch training with softmax cross-entropy: the samples are shuffled with
 /// `gen`, the last batch may be smaller. Reports progress after every batch, with the running
 /// loss and accuracy, under phase name `phase`.
-/// \tparam Model has forward, backward and parameters() (a `sequential`)
-template <class Model, Optimizer Opt>
-requires requires { typename Model::execution_space; }
-epoch_stats train_classifier_epoch(Model& model, Opt& optimizer, const dataset_view& data, index_t batch_size, rng& gen,
-                                   const progress_callback& progress = {}, std::string_view phase = "train") {
-  using S = typename Model::scalar_type;
+/// \tparam M a `Model` (a `sequential` or a `chain`)
+template <Model M, Optimizer Opt>
+requires std::is_same_v<typename M::scalar_type, typename Opt::scalar_type> epoch_stats
+train_classifier_epoch(M& model, Opt& optimizer, const dataset_view& data, index_t batch_size, rng& gen,
+                       const progress_callback& progress = {}, std::string_view phase = "train") {
+  using S = typename M::scalar_type;
   data.validate("frugal::nn::train_classifier_epoch");
   check(batch_size > 0, "frugal::nn::train_classifier_epoch: batch_size = ", batch_size, " must be positive");
   const auto start = std::chrono::steady_clock::now();
@@ -99,7 +99,7 @@ epoch_stats train_classifier_epoch(Model& model, Opt& optimizer, const dataset_v
   std::iota(order.begin(), order.end(), index_t{0});
   std::shuffle(order.begin(), order.end(), gen);
   auto registry = model.parameters();
-  using Exec = typename Model::execution_space;
+  using Exec = typename M::execution_space;
   const Exec exec{};
   softmax_cross_entropy<S, Exec> loss(exec);
   tensor<S> x;
@@ -133,16 +133,15 @@ epoch_stats train_classifier_epoch(Model& model, Opt& optimizer, const dataset_v
 
 /// Mean loss and accuracy of `model` on `data`, in order, without touching any gradient; through
 /// `model.predict` where the model has it (so a `backward` must follow a fresh `forward`).
-template <class Model>
-requires requires { typename Model::execution_space; }
-epoch_stats evaluate_classifier(Model& model, const dataset_view& data, index_t batch_size = 256) {
-  using S = typename Model::scalar_type;
+template <Model M>
+epoch_stats evaluate_classifier(M& model, const dataset_view& data, index_t batch_size = 256) {
+  using S = typename M::scalar_type;
   data.validate("frugal::nn::evaluate_classifier");
   check(batch_size > 0, "frugal::nn::evaluate_classifier: batch_size = ", batch_size, " must be positive");
   const auto start = std::chrono::steady_clock::now();
   std::vector<index_t> order(static_cast<std::size_t>(data.size()));
   std::iota(order.begin(), order.end(), index_t{0});
-  using Exec = typename Model::execution_space;
+  using Exec = typename M::execution_space;
   const Exec exec{};
   softmax_cross_entropy<S, Exec> loss(exec);
   tensor<S> x;
