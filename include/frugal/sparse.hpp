@@ -6,6 +6,7 @@
 #include "sparse/bcr_autotune.hpp"
 #include "sparse/bcr_kernels.hpp"
 #include "sparse/bcr_matrix.hpp"
+#include "sparse/bcr_pattern.hpp"
 #include "sparse/bcr_weight.hpp"
 #include "sparse/block_circulant_matrix.hpp"
 #include "sparse/circulant_weight.hpp"

@@ -280,7 +280,7 @@ class conv2d {
     if (m_options.in_channels == 1) return x.data();
     const index_t pixels = m_n * m_h * m_w;
     m_scratch.resize({x.size()});
-    detail::transpose(m_exec, x.data(), pixels, m_options.in_channels, m_options.in_channels, m_scratch.data(), pixels);
+    frugal::transpose(m_exec, x.data(), pixels, m_options.in_channels, m_options.in_channels, m_scratch.data(), pixels);
     return m_scratch.data();
   }
 

@@ -25,13 +25,13 @@
 #include <utility>
 #include <vector>
 
-#include "../admm/bcr.hpp"
 #include "../core/checkpoint.hpp"
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
 #include "../core/parallel.hpp"
 #include "../nn/tensor.hpp"
 #include "bcr_kernels.hpp"
+#include "bcr_pattern.hpp"
 
 namespace frugal::sparse {
 
@@ -119,9 +119,9 @@ class bcr_matrix {
 
   bcr_matrix() = default;
 
-  /// Keeps the entries of `w` selected by `pattern` (from `admm::bcr_sparsity::select`, ADMM's
+  /// Keeps the entries of `w` selected by `pattern` (from `bcr_sparsity::select`, ADMM's
   /// BCR projection, or built by hand).
-  static bcr_matrix from_pattern(const matrix<S>& w, const admm::bcr_pattern& pattern) {
+  static bcr_matrix from_pattern(const matrix<S>& w, const bcr_pattern& pattern) {
     check_extent("frugal::sparse::bcr_matrix::from_pattern", "pattern rows", pattern.rows, w.rows());
     check_extent("frugal::sparse::bcr_matrix::from_pattern", "pattern cols", pattern.cols, w.cols());
     check(pattern.block_rows > 0 && pattern.block_cols > 0, "frugal::sparse::bcr_matrix::from_pattern: block shape ",
@@ -176,7 +176,7 @@ class bcr_matrix {
 
   /// Prunes `w` with `sparsity` (magnitude-based BCR selection inside each block, the same
   /// projection ADMM uses) and keeps the selected entries.
-  static bcr_matrix from_dense(const matrix<S>& w, const admm::bcr_sparsity& sparsity) {
+  static bcr_matrix from_dense(const matrix<S>& w, const bcr_sparsity& sparsity) {
     return from_pattern(w, sparsity.select(w));
   }
 
@@ -188,7 +188,7 @@ class bcr_matrix {
     check_extent("frugal::sparse::bcr_matrix::from_mask", "mask cols", mask.cols(), w.cols());
     check(block_rows > 0 && block_cols > 0, "frugal::sparse::bcr_matrix::from_mask: block shape ", block_rows, "x",
           block_cols, " must be positive");
-    admm::bcr_pattern p = admm::bcr_pattern::tiling(w.rows(), w.cols(), block_rows, block_cols);
+    bcr_pattern p = bcr_pattern::tiling(w.rows(), w.cols(), block_rows, block_cols);
     for (auto& b : p.blocks) {
       for (index_t i = b.row0; i < b.row0 + b.rows; ++i)
         if ((mask.row(i).segment(b.col0, b.cols).array() != S(0)).any()) b.kept_rows.push_back(i);
