@@ -15,20 +15,10 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
 #include "../nn/optimizer.hpp"
-
-/// Hints the processor to fetch the cache line at `p` into the L2 cache (a no-op where
-/// unsupported). Not into L1 (`prefetcht0`): the kernels prefetch rows many lookups ahead, and an
-/// L1 prefetch holds one of the core's few L1 miss buffers until its line arrives, which capped the
-/// lines in flight; with the L2 hint `bench_embedding`'s forward ran up to 1.7x faster (dim 128)
-/// and lookup + update up to 1.45x.
-#if defined(__GNUC__) || defined(__clang__)
-#define FRUGAL_PREFETCH(p) __builtin_prefetch(p, 0, 2)
-#else
-#define FRUGAL_PREFETCH(p) ((void)0)
-#endif
 
 namespace frugal::embedding {
 

@@ -14,7 +14,8 @@
 #include <utility>
 
 #include "../core/error.hpp"
-#include "../nn/tensor.hpp"
+#include "../core/execution.hpp"
+#include "../core/scalar.hpp"
 
 namespace frugal::sparse {
 
@@ -139,7 +140,7 @@ class fft_buffer {
 /// planner (which is not thread-safe); `forward` and `inverse` may run concurrently on different
 /// buffers. Code that calls FFTW's planner directly, outside frugal, must not do so concurrently.
 /// \tparam S float or double
-template <nn::Scalar S>
+template <Scalar S>
 class real_fft {
   using api = detail::fftw_api<S>;
   using fftw_complex_type = typename api::complex_type;
