@@ -2,6 +2,7 @@
 /// \file
 /// frugal/nn: tensors, layers, losses, optimizers and the parameter registry.
 
+#include "nn/adam_update.hpp"
 #include "nn/concepts.hpp"
 #include "nn/conv2d.hpp"
 #include "nn/dense_weight.hpp"
