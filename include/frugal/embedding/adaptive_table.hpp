@@ -243,8 +243,8 @@ class adaptive_table {
     const auto total = static_cast<index_t>(n);
     // Each bag sums its rows; `block(i)` is lookup i's block, `ahead` pool_bag's prefetch hook.
     // Rows are prefetched `distance` lookups ahead. Long bags read each block just before its row,
-    // so twice the row-size-dependent distance (dim 16, pool 40, rows from memory: 0.37 ms against
-    // 0.47); short ones (pool 1) have gathered their blocks first and use 16, measured faster there.
+    // so twice the row-size-dependent distance (each lookup waits on two dependent lines); short
+    // ones have gathered their blocks first, so only the row is outstanding and 16 suffices.
     const bool long_bags = n >= short_bags * static_cast<std::size_t>(bags.size());
     const index_t distance = long_bags ? 2 * detail::row_prefetch_distance(d) : detail::prefetch_distance;
     auto pool = [&](auto block, auto ahead) {

@@ -24,8 +24,9 @@ constexpr index_t simd_lanes() noexcept {
 }
 
 /// A row stride of at least `n` elements whose byte length is an odd number of 64-byte cache
-/// lines, so consecutive rows of a transposed batch fall into different cache sets (a stride that
-/// is a multiple of 4 KiB made the transposes 5-10x slower).
+/// lines, so consecutive rows of a transposed batch fall into different cache sets: with a stride
+/// that is a multiple of 4 KiB they all map to the same few sets and evict each other
+/// (docs/sparse.md).
 template <class S>
 constexpr index_t padded_stride(index_t n) noexcept {
   constexpr index_t line = 64 / static_cast<index_t>(sizeof(S));

@@ -211,9 +211,9 @@ class block_circulant_matrix {
   /// \param rows, cols the shape, both positive
   /// \param block_size k, a power of two ≥ 2
   /// \param planning FFTW planning effort. `estimate` (default) plans instantly and
-  ///        deterministically; `measure` times candidates (20–100 ms the first time a shape is
+  ///        deterministically; `measure` times candidates (a cost paid the first time a shape is
   ///        planned in the process, and the plan, hence the rounding, may differ between runs)
-  ///        and measured up to 1.4x faster products at k = 128, equal elsewhere (docs/sparse.md).
+  ///        and may find faster plans for large blocks (figures in docs/sparse.md).
   block_circulant_matrix(index_t rows, index_t cols, index_t block_size, fft_planning planning = fft_planning::estimate)
       : m_rows(rows),
         m_cols(cols),
