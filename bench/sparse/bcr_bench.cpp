@@ -5,6 +5,7 @@
 // preset), BCR is also timed there ("BCR NT", N = its thread count) and its speedup over one thread is printed.
 //
 //   bench_bcr [--quick]
+#include <frugal/admm/bcr.hpp>
 #include <frugal/sparse.hpp>
 #include "../common/timing.hpp"
 

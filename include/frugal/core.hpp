@@ -9,3 +9,6 @@
 #include "core/execution.hpp"
 #include "core/progress.hpp"
 #include "core/rng.hpp"
+#include "core/scalar.hpp"
+#include "core/top_k.hpp"
+#include "core/transpose.hpp"

@@ -2,6 +2,7 @@
 /// \file
 /// frugal/nn: tensors, layers, losses, optimizers and the parameter registry.
 
+#include "nn/adam_update.hpp"
 #include "nn/batch_norm.hpp"
 #include "nn/chain.hpp"
 #include "nn/concepts.hpp"

@@ -10,9 +10,11 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <utility>
 
+#include "../nn/adam_update.hpp"
 #include "../nn/concepts.hpp"
 #include "quantization.hpp"
 
@@ -20,14 +22,24 @@ namespace frugal::admm {
 
 namespace detail {
 
+/// Adam on one layer's log-scale: `nn::adam_update` in the paper's form with the literal
+/// coefficients (0.1, 0.001, ε = 1e-12) the scale training was written with, as in quantum's
+/// circuit training.
 struct adam_scalar {
   double m = 0, v = 0;
   /// One Adam step on log s for gradient g of d/d(log s); returns the factor to multiply s by.
   double factor(double g, double lr, std::int64_t t) {
-    m = 0.9 * m + 0.1 * g;
-    v = 0.999 * v + 0.001 * g * g;
-    const double mhat = m / (1 - std::pow(0.9, t)), vhat = v / (1 - std::pow(0.999, t));
-    return std::exp(-lr * mhat / (std::sqrt(vhat) + 1e-12));
+    double log_step = 0;  // the update of log s, starting from 0 so that exp gives the factor
+    nn::adam_update<double>(std::span<double>(&log_step, 1), std::span<const double>(&g, 1), std::span<double>(&m, 1),
+                            std::span<double>(&v, 1), t,
+                            {.learning_rate = lr,
+                             .beta1 = 0.9,
+                             .beta2 = 0.999,
+                             .epsilon = 1e-12,
+                             .gradient_weight1 = 0.1,
+                             .gradient_weight2 = 0.001,
+                             .form = nn::adam_form::kingma_ba});
+    return std::exp(log_step);
   }
 };
 

@@ -2,7 +2,8 @@
 /// \file
 /// Quantization projections: uniform symmetric k-bit, ternary, binary and power-of-two levels.
 /// Each fits its scale to the weights it is given (optionally only the entries a mask keeps) and
-/// returns codes into a small level table, from which the projected matrix is reconstructed.
+/// returns codes into a small level table (`quantized_matrix.hpp`), from which the projected
+/// matrix is reconstructed. Their compositions with pruning are in `composition.hpp`.
 ///
 /// Every kernel runs on a host execution space given as a template parameter and an instance
 /// argument (`q.quantize(exec, w, mask)`, `q.project(exec, w)`); the forms without one run on
@@ -26,172 +27,13 @@
 
 #include "../core/error.hpp"
 #include "../core/parallel.hpp"
+#include "composition.hpp"
 #include "concepts.hpp"
 #include "detail/elementwise.hpp"
 #include "detail/sort.hpp"
+#include "quantized_matrix.hpp"
 
 namespace frugal::admm {
-
-/// Weights stored as codes into a level table: entry (r, c) is `levels[codes[r·cols + c]]` where
-/// `keep` is empty or 1, and exactly zero where `keep` is 0 (pruned entries carry no code).
-template <nn::Scalar S>
-struct quantized_matrix {
-  index_t rows = 0, cols = 0;
-  int bits = 0;                     ///< bits per code: ceil(log2(levels.size()))
-  std::vector<S> levels;            ///< the level table
-  std::vector<std::uint8_t> codes;  ///< rows·cols codes, row-major
-  std::vector<std::uint8_t> keep;   ///< rows·cols flags, or empty when every entry is coded
-  bool scalable = true;             ///< levels may be rescaled together (false for powers of two)
-
-  [[nodiscard]] bool kept(index_t i) const noexcept { return keep.empty() || keep[static_cast<std::size_t>(i)] != 0; }
-
-  /// The dequantized matrix, entries in parallel on `exec`.
-  template <HostExecutionSpace Exec>
-  [[nodiscard]] matrix<S> reconstruct(const Exec& exec) const {
-    matrix<S> w(rows, cols);
-    detail::for_entries("frugal::admm::quantized_matrix::reconstruct", exec, rows * cols, [&](index_t b, index_t e) {
-      for (index_t i = b; i < e; ++i) w.data()[i] = kept(i) ? levels[codes[static_cast<std::size_t>(i)]] : S(0);
-    });
-    return w;
-  }
-  /// The dequantized matrix, on `default_host_space`.
-  [[nodiscard]] matrix<S> reconstruct() const { return reconstruct(default_host_space{}); }
-};
-
-namespace detail {
-
-/// The kept entries of w (all of them without a mask) in row-major order, as doubles: per-chunk
-/// counts, their prefix sums, then each chunk writes its own range, in parallel on `exec`.
-template <HostExecutionSpace Exec, class S>
-[[nodiscard]] std::vector<double> kept_values(const Exec& exec, const matrix<S>& w, const matrix<S>* mask) {
-  if (mask) {
-    check_extent("frugal::admm quantization", "mask rows", mask->rows(), w.rows());
-    check_extent("frugal::admm quantization", "mask cols", mask->cols(), w.cols());
-  }
-  const index_t n = w.size();
-  std::vector<double> x;
-  if (!mask) {
-    x.resize(static_cast<std::size_t>(n));
-    double* out = x.data();
-    for_entries("frugal::admm::kept_values", exec, n, [&](index_t b, index_t e) {
-      for (index_t i = b; i < e; ++i) out[i] = static_cast<double>(w.data()[i]);
-    });
-    return x;
-  }
-  const chunking parts{n, entry_grain};
-  std::vector<index_t> start(static_cast<std::size_t>(parts.count()) + 1, 0);
-  index_t* st = start.data();
-  const S* m = mask->data();
-  for_entries("frugal::admm::kept_values count", exec, n, [&](index_t b, index_t e) {
-    index_t kept = 0;
-    for (index_t i = b; i < e; ++i) kept += m[i] != S(0);
-    st[b / entry_grain + 1] = kept;
-  });
-  for (index_t c = 0; c < parts.count(); ++c) st[c + 1] += st[c];
-  x.resize(static_cast<std::size_t>(st[parts.count()]));
-  double* out = x.data();
-  for_entries("frugal::admm::kept_values gather", exec, n, [&](index_t b, index_t e) {
-    index_t at = st[b / entry_grain];
-    for (index_t i = b; i < e; ++i)
-      if (m[i] != S(0)) out[at++] = static_cast<double>(w.data()[i]);
-  });
-  return x;
-}
-
-/// max |x_i| (0 for no values), chunk maxima combined on `exec`: exact in any order.
-template <HostExecutionSpace Exec>
-[[nodiscard]] double max_abs(const Exec& exec, std::span<const double> x) {
-  const auto n = static_cast<index_t>(x.size());
-  const chunking parts{n, entry_grain};
-  std::vector<double> partial(static_cast<std::size_t>(parts.count()), 0.0);
-  double* out = partial.data();
-  for_entries("frugal::admm::max_abs", exec, n, [&](index_t b, index_t e) {
-    double m = 0;
-    for (index_t i = b; i < e; ++i) m = std::max(m, std::abs(x[static_cast<std::size_t>(i)]));
-    out[b / entry_grain] = m;
-  });
-  double m = 0;
-  for (double v : partial) m = std::max(m, v);
-  return m;
-}
-
-/// Runs f(i) for every i in [0, n) on `exec`, one candidate at a time handed to whichever thread
-/// is free (candidates differ in cost); inline when there is only one.
-template <HostExecutionSpace Exec, class F>
-inline void for_each_candidate(const std::string& label, const Exec& exec, index_t n, const F& f) {
-  if (n <= 0) return;
-  if (n == 1) {
-    f(index_t{0});
-    return;
-  }
-  Kokkos::parallel_for(
-      label, Kokkos::RangePolicy<Exec, Kokkos::Schedule<Kokkos::Dynamic>, Kokkos::IndexType<index_t>>(exec, 0, n), f);
-}
-
-/// The index of the first smallest value: the serial search's "replace only if strictly better".
-[[nodiscard]] inline std::size_t first_minimum(std::span<const double> values) {
-  std::size_t best = 0;
-  double best_value = std::numeric_limits<double>::infinity();
-  for (std::size_t i = 0; i < values.size(); ++i)
-    if (values[i] < best_value) {
-      best_value = values[i];
-      best = i;
-    }
-  return best;
-}
-
-inline int bits_for(std::size_t levels) {
-  int b = 0;
-  while ((std::size_t{1} << b) < levels) ++b;
-  return std::max(b, 1);
-}
-
-/// Codes every kept entry with the nearest level (ties to the lower index) and fills the record;
-/// entries in parallel on `exec`.
-template <HostExecutionSpace Exec, class S>
-[[nodiscard]] quantized_matrix<S> encode_nearest(const Exec& exec, const matrix<S>& w, const matrix<S>* mask,
-                                                 std::vector<S> levels) {
-  quantized_matrix<S> q;
-  q.rows = w.rows();
-  q.cols = w.cols();
-  q.levels = std::move(levels);
-  q.bits = bits_for(q.levels.size());
-  q.codes.resize(static_cast<std::size_t>(w.size()));
-  if (mask) q.keep.resize(static_cast<std::size_t>(w.size()));
-  std::uint8_t* codes = q.codes.data();
-  std::uint8_t* keep = mask ? q.keep.data() : nullptr;
-  const S* lv = q.levels.data();
-  const std::size_t level_count = q.levels.size();
-  for_entries("frugal::admm::encode_nearest", exec, w.size(), [&](index_t b, index_t e) {
-    for (index_t i = b; i < e; ++i) {
-      codes[i] = 0;
-      if (keep) {
-        keep[i] = mask->data()[i] != S(0);
-        if (!keep[i]) continue;
-      }
-      const S x = w.data()[i];
-      std::size_t best = 0;
-      S best_d = std::numeric_limits<S>::infinity();
-      for (std::size_t l = 0; l < level_count; ++l) {
-        const S d = std::abs(x - lv[l]);
-        if (d < best_d) {
-          best_d = d;
-          best = l;
-        }
-      }
-      codes[i] = static_cast<std::uint8_t>(best);
-    }
-  });
-  return q;
-}
-
-/// `encode_nearest` on `default_host_space`.
-template <class S>
-[[nodiscard]] quantized_matrix<S> encode_nearest(const matrix<S>& w, const matrix<S>* mask, std::vector<S> levels) {
-  return encode_nearest(default_host_space{}, w, mask, std::move(levels));
-}
-
-}  // namespace detail
 
 /// Uniform symmetric k-bit quantization (k ≥ 2). With `zero_level` (the default, "mid-tread"):
 /// levels α·{−m, …, m}, m = 2^(k−1) − 1 (2^k − 1 levels, zero included). Without ("mid-rise"):
@@ -474,94 +316,6 @@ struct power_of_two_quantization {
     }
     return lv;
   }
-};
-
-namespace detail {
-/// `p.support(exec, w)` when P has the execution-space form, else its plain `support<S>(w)`
-/// (a user's projection written without one).
-template <class P, class S, HostExecutionSpace Exec>
-[[nodiscard]] matrix<S> support_on(const Exec& exec, const P& p, const matrix<S>& w) {
-  if constexpr (requires {
-                  { p.support(exec, w) } -> std::same_as<matrix<S>>;
-                })
-    return p.support(exec, w);
-  else
-    return p.template support<S>(w);
-}
-
-/// `q.quantize(exec, w, mask)` when Q has the execution-space form, else `q.quantize<S>(w, mask)`.
-template <class Q, class S, HostExecutionSpace Exec>
-[[nodiscard]] quantized_matrix<S> quantize_on(const Exec& exec, const Q& q, const matrix<S>& w, const matrix<S>* mask) {
-  if constexpr (requires {
-                  { q.quantize(exec, w, mask) } -> std::same_as<quantized_matrix<S>>;
-                })
-    return q.quantize(exec, w, mask);
-  else
-    return q.template quantize<S>(w, mask);
-}
-}  // namespace detail
-
-/// Prune, then quantize the kept weights only: Z = Q(P(W)) with Q fitted on, and applied to,
-/// the entries P keeps; pruned entries stay exactly zero. (The projection onto the intersection
-/// is intractable in general; this is ADMM-NN's composition.)
-template <class Prune, class Quantize>
-struct prune_then_quantize {
-  Prune prune;
-  Quantize quantize_with;
-
-  template <HostExecutionSpace Exec, nn::Scalar S>
-  [[nodiscard]] quantized_matrix<S> quantize(const Exec& exec, const matrix<S>& w) const {
-    const matrix<S> mask = detail::support_on(exec, prune, w);
-    return detail::quantize_on(exec, quantize_with, w, &mask);
-  }
-  template <nn::Scalar S>
-  [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w) const {
-    return quantize(default_host_space{}, w);
-  }
-
-  template <HostExecutionSpace Exec, nn::Scalar S>
-  [[nodiscard]] matrix<S> support(const Exec& exec, const matrix<S>& w) const {
-    return detail::support_on(exec, prune, w);
-  }
-  template <nn::Scalar S>
-  [[nodiscard]] matrix<S> support(const matrix<S>& w) const {
-    return support(default_host_space{}, w);
-  }
-
-  template <HostExecutionSpace Exec, nn::Scalar S>
-  [[nodiscard]] matrix<S> project(const Exec& exec, const matrix<S>& w) const {
-    return quantize(exec, w).reconstruct(exec);
-  }
-  template <nn::Scalar S>
-  [[nodiscard]] matrix<S> project(const matrix<S>& w) const {
-    return project(default_host_space{}, w);
-  }
-
-  [[nodiscard]] std::string describe() const { return prune.describe() + " then " + quantize_with.describe(); }
-};
-
-/// A fixed mask followed by quantization of the kept entries: the projection used once pruning
-/// is settled and only the values are being quantized.
-template <nn::Scalar S, class Quantize>
-struct masked_quantization {
-  matrix<S> mask;
-  Quantize quantize_with;
-
-  template <HostExecutionSpace Exec>
-  [[nodiscard]] quantized_matrix<S> quantize(const Exec& exec, const matrix<S>& w) const {
-    return detail::quantize_on(exec, quantize_with, w, &mask);
-  }
-  [[nodiscard]] quantized_matrix<S> quantize(const matrix<S>& w) const { return quantize(default_host_space{}, w); }
-
-  template <HostExecutionSpace Exec>
-  [[nodiscard]] matrix<S> project(const Exec& exec, const matrix<S>& w) const {
-    return quantize(exec, w).reconstruct(exec);
-  }
-  template <nn::Scalar T>
-  requires std::is_same_v<T, S>
-  [[nodiscard]] matrix<T> project(const matrix<T>& w) const { return project(default_host_space{}, w); }
-
-  [[nodiscard]] std::string describe() const { return "fixed mask then " + quantize_with.describe(); }
 };
 
 static_assert(ProjectionOn<uniform_quantization, float, default_host_space> &&

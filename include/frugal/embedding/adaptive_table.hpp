@@ -44,6 +44,7 @@
 #include "bags.hpp"
 #include "detail/aggregate.hpp"
 #include "detail/page_buffer.hpp"
+#include "detail/slot_table.hpp"
 #include "importance.hpp"
 
 namespace frugal::embedding {
@@ -81,21 +82,9 @@ class adaptive_table {
   static constexpr std::size_t max_pool_chunks = std::size_t{1} << 27;
   static constexpr std::uint32_t npos = 0xFFFFFFFFu;
 
-  /// One slot of the virtual index: all a lookup reads, 8 bytes, so a cache line holds 8 slots.
-  struct slot {
-    std::uint32_t key = 0;    ///< id + 1; 0 = empty
-    std::uint32_t block = 0;  ///< first chunk << 5 | live chunks (0 = no chunk)
-
-    [[nodiscard]] std::uint32_t chunks() const noexcept { return block & 31u; }
-    [[nodiscard]] std::uint32_t first() const noexcept { return block >> 5; }
-  };
-  static_assert(sizeof(slot) == 8);
-  /// What only training touches, kept apart from the slots (same index) so lookups read dense lines.
-  struct slot_state {
-    float accumulator = 0;  ///< row-wise Adagrad state
-    float candidate = 0;    ///< score of the row's next (not yet live) chunk
-  };
-  static_assert(sizeof(slot_state) == sizeof(slot));
+  /// One slot of the virtual index (`detail::slot`), and what only training touches (`detail::slot_state`).
+  using slot = detail::slot;
+  using slot_state = detail::slot_state;
 
   adaptive_table(index_t rows, index_t dim, adaptive_table_options options = {}, Importance importance = {},
                  Exec exec = Exec{})
@@ -243,8 +232,8 @@ class adaptive_table {
     const auto total = static_cast<index_t>(n);
     // Each bag sums its rows; `block(i)` is lookup i's block, `ahead` pool_bag's prefetch hook.
     // Rows are prefetched `distance` lookups ahead. Long bags read each block just before its row,
-    // so twice the row-size-dependent distance (dim 16, pool 40, rows from memory: 0.37 ms against
-    // 0.47); short ones (pool 1) have gathered their blocks first and use 16, measured faster there.
+    // so twice the row-size-dependent distance (each lookup waits on two dependent lines); short
+    // ones have gathered their blocks first, so only the row is outstanding and 16 suffices.
     const bool long_bags = n >= short_bags * static_cast<std::size_t>(bags.size());
     const index_t distance = long_bags ? 2 * detail::row_prefetch_distance(d) : detail::prefetch_distance;
     auto pool = [&](auto block, auto ahead) {
@@ -538,108 +527,15 @@ class adaptive_table {
 
   // ---- checkpoints ---------------------------------------------------------------------------
   /// Writes the exact state (slot table, pool, free lists, scores, optimizer state) under `prefix/`.
-  void save(checkpoint_writer& out, std::string_view prefix) const {
-    const std::string p(prefix);
-    out.put_string(p + "/kind", "adaptive_table");
-    out.put_string(p + "/importance", Importance::name);
-    const std::int64_t shape[3] = {m_rows, m_dim, m_options.chunk_width};
-    out.put<std::int64_t>(p + "/shape", shape);
-    const std::uint64_t counters[5] = {m_used, m_free_count, m_live_chunks, m_entries,
-                                       static_cast<std::uint64_t>(m_options.new_row_chunks)};
-    out.put<std::uint64_t>(p + "/counters", counters);
-    out.put<std::uint32_t>(p + "/free_heads", m_free_heads);
-    out.put_string(p + "/index", m_slots.direct() ? "direct" : "hashed");
-    std::vector<std::uint32_t> keys(m_slots.size()), blocks(m_slots.size());
-    std::vector<float> acc(m_slots.size()), cand(m_slots.size());
-    for (std::size_t s = 0; s < m_slots.size(); ++s) {
-      keys[s] = m_slots.key(s);
-      blocks[s] = m_slots.block(s);
-      acc[s] = m_slots.state(s).accumulator;
-      cand[s] = m_slots.state(s).candidate;
-    }
-    out.put<std::uint32_t>(p + "/slot_keys", keys);
-    out.put<std::uint32_t>(p + "/slot_blocks", blocks);
-    out.put<float>(p + "/slot_accumulators", acc);
-    out.put<float>(p + "/slot_candidates", cand);
-    out.put<float>(p + "/values", std::span<const float>(m_values.data(), m_values.size()));
-    out.put<float>(p + "/scores", std::span<const float>(m_scores.data(), m_scores.size()));
-  }
+  void save(checkpoint_writer& out, std::string_view prefix) const;  // adaptive_table_io.hpp
 
   /// Restores what `save` wrote, index layout included (a checkpoint without an index record,
   /// from before direct indexes, is hashed). Throws `format_error` when the records disagree with
   /// this table's shape or with each other (the invariants are checked before anything is replaced).
-  void load(const checkpoint_reader& in, std::string_view prefix) {
-    const std::string p(prefix);
-    const std::string where = "frugal::embedding::adaptive_table::load";
-    const std::string& file = in.file();
-    detail::check_format(file, in.get_string(p + "/kind") == "adaptive_table", where, ": record '", p,
-                         "/kind' is not an adaptive table");
-    detail::check_format(file, in.get_string(p + "/importance") == Importance::name, where, ": checkpoint importance '",
-                         in.get_string(p + "/importance"), "' differs from this table's '", Importance::name, "'");
-    const auto shape = in.get<std::int64_t>(p + "/shape");
-    detail::check_format(
-        file, shape.size() == 3 && shape[0] == m_rows && shape[1] == m_dim && shape[2] == m_options.chunk_width, where,
-        ": checkpoint holds a table of another shape");
-    const std::string layout = in.contains(p + "/index") ? in.get_string(p + "/index") : "hashed";
-    detail::check_format(file, layout == "hashed" || layout == "direct", where, ": unknown index layout '", layout,
-                         "'");
-    const bool direct = layout == "direct";
-    const auto counters = in.get<std::uint64_t>(p + "/counters");
-    const auto free_heads = in.get<std::uint32_t>(p + "/free_heads");
-    const auto keys = in.get<std::uint32_t>(p + "/slot_keys");
-    const auto blocks = in.get<std::uint32_t>(p + "/slot_blocks");
-    const auto acc = in.get<float>(p + "/slot_accumulators");
-    const auto cand = in.get<float>(p + "/slot_candidates");
-    const auto values = in.get<float>(p + "/values");
-    const auto scores = in.get<float>(p + "/scores");
-    const std::size_t ns = keys.size(), nc = scores.size();
-    detail::check_format(file,
-                         counters.size() == 5 && blocks.size() == ns && acc.size() == ns && cand.size() == ns &&
-                             (direct ? ns == static_cast<std::size_t>(m_rows) : std::has_single_bit(ns)) &&
-                             free_heads.size() == m_free_heads.size() &&
-                             values.size() == nc * static_cast<std::size_t>(m_options.chunk_width) &&
-                             counters[0] <= nc && nc <= max_pool_chunks &&
-                             counters[4] <= static_cast<std::uint64_t>(m_chunks_per_row),
-                         where, ": inconsistent record sizes");
-    std::size_t occupied = 0;
-    for (std::size_t s = 0; s < ns; ++s) {
-      occupied += keys[s] != 0;
-      detail::check_format(file, !direct || keys[s] == 0 || keys[s] == s + 1, where, ": direct slot ", s, " holds id ",
-                           keys[s] - 1);
-    }
-    detail::check_format(file, direct || occupied < ns, where, ": slot table has no empty slot");
-    for (std::size_t size = 1; size < free_heads.size(); ++size)
-      detail::check_format(file, free_heads[size] == npos || free_heads[size] + size <= counters[0], where,
-                           ": free list ", size, " starts outside the pool");
-    adaptive_table next(*this);
-    next.m_slots = slot_table(ns, direct);
-    for (std::size_t s = 0; s < ns; ++s) {
-      if (keys[s] != 0)
-        next.m_slots.put(s, slot{keys[s], blocks[s]}, slot_state{acc[s], cand[s]});
-      else
-        next.m_slots.set_block(s, blocks[s]);  // must be 0: the invariant check refuses anything else
-    }
-    next.m_values = detail::page_buffer<float>(values.size());
-    std::copy(values.begin(), values.end(), next.m_values.data());
-    next.m_scores = detail::page_buffer<float>(nc);
-    std::copy(scores.begin(), scores.end(), next.m_scores.data());
-    next.m_used = counters[0];
-    next.m_free_count = counters[1];
-    next.m_live_chunks = counters[2];
-    next.m_entries = counters[3];
-    next.m_options.new_row_chunks = static_cast<index_t>(counters[4]);
-    next.m_free_heads = free_heads;
-    try {
-      next.check_invariants();
-    } catch (const error& e) {
-      throw format_error(frugal::detail::concat(where, ": '", file, "' holds an inconsistent table: ", e.what()), file,
-                         0);
-    }
-    *this = std::move(next);
-  }
+  void load(const checkpoint_reader& in, std::string_view prefix);  // adaptive_table_io.hpp
 
  private:
-  class slot_table;  // the virtual index, defined with the members below
+  using slot_table = detail::slot_table;  // the virtual index
 
   /// A batch whose bags average fewer lookups than this is looked up in two passes even with a
   /// direct index (measured: one pass is faster from about 4 lookups per bag).
@@ -840,83 +736,6 @@ class adaptive_table {
   adaptive_table_options m_options;
   Importance m_importance;
   Exec m_exec;
-  /// The virtual index in one page-backed mapping of 32-bit words. Hashed: `size()` slots (key,
-  /// block), then their `slot_state`s: 16 bytes per slot. Direct: slot s is id s; the blocks (4
-  /// bytes per id), then the states (8), then one presence bit per id. Absent ids have block 0 and
-  /// a zero state in both layouts, so a direct lookup reads the block without looking at the bit.
-  class slot_table {
-   public:
-    slot_table() = default;
-    slot_table(std::size_t n, bool direct) : m_data(words(n, direct)), m_size(n), m_direct(direct) {}
-    [[nodiscard]] std::size_t size() const noexcept { return m_size; }
-    [[nodiscard]] bool direct() const noexcept { return m_direct; }
-    /// Bytes of an index of `n` slots (hashed) or over `n` ids (direct), as `bytes()` reports them.
-    [[nodiscard]] static std::size_t bytes_for(std::size_t n, bool direct) noexcept {
-      return detail::allocation_bytes(words(n, direct) * sizeof(std::uint32_t));
-    }
-
-    [[nodiscard]] std::uint32_t key(std::size_t s) const noexcept {
-      if (m_direct) return (m_data[bit_word(s)] >> (s % 32) & 1u) ? static_cast<std::uint32_t>(s) + 1 : 0u;
-      return m_data[2 * s];
-    }
-    [[nodiscard]] std::uint32_t block(std::size_t s) const noexcept { return m_data[m_direct ? s : 2 * s + 1]; }
-    void set_block(std::size_t s, std::uint32_t block) noexcept { m_data[m_direct ? s : 2 * s + 1] = block; }
-    [[nodiscard]] slot get(std::size_t s) const noexcept { return slot{key(s), block(s)}; }
-    /// Occupies slot `s` with `e` (in the direct layout `s` must be `e.key - 1`).
-    void put(std::size_t s, const slot& e, const slot_state& st) noexcept {
-      if (m_direct)
-        m_data[bit_word(s)] |= 1u << (s % 32);
-      else
-        m_data[2 * s] = e.key;
-      set_block(s, e.block);
-      set_state(s, st);
-    }
-    void clear(std::size_t s) noexcept {
-      if (m_direct)
-        m_data[bit_word(s)] &= ~(1u << (s % 32));
-      else
-        m_data[2 * s] = 0;
-      set_block(s, 0);
-      set_state(s, slot_state{});
-    }
-    [[nodiscard]] slot_state state(std::size_t s) const noexcept {
-      const std::size_t at = state_word(s);
-      return slot_state{std::bit_cast<float>(m_data[at]), std::bit_cast<float>(m_data[at + 1])};
-    }
-    void set_state(std::size_t s, const slot_state& st) noexcept {
-      const std::size_t at = state_word(s);
-      m_data[at] = std::bit_cast<std::uint32_t>(st.accumulator);
-      m_data[at + 1] = std::bit_cast<std::uint32_t>(st.candidate);
-    }
-    void set_candidate(std::size_t s, float candidate) noexcept {
-      m_data[state_word(s) + 1] = std::bit_cast<std::uint32_t>(candidate);
-    }
-    /// Where a lookup of slot `s` reads (for prefetching).
-    [[nodiscard]] const void* slot_address(std::size_t s) const noexcept {
-      return m_data.data() + (m_direct ? s : 2 * s);
-    }
-    [[nodiscard]] const void* state_address(std::size_t s) const noexcept { return m_data.data() + state_word(s); }
-    /// The blocks of a direct index, indexed by id.
-    [[nodiscard]] const std::uint32_t* direct_blocks() const noexcept { return m_data.data(); }
-    [[nodiscard]] std::size_t bytes() const noexcept { return m_data.bytes(); }
-    void swap(slot_table& other) noexcept {
-      m_data.swap(other.m_data);
-      std::swap(m_size, other.m_size);
-      std::swap(m_direct, other.m_direct);
-    }
-
-   private:
-    [[nodiscard]] static constexpr std::size_t words(std::size_t n, bool direct) noexcept {
-      return direct ? 3 * n + (n + 31) / 32 : 4 * n;
-    }
-    [[nodiscard]] std::size_t state_word(std::size_t s) const noexcept { return (m_direct ? 1 : 2) * m_size + 2 * s; }
-    /// The word holding id `s`'s presence bit (direct layout).
-    [[nodiscard]] std::size_t bit_word(std::size_t s) const noexcept { return 3 * m_size + s / 32; }
-    detail::page_buffer<std::uint32_t> m_data;
-    std::size_t m_size = 0;
-    bool m_direct = false;
-  };
-
   slot_table m_slots;
   std::uint64_t m_hash_seed = 0;  ///< mixed from the options' seed
   detail::page_buffer<float> m_values;
@@ -933,3 +752,7 @@ class adaptive_table {
 };
 
 }  // namespace frugal::embedding
+
+// The checkpoint I/O members, defined out of the class; included here so that every user of the
+// table has them.
+#include "adaptive_table_io.hpp"

@@ -15,20 +15,10 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
 #include "../nn/optimizer.hpp"
-
-/// Hints the processor to fetch the cache line at `p` into the L2 cache (a no-op where
-/// unsupported). Not into L1 (`prefetcht0`): the kernels prefetch rows many lookups ahead, and an
-/// L1 prefetch holds one of the core's few L1 miss buffers until its line arrives, which capped the
-/// lines in flight; with the L2 hint `bench_embedding`'s forward ran up to 1.7x faster (dim 128)
-/// and lookup + update up to 1.45x.
-#if defined(__GNUC__) || defined(__clang__)
-#define FRUGAL_PREFETCH(p) __builtin_prefetch(p, 0, 2)
-#else
-#define FRUGAL_PREFETCH(p) ((void)0)
-#endif
 
 namespace frugal::embedding {
 
@@ -109,11 +99,11 @@ inline void check_format(const std::string& file, bool condition, const Parts&..
 inline constexpr index_t prefetch_distance = 16;
 
 /// Lookups ahead at which the kernels prefetch a row of `d` floats (rows are scattered in
-/// memory): about 64 cache lines in flight, between 16 and 32 rows. With L2 prefetches, 16 rows
-/// ahead left short rows starved when they come from memory (dim 16, pool 40: full_table forward
-/// 0.49 ms against 0.37), and going further (128 lines, up to 64 rows) slowed batches whose rows
-/// are in the L3 cache (0.20 -> 0.32 ms). A lookup that reads a block before its row needs about
-/// twice the distance (see `adaptive_table::forward`).
+/// memory): about 64 cache lines in flight, between 16 and 32 rows. With L2 prefetches, a fixed
+/// 16 rows ahead leaves short rows starved when they come from memory (too few lines in flight),
+/// and going further (128 lines, up to 64 rows) evicts rows of batches that sit in the L3 cache
+/// before they are read. A lookup that reads a block before its row needs about twice the
+/// distance (see `adaptive_table::forward`).
 [[nodiscard]] constexpr index_t row_prefetch_distance(std::size_t d) noexcept {
   const std::size_t lines = d == 0 ? 1 : (d + 15) / 16;
   return static_cast<index_t>(std::clamp<std::size_t>(64 / lines, 16, 32));

@@ -191,7 +191,7 @@ class conv2d {
 
   /// Inference (`InferenceLayer`): the batch goes through im2col/im2row and the product in chunks
   /// of images whose patches fit in a core's cache (`chunk_bytes`), rather than one patch matrix
-  /// of the whole batch streamed to and from memory (measured ~1.5-2x on LeNet-5's convolutions).
+  /// of the whole batch streamed to and from memory (timings in docs/nn.md).
   const tensor<S>& predict(const tensor<S>& x) {
     start("frugal::nn::conv2d::predict", x);
     m_backward_ready = false;
@@ -280,7 +280,7 @@ class conv2d {
     if (m_options.in_channels == 1) return x.data();
     const index_t pixels = m_n * m_h * m_w;
     m_scratch.resize({x.size()});
-    detail::transpose(m_exec, x.data(), pixels, m_options.in_channels, m_options.in_channels, m_scratch.data(), pixels);
+    frugal::transpose(m_exec, x.data(), pixels, m_options.in_channels, m_options.in_channels, m_scratch.data(), pixels);
     return m_scratch.data();
   }
 

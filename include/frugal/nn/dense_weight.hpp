@@ -46,8 +46,8 @@ class dense_weight {
   }
 
   /// Patch-major input (`PatchMajorPolicy`), which `conv2d` uses for one input channel only:
-  /// there the patch rows are plain copies of image rows (~4× cheaper than im2col's 25 small
-  /// copies per patch) and the GEMM takes them as a row-major operand just as fast; with several
+  /// there the patch rows are plain copies of image rows (one contiguous copy instead of im2col's
+  /// 25 small copies per patch) and the GEMM takes them as a row-major operand just as fast; with several
   /// channels im2col + GEMM is faster.
   [[nodiscard]] static constexpr bool prefers_patch_major(index_t in_channels) noexcept { return in_channels == 1; }
   [[nodiscard]] static constexpr index_t input_stride(index_t n) noexcept { return n; }

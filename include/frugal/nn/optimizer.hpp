@@ -15,6 +15,7 @@
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
 #include "../core/parallel.hpp"
+#include "adam_update.hpp"
 #include "concepts.hpp"
 #include "parameter.hpp"
 
@@ -180,7 +181,7 @@ struct adam_options {
 
 /// Adam (Kingma and Ba), PyTorch's rule: m ← β₁m + (1-β₁)g; v ← β₂v + (1-β₂)g²;
 /// w ← w - η · (m / (1-β₁ᵗ)) / (sqrt(v / (1-β₂ᵗ)) + ε). Elementwise on chunks of each parameter,
-/// in parallel on `Exec`.
+/// in parallel on `Exec`; the arithmetic is `adam_update` in `adam_form::pytorch`.
 template <Scalar S, HostExecutionSpace Exec = default_host_space>
 class adam {
  public:
@@ -196,11 +197,14 @@ class adam {
 
   void step(const parameter_registry<S>& registry) {
     ++m_step;
-    const S c1 = S(1) - std::pow(m_options.beta1, static_cast<S>(m_step));
-    const S c2 = S(1) - std::pow(m_options.beta2, static_cast<S>(m_step));
-    const S step_size = m_options.learning_rate / c1;
-    const S inv_sqrt_c2 = S(1) / std::sqrt(c2);
-    const S b1 = m_options.beta1, b2 = m_options.beta2, eps = m_options.epsilon, wd = m_options.weight_decay;
+    const adam_update_options<S> update_options{.learning_rate = m_options.learning_rate,
+                                                .beta1 = m_options.beta1,
+                                                .beta2 = m_options.beta2,
+                                                .epsilon = m_options.epsilon,
+                                                .gradient_weight1 = std::nullopt,
+                                                .gradient_weight2 = std::nullopt,
+                                                .form = adam_form::pytorch};
+    const S wd = m_options.weight_decay;
     for (const auto& [name, p] : registry) {
       auto& m = detail::state_for(m_first, name, p->value.rows(), p->value.cols());
       auto& v = detail::state_for(m_second, name, p->value.rows(), p->value.cols());
@@ -209,16 +213,16 @@ class adam {
         auto w = segment(q.value);
         auto mm = segment(m);
         auto vv = segment(v);
-        auto update = [&](const auto& g) {
-          mm = b1 * mm + (S(1) - b1) * g;
-          vv = b2 * vv + (S(1) - b2) * g.square();
-          w -= step_size * mm / (vv.sqrt() * inv_sqrt_c2 + eps);
+        const auto n = static_cast<std::size_t>(w.size());
+        auto update = [&](const S* g) {
+          adam_update<S>(std::span<S>(w.data(), n), std::span<const S>(g, n), std::span<S>(mm.data(), n),
+                         std::span<S>(vv.data(), n), m_step, update_options);
         };
         if (wd != S(0)) {
           const Eigen::Array<S, Eigen::Dynamic, 1> g = segment(q.grad) + wd * w;
-          update(g);
+          update(g.data());
         } else {
-          update(segment(q.grad));
+          update(segment(q.grad).data());
         }
       });
     }

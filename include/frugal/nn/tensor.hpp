@@ -22,12 +22,12 @@
 
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
+#include "../core/scalar.hpp"
 
 namespace frugal::nn {
 
-/// Scalar types the nn substrate is instantiated for.
-template <class S>
-concept Scalar = std::is_same_v<S, float> || std::is_same_v<S, double>;
+/// Scalar types the nn substrate is instantiated for: core's `frugal::Scalar` (float or double).
+using frugal::Scalar;
 
 /// Row-major dynamic Eigen matrix, the storage of every parameter.
 template <class S>

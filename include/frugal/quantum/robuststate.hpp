@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "../core/progress.hpp"
+#include "../nn/adam_update.hpp"
 #include "device.hpp"
 #include "gradients.hpp"
 #include "measurement.hpp"
@@ -215,17 +216,23 @@ struct state_preparation_trace {
 
 namespace detail {
 
+/// Adam on the circuit parameters: `nn::adam_update` in the paper's form with the literal
+/// coefficients (0.1, 0.001, ε = 1e-12) RobustState's training was written with.
 struct adam_state {
   std::vector<double> m, v;
   int t = 0;
   void step(std::vector<double>& theta, const std::vector<double>& g, double lr) {
     if (m.empty()) m.assign(theta.size(), 0.0), v.assign(theta.size(), 0.0);
     ++t;
-    for (std::size_t i = 0; i < theta.size(); ++i) {
-      m[i] = 0.9 * m[i] + 0.1 * g[i];
-      v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-      theta[i] -= lr * (m[i] / (1 - std::pow(0.9, t))) / (std::sqrt(v[i] / (1 - std::pow(0.999, t))) + 1e-12);
-    }
+    nn::adam_update<double>(std::span<double>(theta), std::span<const double>(g.data(), theta.size()),
+                            std::span<double>(m), std::span<double>(v), t,
+                            {.learning_rate = lr,
+                             .beta1 = 0.9,
+                             .beta2 = 0.999,
+                             .epsilon = 1e-12,
+                             .gradient_weight1 = 0.1,
+                             .gradient_weight2 = 0.001,
+                             .form = nn::adam_form::kingma_ba});
   }
 };
 

@@ -22,12 +22,14 @@
 #include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
+#include "../core/scalar.hpp"
 
 namespace frugal::quantum {
 
-/// Floating-point types a register may hold.
+/// Floating-point types a register may hold: the same notion as core's `frugal::Scalar` (float or
+/// double), under the name the quantum headers use for it.
 template <class R>
-concept Real = std::same_as<R, float> || std::same_as<R, double>;
+concept Real = Scalar<R>;
 
 /// The complex scalar of registers and kernels.
 template <class R>

@@ -13,7 +13,6 @@
 #include <tuple>
 #include <vector>
 
-#include "../admm/bcr.hpp"
 #include "../core/checkpoint.hpp"
 #include "../core/error.hpp"
 #include "../core/rng.hpp"
@@ -133,7 +132,7 @@ class bcr_autotuner {
 
   /// A pattern keeping round(keep · height) rows and round(keep · width) columns of every block
   /// (at least one of each), chosen at random.
-  static admm::bcr_pattern random_pattern(index_t rows, index_t cols, index_t br, index_t bc, double keep, rng& gen) {
+  static bcr_pattern random_pattern(index_t rows, index_t cols, index_t br, index_t bc, double keep, rng& gen) {
     auto pick = [&](index_t first, index_t extent) {
       std::vector<index_t> all(static_cast<std::size_t>(extent));
       for (index_t i = 0; i < extent; ++i) all[static_cast<std::size_t>(i)] = first + i;
@@ -147,7 +146,7 @@ class bcr_autotuner {
       std::sort(all.begin(), all.end());
       return all;
     };
-    admm::bcr_pattern p = admm::bcr_pattern::tiling(rows, cols, br, bc);
+    bcr_pattern p = bcr_pattern::tiling(rows, cols, br, bc);
     for (auto& b : p.blocks) {
       b.kept_rows = pick(b.row0, b.rows);
       b.kept_cols = pick(b.col0, b.cols);

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "../core/execution.hpp"
-#include "../nn/detail/transpose.hpp"
+#include "../core/transpose.hpp"
 
 namespace frugal::sparse {
 
@@ -24,8 +24,9 @@ constexpr index_t simd_lanes() noexcept {
 }
 
 /// A row stride of at least `n` elements whose byte length is an odd number of 64-byte cache
-/// lines, so consecutive rows of a transposed batch fall into different cache sets (a stride that
-/// is a multiple of 4 KiB made the transposes 5-10x slower).
+/// lines, so consecutive rows of a transposed batch fall into different cache sets: with a stride
+/// that is a multiple of 4 KiB they all map to the same few sets and evict each other
+/// (docs/sparse.md).
 template <class S>
 constexpr index_t padded_stride(index_t n) noexcept {
   constexpr index_t line = 64 / static_cast<index_t>(sizeof(S));
@@ -38,14 +39,14 @@ constexpr index_t padded_stride(index_t n) noexcept {
 /// Chunks of samples in parallel on `exec`.
 template <class S, class Exec>
 void transpose_into(const Exec& exec, const S* src, index_t rows, index_t n, S* dst, index_t ld) {
-  nn::detail::transpose(exec, src, n, rows, rows, dst, ld);
+  frugal::transpose(exec, src, n, rows, rows, dst, ld);
 }
 
 /// dst (rows x n, column-major) ← the first n columns of src (rows x ld, row-major). Chunks of
 /// rows in parallel on `exec`.
 template <class S, class Exec>
 void transpose_from(const Exec& exec, const S* src, index_t rows, index_t n, index_t ld, S* dst) {
-  nn::detail::transpose(exec, src, rows, n, ld, dst, rows);
+  frugal::transpose(exec, src, rows, n, ld, dst, rows);
 }
 
 /// Register tile: RT output rows x VT vectors of samples.

@@ -13,7 +13,7 @@
 ///
 /// Products (`y = W x`, `dx = Wᵀ dy`, the gradient of the kept values) run on batches of
 /// column-major activations (each column one sample, as frugal/nn passes them) through xsimd
-/// micro-kernels; `bcr_reference` holds the plain serial versions the tests compare against.
+/// micro-kernels; `bcr_reference` (`bcr_reference.hpp`) holds the plain serial versions the tests compare against.
 
 #include <Kokkos_Core.hpp>
 
@@ -25,75 +25,20 @@
 #include <utility>
 #include <vector>
 
-#include "../admm/bcr.hpp"
 #include "../core/checkpoint.hpp"
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
 #include "../core/parallel.hpp"
 #include "../nn/tensor.hpp"
+#include "bcr_group.hpp"
 #include "bcr_kernels.hpp"
+#include "bcr_pattern.hpp"
 
 namespace frugal::sparse {
 
 using nn::column_map;
 using nn::const_column_map;
 using nn::matrix;
-
-/// One dense sub-block of a `bcr_matrix`, viewed: W(rows[i], cols[j]) = values[offset + i·cols.size() + j].
-struct bcr_group {
-  std::span<const std::int32_t> rows;  ///< absolute row indices (ascending)
-  std::span<const std::int32_t> cols;  ///< absolute column indices (ascending)
-  index_t offset = 0;                  ///< first value of the group in `bcr_matrix::values()`
-
-  [[nodiscard]] index_t size() const noexcept { return static_cast<index_t>(rows.size() * cols.size()); }
-};
-
-/// The groups of a `bcr_matrix` as a random-access range of `bcr_group` views.
-template <class Matrix>
-class bcr_group_list {
- public:
-  explicit bcr_group_list(const Matrix& m) noexcept : m_matrix(&m) {}
-  [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(m_matrix->group_count()); }
-  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
-  [[nodiscard]] bcr_group operator[](std::size_t k) const noexcept { return m_matrix->group(static_cast<index_t>(k)); }
-
-  class iterator {
-   public:
-    using value_type = bcr_group;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    iterator(const Matrix* m, index_t k) noexcept : m_matrix(m), m_k(k) {}
-    bcr_group operator*() const noexcept { return m_matrix->group(m_k); }
-    iterator& operator++() noexcept {
-      ++m_k;
-      return *this;
-    }
-    iterator operator++(int) noexcept {
-      iterator old = *this;
-      ++m_k;
-      return old;
-    }
-    bool operator==(const iterator& other) const noexcept { return m_k == other.m_k; }
-
-   private:
-    const Matrix* m_matrix = nullptr;
-    index_t m_k = 0;
-  };
-  [[nodiscard]] iterator begin() const noexcept { return {m_matrix, 0}; }
-  [[nodiscard]] iterator end() const noexcept { return {m_matrix, m_matrix->group_count()}; }
-
- private:
-  const Matrix* m_matrix;
-};
-
-/// Micro-kernel choice for the batched products: a register tile of `row_tile` output rows by
-/// `vector_tile` SIMD vectors of samples. `bcr_autotuner` picks it per shape by measurement.
-struct bcr_kernel_config {
-  int row_tile = 4;     ///< 1 … 8
-  int vector_tile = 2;  ///< 1, 2 or 4
-
-  friend bool operator==(const bcr_kernel_config&, const bcr_kernel_config&) = default;
-};
 
 /// A rows x cols matrix with BCR sparsity.
 ///
@@ -119,9 +64,9 @@ class bcr_matrix {
 
   bcr_matrix() = default;
 
-  /// Keeps the entries of `w` selected by `pattern` (from `admm::bcr_sparsity::select`, ADMM's
+  /// Keeps the entries of `w` selected by `pattern` (from `bcr_sparsity::select`, ADMM's
   /// BCR projection, or built by hand).
-  static bcr_matrix from_pattern(const matrix<S>& w, const admm::bcr_pattern& pattern) {
+  static bcr_matrix from_pattern(const matrix<S>& w, const bcr_pattern& pattern) {
     check_extent("frugal::sparse::bcr_matrix::from_pattern", "pattern rows", pattern.rows, w.rows());
     check_extent("frugal::sparse::bcr_matrix::from_pattern", "pattern cols", pattern.cols, w.cols());
     check(pattern.block_rows > 0 && pattern.block_cols > 0, "frugal::sparse::bcr_matrix::from_pattern: block shape ",
@@ -176,7 +121,7 @@ class bcr_matrix {
 
   /// Prunes `w` with `sparsity` (magnitude-based BCR selection inside each block, the same
   /// projection ADMM uses) and keeps the selected entries.
-  static bcr_matrix from_dense(const matrix<S>& w, const admm::bcr_sparsity& sparsity) {
+  static bcr_matrix from_dense(const matrix<S>& w, const bcr_sparsity& sparsity) {
     return from_pattern(w, sparsity.select(w));
   }
 
@@ -188,7 +133,7 @@ class bcr_matrix {
     check_extent("frugal::sparse::bcr_matrix::from_mask", "mask cols", mask.cols(), w.cols());
     check(block_rows > 0 && block_cols > 0, "frugal::sparse::bcr_matrix::from_mask: block shape ", block_rows, "x",
           block_cols, " must be positive");
-    admm::bcr_pattern p = admm::bcr_pattern::tiling(w.rows(), w.cols(), block_rows, block_cols);
+    bcr_pattern p = bcr_pattern::tiling(w.rows(), w.cols(), block_rows, block_cols);
     for (auto& b : p.blocks) {
       for (index_t i = b.row0; i < b.row0 + b.rows; ++i)
         if ((mask.row(i).segment(b.col0, b.cols).array() != S(0)).any()) b.kept_rows.push_back(i);
@@ -690,41 +635,8 @@ class bcr_matrix {
   mutable band_plan m_plan, m_transposed_plan;  // groups per output band of the batched products
 };
 
-/// Plain serial products straight from the group lists, for tests and as documentation of what
-/// the kernels compute.
-namespace bcr_reference {
-
-template <nn::Scalar S>
-void multiply(const bcr_matrix<S>& w, const_column_map<S> x, column_map<S> y) {
-  y.setZero();
-  const auto v = w.values();
-  for (index_t s = 0; s < x.cols(); ++s)
-    for (const auto& g : w.groups())
-      for (std::size_t i = 0; i < g.rows.size(); ++i)
-        for (std::size_t j = 0; j < g.cols.size(); ++j)
-          y(g.rows[i], s) += v[static_cast<std::size_t>(g.offset) + i * g.cols.size() + j] * x(g.cols[j], s);
-}
-
-template <nn::Scalar S>
-void multiply_transposed(const bcr_matrix<S>& w, const_column_map<S> dy, column_map<S> dx) {
-  dx.setZero();
-  const auto v = w.values();
-  for (index_t s = 0; s < dy.cols(); ++s)
-    for (const auto& g : w.groups())
-      for (std::size_t i = 0; i < g.rows.size(); ++i)
-        for (std::size_t j = 0; j < g.cols.size(); ++j)
-          dx(g.cols[j], s) += v[static_cast<std::size_t>(g.offset) + i * g.cols.size() + j] * dy(g.rows[i], s);
-}
-
-template <nn::Scalar S>
-void accumulate_gradient(const bcr_matrix<S>& w, const_column_map<S> x, const_column_map<S> dy, std::span<S> grad) {
-  for (const auto& g : w.groups())
-    for (std::size_t i = 0; i < g.rows.size(); ++i)
-      for (std::size_t j = 0; j < g.cols.size(); ++j)
-        for (index_t s = 0; s < x.cols(); ++s)
-          grad[static_cast<std::size_t>(g.offset) + i * g.cols.size() + j] += dy(g.rows[i], s) * x(g.cols[j], s);
-}
-
-}  // namespace bcr_reference
-
 }  // namespace frugal::sparse
+
+// The serial reference products, still reachable from this header for code written before they
+// had their own.
+#include "bcr_reference.hpp"

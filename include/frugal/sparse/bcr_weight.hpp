@@ -37,7 +37,7 @@ class bcr_weight {
   }
 
   /// Prunes a dense weight (out x in) with `sparsity` and wraps the result.
-  bcr_weight(const nn::matrix<S>& dense, const admm::bcr_sparsity& sparsity)
+  bcr_weight(const nn::matrix<S>& dense, const bcr_sparsity& sparsity)
       : bcr_weight(bcr_matrix<S>::from_dense(dense, sparsity)) {}
 
   [[nodiscard]] index_t out_features() const noexcept { return m_matrix.rows(); }

@@ -14,16 +14,17 @@
 #include <utility>
 
 #include "../core/error.hpp"
-#include "../nn/tensor.hpp"
+#include "../core/execution.hpp"
+#include "../core/scalar.hpp"
 
 namespace frugal::sparse {
 
 /// How hard FFTW searches for a fast algorithm when a `real_fft` is built.
 /// - `estimate`: a heuristic plan, built in microseconds; the same plan (and rounding) every run.
-/// - `measure`: FFTW times candidate algorithms on scratch buffers (tens of milliseconds the first
-///   time a shape is planned in the process; FFTW then remembers it as wisdom). Faster for some
-///   lengths (2x on 64 transforms of length 128 in bench_block_circulant), but the plan chosen,
-///   hence the last bit of the results, may differ between runs.
+/// - `measure`: FFTW times candidate algorithms on scratch buffers (paid the first time a shape is
+///   planned in the process; FFTW then remembers it as wisdom). Faster for some lengths (figures
+///   in docs/sparse.md), but the plan chosen, hence the last bit of the results, may differ
+///   between runs.
 enum class fft_planning { estimate, measure };
 
 namespace detail {
@@ -139,7 +140,7 @@ class fft_buffer {
 /// planner (which is not thread-safe); `forward` and `inverse` may run concurrently on different
 /// buffers. Code that calls FFTW's planner directly, outside frugal, must not do so concurrently.
 /// \tparam S float or double
-template <nn::Scalar S>
+template <Scalar S>
 class real_fft {
   using api = detail::fftw_api<S>;
   using fftw_complex_type = typename api::complex_type;
