@@ -2,6 +2,7 @@
 
 #include <frugal/admm.hpp>
 #include <frugal/nn.hpp>
+#include <frugal/sparse.hpp>
 
 #include <cstring>
 
@@ -374,4 +375,45 @@ TEST_CASE("allocate_keep_fractions spreads a model-wide budget by size^exponent 
   CHECK_THROWS_AS(admm::allocate_keep_fractions(registry, names, 2.0, -1.0), frugal::invalid_argument);
   CHECK_THROWS_AS(admm::allocate_keep_fractions(registry, {}, 2.0), frugal::invalid_argument);
   CHECK_THROWS_AS(admm::allocate_keep_fractions(registry, {"nope"}, 2.0), frugal::error);
+}
+
+TEST_CASE("a shape-reading projection is refused on a BCR or circulant layer's packed values") {
+  frugal::rng gen(5);
+  nn::matrix<float> dense(16, 24);
+  for (index_t i = 0; i < dense.size(); ++i) dense.data()[i] = static_cast<float>(gen.normal());
+  nn::linear<float, frugal::sparse::bcr_weight<float>> bcr(frugal::sparse::bcr_weight<float>(
+      dense, admm::bcr_sparsity{.block_rows = 4, .block_cols = 4, .row_keep_fraction = 0.5, .col_keep_fraction = 0.5}));
+  nn::linear<float, frugal::sparse::circulant_weight<float>> circ(16, 24, frugal::sparse::circulant_factory<float>{});
+  nn::parameter_registry<float> registry;
+  bcr.register_parameters(registry, "bcr");
+  circ.register_parameters(registry, "circ");
+  CHECK(registry.at("bcr.weight").layout == nn::parameter_layout::packed);
+  CHECK(registry.at("circ.weight").layout == nn::parameter_layout::packed);
+  CHECK(registry.at("circ.bias").layout == nn::parameter_layout::matrix);
+  {
+    admm::admm_state<float> state;
+    state.add("bcr.weight", admm::bcr_sparsity{});
+    CHECK_THROWS_WITH_AS(state.initialize(registry), doctest::Contains("packed values"), frugal::invalid_argument);
+  }
+  {
+    admm::admm_state<float> state;
+    state.add("circ.weight", admm::filter_sparsity{});
+    CHECK_THROWS_WITH_AS(state.initialize(registry), doctest::Contains("reads structure from the matrix shape"),
+                         frugal::invalid_argument);
+  }
+  {
+    // Elementwise projections (and their compositions) apply: they see the values, not a shape.
+    admm::admm_state<float> state;
+    state.add("bcr.weight", admm::irregular_sparsity{.keep_fraction = 0.5});
+    state.add("circ.weight", admm::prune_then_quantize<admm::irregular_sparsity, admm::uniform_quantization>{
+                                 {.keep_fraction = 0.5}, {.bits = 4}});
+    CHECK_NOTHROW(state.initialize(registry));
+    CHECK_NOTHROW(state.harden(registry));
+    const auto& w = registry.at("bcr.weight").value;
+    CHECK((w.array() != 0.0f).count() == (w.size() + 1) / 2);
+  }
+  static_assert(admm::elementwise_projection<admm::irregular_sparsity>);
+  static_assert(!admm::elementwise_projection<admm::bcr_sparsity>);
+  static_assert(
+      !admm::elementwise_projection<admm::prune_then_quantize<admm::filter_sparsity, admm::uniform_quantization>>);
 }

@@ -47,6 +47,7 @@ template <class Q, class S, HostExecutionSpace Exec>
 /// is intractable in general; this is ADMM-NN's composition.)
 template <class Prune, class Quantize>
 struct prune_then_quantize {
+  static constexpr bool elementwise = elementwise_projection<Prune> && elementwise_projection<Quantize>;
   Prune prune;
   Quantize quantize_with;
 
@@ -85,6 +86,7 @@ struct prune_then_quantize {
 /// is settled and only the values are being quantized.
 template <nn::Scalar S, class Quantize>
 struct masked_quantization {
+  static constexpr bool elementwise = true;  ///< see `elementwise_projection`
   matrix<S> mask;
   Quantize quantize_with;
 

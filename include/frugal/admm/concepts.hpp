@@ -44,4 +44,13 @@ concept SparsityProjectionOn = SparsityProjection<P, S> && ProjectionOn<P, S, Ex
   { p.support(exec, w) } -> std::same_as<matrix<S>>;
 };
 
+/// Whether a projection treats the matrix as a plain list of values, so that its result does not
+/// depend on the matrix's shape (magnitude pruning, quantization): `P::elementwise`, false where
+/// a projection does not say. Only such projections apply to a parameter whose layout is
+/// `nn::parameter_layout::packed` (a BCR or circulant layer's own values).
+template <class P>
+inline constexpr bool elementwise_projection = requires {
+  requires P::elementwise;
+};
+
 }  // namespace frugal::admm

@@ -48,6 +48,7 @@ struct any_projection {
   std::function<matrix<S>(const Exec&, const matrix<S>&)> support;             ///< set for sparsity projections
   std::function<quantized_matrix<S>(const Exec&, const matrix<S>&)> quantize;  ///< set for quantizing projections
   std::string description;
+  bool elementwise = false;  ///< `elementwise_projection<P>`: meaningful on packed parameters too
 
   /// Any other type stops here with a message that names the concept (rather than "no matching
   /// function").
@@ -62,7 +63,7 @@ struct any_projection {
   template <class P>
   requires Projection<P, S> any_projection(
       P p)  // NOLINT(google-explicit-constructor): a projection *is* an any_projection
-      : description(p.describe()) {
+      : description(p.describe()), elementwise(elementwise_projection<P>) {
     using M = matrix<S>;
     if constexpr (ProjectionOn<P, S, Exec>)
       project = [p](const Exec& exec, const M& w) { return p.project(exec, w); };
@@ -155,6 +156,7 @@ class admm_state {
   /// Z = Π(W), U = 0 for every constrained parameter (throws if one is not in `registry`).
   void initialize(const nn::parameter_registry<S>& registry) {
     for (auto& [name, e] : m_entries) {
+      check_layout(name, registry.at(name), e);
       const auto& w = registry.at(name).value;
       e.z = project(e, w);
       e.u = matrix<S>::Zero(w.rows(), w.cols());
@@ -189,6 +191,7 @@ class admm_state {
     r.rho = m_rho;
     detail::residual_sums sums;
     for (auto& [name, e] : m_entries) {
+      check_layout(name, registry.at(name), e);
       const auto& w = registry.at(name).value;
       check_extent("frugal::admm::admm_state::update", "size of '" + name + "'", w.size(), e.u.size());
       matrix<S> shifted(w.rows(), w.cols());
@@ -234,6 +237,7 @@ class admm_state {
   void harden(const nn::parameter_registry<S>& registry) {
     for (auto& [name, e] : m_entries) {
       auto& p = registry.at(name);
+      check_layout(name, p, e);
       // The support is taken from the value before projection: quantization may map a kept
       // weight onto the zero level, which must not turn it into a pruned one.
       std::optional<matrix<S>> mask;
@@ -302,6 +306,16 @@ class admm_state {
     any_projection<S, Exec> projection;
     matrix<S> z, u;
   };
+
+  /// A projection that reads structure from the matrix shape (blocks, rows, circulant blocks)
+  /// means nothing on a packed parameter: refuse it rather than return a meaningless Z.
+  static void check_layout(const std::string& name, const nn::parameter<S>& p, const entry& e) {
+    check(p.layout == nn::parameter_layout::matrix || e.projection.elementwise, "frugal::admm::admm_state: parameter '",
+          name, "' holds a structured layer's packed values (", p.value.rows(), "x", p.value.cols(),
+          ", not the weight matrix), and the projection '", e.projection.description,
+          "' reads structure from the matrix shape; use an elementwise projection (irregular sparsity, quantization) "
+          "on it, or project the dense weight before building the structured layer");
+  }
 
   /// Π(w) for one parameter, checked to keep w's shape (a projection that does not is a bug the
   /// entry-wise updates would turn into out-of-bounds accesses).

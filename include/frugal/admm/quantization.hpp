@@ -46,6 +46,7 @@ namespace frugal::admm {
 /// scales spread over (0, max|w| / top level] — and always max|w| / level for every level. The
 /// best local optimum found is returned; on small inputs it matches exhaustive search (tested).
 struct uniform_quantization {
+  static constexpr bool elementwise = true;  ///< see `elementwise_projection`
   int bits = 4;
   bool zero_level = true;
 
@@ -176,6 +177,7 @@ struct uniform_quantization {
 /// maximises (Σ_top-k |w|)²/k, found in O(n log n): |w| sorted in parallel on `exec`, then one
 /// serial prefix scan, so α is identical on any number of threads.
 struct ternary_quantization {
+  static constexpr bool elementwise = true;  ///< see `elementwise_projection`
   template <HostExecutionSpace Exec, nn::Scalar S>
   [[nodiscard]] quantized_matrix<S> quantize(const Exec& exec, const matrix<S>& w,
                                              const matrix<S>* mask = nullptr) const {
@@ -217,6 +219,7 @@ struct ternary_quantization {
 /// chunk-ordered (`deterministic_sum`): identical on any number of threads, and equal to the
 /// plain row-major sum while the values fit one chunk.
 struct binary_quantization {
+  static constexpr bool elementwise = true;  ///< see `elementwise_projection`
   template <HostExecutionSpace Exec, nn::Scalar S>
   [[nodiscard]] quantized_matrix<S> quantize(const Exec& exec, const matrix<S>& w,
                                              const matrix<S>* mask = nullptr) const {
@@ -255,6 +258,7 @@ struct binary_quantization {
 /// The exponents are evaluated in parallel on `exec`, each by the serial sum, and the first best
 /// is kept: identical on any number of threads.
 struct power_of_two_quantization {
+  static constexpr bool elementwise = true;  ///< see `elementwise_projection`
   int bits = 4;
 
   template <HostExecutionSpace Exec, nn::Scalar S>

@@ -94,6 +94,7 @@ template <HostExecutionSpace Exec, class S>
 /// Projection keeps the entries of largest |w|, ties to the lower row-major index. O(n) parallel
 /// selection; identical results on any number of threads.
 struct irregular_sparsity {
+  static constexpr bool elementwise = true;  ///< see `elementwise_projection`
   double keep_fraction = 0.1;
 
   /// The 0/1 mask of the kept entries, computed on `exec`.

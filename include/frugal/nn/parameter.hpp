@@ -13,6 +13,14 @@
 
 namespace frugal::nn {
 
+/// What a parameter's matrix shape means, for code that reads structure from it (ADMM's block,
+/// row and circulant projections).
+enum class parameter_layout {
+  matrix,  ///< the weight itself, rows × columns as the layer multiplies with it
+  packed,  ///< a structured operator's own values (a BCR layer's kept values, a circulant layer's
+           ///< defining vectors): only elementwise operations (magnitude, quantization) mean anything
+};
+
 /// One trainable tensor: its value, the gradient accumulated by backward passes, and an optional
 /// mask (1 keeps an entry, 0 pins it at zero: optimizers zero masked gradients and re-apply the
 /// mask after every step, so a masked weight is never revived).
@@ -21,6 +29,7 @@ struct parameter {
   matrix<S> value;
   matrix<S> grad;
   std::optional<matrix<S>> mask;
+  parameter_layout layout = parameter_layout::matrix;
 
   /// A zero value and gradient of the given shape, no mask.
   void resize(index_t rows, index_t cols) {

@@ -32,6 +32,7 @@ class bcr_weight {
     check(m_matrix.rows() > 0 && m_matrix.cols() > 0, "frugal::sparse::bcr_weight: the matrix is empty (",
           m_matrix.rows(), "x", m_matrix.cols(), ")");
     m_weight.resize(1, m_matrix.nonzeros());
+    m_weight.layout = nn::parameter_layout::packed;
     const auto v = m_matrix.values();
     for (std::size_t i = 0; i < v.size(); ++i) m_weight.value.data()[i] = v[i];
   }

@@ -42,6 +42,7 @@ class circulant_weight {
                    fft_planning planning = fft_planning::estimate)
       : m_matrix(out_features, in_features, block_size, planning) {
     m_weight.resize(m_matrix.vectors().rows(), m_matrix.vectors().cols());
+    m_weight.layout = nn::parameter_layout::packed;
   }
 
   [[nodiscard]] index_t out_features() const noexcept { return m_matrix.rows(); }
