@@ -109,7 +109,7 @@ std::unique_ptr<dlrm<Table>> make_model(const config& c, const dataset_pair& dat
       return std::make_unique<dlrm<Table>>(features, std::move(tables), widths, nn::dense_factory<float>{},
                                            sparse::circulant_factory<float>{.block_size = c.circulant_block}, gen);
     case mlp_kind::bcr: {
-      const admm::bcr_sparsity pattern{
+      const sparse::bcr_sparsity pattern{
           .block_rows = 4, .block_cols = 4, .row_keep_fraction = c.bcr_keep, .col_keep_fraction = c.bcr_keep};
       const std::uint64_t bottom_seed = gen.next();
       const std::uint64_t top_seed = gen.next();

@@ -40,7 +40,7 @@ double batch_loss(dlrm<full_table<>>& model, const click_dataset& data, std::spa
 
 sparse::bcr_factory<float> half_bcr() {
   return sparse::bcr_factory<float>(
-      admm::bcr_sparsity{.block_rows = 4, .block_cols = 4, .row_keep_fraction = 0.5, .col_keep_fraction = 0.5}, 7);
+      sparse::bcr_sparsity{.block_rows = 4, .block_cols = 4, .row_keep_fraction = 0.5, .col_keep_fraction = 0.5}, 7);
 }
 
 static_assert(EmbeddingTable<full_table<>> && EmbeddingTable<hashed_table<>> && EmbeddingTable<adaptive_table<>>);

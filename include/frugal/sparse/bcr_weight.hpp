@@ -124,7 +124,7 @@ static_assert(nn::PatchMajorPolicy<bcr_weight<float>>);
 template <nn::Scalar S>
 class bcr_factory {
  public:
-  explicit bcr_factory(admm::bcr_sparsity sparsity, std::uint64_t seed = 1) : m_sparsity(sparsity), m_seed(seed) {}
+  explicit bcr_factory(bcr_sparsity sparsity, std::uint64_t seed = 1) : m_sparsity(sparsity), m_seed(seed) {}
 
   [[nodiscard]] bcr_weight<S> operator()(index_t out_features, index_t in_features) {
     check(out_features > 0 && in_features > 0, "frugal::sparse::bcr_factory: shape ", out_features, "x", in_features,
@@ -135,10 +135,10 @@ class bcr_factory {
     return bcr_weight<S>(w, m_sparsity);
   }
 
-  [[nodiscard]] const admm::bcr_sparsity& sparsity() const noexcept { return m_sparsity; }
+  [[nodiscard]] const bcr_sparsity& sparsity() const noexcept { return m_sparsity; }
 
  private:
-  admm::bcr_sparsity m_sparsity;
+  bcr_sparsity m_sparsity;
   std::uint64_t m_seed;
   std::uint64_t m_calls = 0;
 };
