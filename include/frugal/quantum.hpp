@@ -8,6 +8,7 @@
 #include "quantum/calibration.hpp"
 #include "quantum/channels.hpp"
 #include "quantum/circuit.hpp"
+#include "quantum/concepts.hpp"
 #include "quantum/device.hpp"
 #include "quantum/gates.hpp"
 #include "quantum/gradients.hpp"

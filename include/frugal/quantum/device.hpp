@@ -23,6 +23,7 @@
 #include "calibration.hpp"
 #include "channels.hpp"
 #include "circuit.hpp"
+#include "concepts.hpp"
 #include "gradients.hpp"
 #include "measurement.hpp"
 #include "noise_model.hpp"
@@ -30,14 +31,6 @@
 #include "simulate.hpp"
 
 namespace frugal::quantum {
-
-/// A device: runs a circuit (every qubit measured in the computational basis at the end) for a
-/// number of shots and returns the count of each outcome (index bit q = qubit q's result).
-template <class D>
-concept Device = requires(D& d, const circuit& c, const std::vector<double>& theta, std::int64_t shots) {
-  { d.qubits() } -> std::convertible_to<int>;
-  { d.run(c, theta, shots) } -> std::same_as<std::vector<std::int64_t>>;
-};
 
 /// Appends the change into a Pauli measurement basis: for each qubit t, basis[t] = 'Z' (nothing),
 /// 'X' (H) or 'Y' (S† then H), so a computational-basis measurement afterwards measures that Pauli.

@@ -15,6 +15,7 @@
 
 #include "../core/parallel.hpp"
 #include "../core/rng.hpp"
+#include "concepts.hpp"
 #include "gates.hpp"
 #include "registers.hpp"
 

@@ -9,6 +9,7 @@
 #include <array>
 
 #include "channels.hpp"
+#include "concepts.hpp"
 #include "kernels.hpp"
 #include "registers.hpp"
 

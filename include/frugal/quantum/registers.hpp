@@ -174,18 +174,4 @@ class density_matrix {
   view_type m_data;
 };
 
-/// True for the two register templates.
-template <class T>
-inline constexpr bool is_state_vector_v = false;
-template <class R, class S>
-inline constexpr bool is_state_vector_v<state_vector<R, S>> = true;
-template <class T>
-inline constexpr bool is_density_matrix_v = false;
-template <class R, class S>
-inline constexpr bool is_density_matrix_v<density_matrix<R, S>> = true;
-
-/// A state vector or density matrix.
-template <class T>
-concept Register = is_state_vector_v<T> || is_density_matrix_v<T>;
-
 }  // namespace frugal::quantum

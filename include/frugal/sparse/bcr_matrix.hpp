@@ -441,7 +441,7 @@ class bcr_matrix {
   }
 
   /// out = W in (transposed: out = Wᵀ in) for a batch of n column-major samples.
-  template <class Exec>
+  template <HostExecutionSpace Exec>
   void product(const Exec& exec, const S* in, index_t n, S* out, bool transposed) const {
     const index_t n_in = transposed ? m_rows : m_cols, n_out = transposed ? m_cols : m_rows;
     if (n == 0) return;
@@ -555,7 +555,7 @@ class bcr_matrix {
   }
 
   /// out = W in (transposed: Wᵀ in) with the input patch-major (row stride ld ≥ input_stride(n)).
-  template <class Exec>
+  template <HostExecutionSpace Exec>
   void product_rows(const Exec& exec, const S* xt, index_t ld, index_t n, S* out, bool transposed) const {
     product_tasks(
         exec, n, transposed, [=](index_t) { return xt; }, ld, out);
@@ -565,7 +565,7 @@ class bcr_matrix {
   /// input that `input(task)` returns (row stride ld), zeroes its part of the transposed output,
   /// adds every group's contribution in group order, and tasks never share an output; the result
   /// is transposed back into the column-major `out`.
-  template <class Exec, class Input>
+  template <HostExecutionSpace Exec, class Input>
   void product_tasks(const Exec& exec, index_t n, bool transposed, const Input& input, index_t ld, S* out) const {
     const index_t n_out = transposed ? m_cols : m_rows;
     if (n == 0) return;
@@ -607,7 +607,7 @@ class bcr_matrix {
 
   /// The gradient of the kept values from a patch-major x and a column-major dy; groups in
   /// parallel (each writes its own values).
-  template <class Exec>
+  template <HostExecutionSpace Exec>
   void gradient_rows(const Exec& exec, const S* xt, index_t ldx, const_column_map<S> dy, std::span<S> grad) const {
     const index_t n = dy.cols(), ldy = detail::padded_stride<S>(n);
     m_yt.resize(static_cast<std::size_t>(m_rows * ldy));

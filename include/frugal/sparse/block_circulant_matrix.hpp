@@ -267,7 +267,7 @@ class block_circulant_matrix {
     return (extent + k - 1) / k;
   }
 
-  template <class Exec>
+  template <HostExecutionSpace Exec>
   void refresh(const Exec& exec) const {
     if (m_spectra_stale) update_spectra(exec);
   }
@@ -295,7 +295,7 @@ class block_circulant_matrix {
 
   /// Spectra of every length-k chunk of every column of `x` (zero-padded to blocks·k), chunks of
   /// samples in parallel.
-  template <class Exec>
+  template <HostExecutionSpace Exec>
   void transform(const Exec& exec, nn::const_column_map<S> x, index_t blocks, const real_fft<S>& fft,
                  detail::planar_spectra<S>& out) const {
     const index_t n = x.cols(), length = x.rows(), k = m_block_size, h = m_half;
@@ -318,7 +318,7 @@ class block_circulant_matrix {
 
   /// Columns of `y` from the spectra of their chunks (the first y.rows() values of each), chunks
   /// of samples in parallel.
-  template <class Exec>
+  template <HostExecutionSpace Exec>
   void inverse(const Exec& exec, const detail::planar_spectra<S>& in, index_t blocks, const real_fft<S>& fft,
                nn::column_map<S> y) const {
     const index_t n = y.cols(), length = y.rows(), h = m_half;
@@ -340,7 +340,7 @@ class block_circulant_matrix {
   using row_major_map = Eigen::Map<const nn::matrix<S>>;
 
   /// Y_i = Σ_j V_ij ⊙ X_j for every sample; chunks of samples in parallel.
-  template <class Exec>
+  template <HostExecutionSpace Exec>
   void product(const Exec& exec, const detail::planar_spectra<S>& x, detail::planar_spectra<S>& y) const {
     const index_t p = m_block_rows, q = m_block_cols, h = m_half, n = x.dc.cols();
     const row_major_map v_dc(m_spectra.dc.data(), p, q), v_nyquist(m_spectra.nyquist.data(), p, q);
@@ -360,7 +360,7 @@ class block_circulant_matrix {
   }
 
   /// DX_j = Σ_i conj(V_ij) ⊙ DY_i for every sample; chunks of samples in parallel.
-  template <class Exec>
+  template <HostExecutionSpace Exec>
   void transposed_product(const Exec& exec, const detail::planar_spectra<S>& dy, detail::planar_spectra<S>& dx) const {
     const index_t p = m_block_rows, q = m_block_cols, h = m_half, n = dy.dc.cols();
     const row_major_map v_dc(m_spectra.dc.data(), p, q), v_nyquist(m_spectra.nyquist.data(), p, q);
@@ -384,7 +384,7 @@ class block_circulant_matrix {
 
   /// dvectors += F⁻¹(Σ_samples DY_i ⊙ conj(X_j)) / k; block rows in parallel, each summing its
   /// samples in order.
-  template <class Exec>
+  template <HostExecutionSpace Exec>
   void accumulate_vector_gradient(const Exec& exec, const detail::planar_spectra<S>& x,
                                   const detail::planar_spectra<S>& dy, nn::matrix<S>& dvectors) const {
     const index_t p = m_block_rows, q = m_block_cols, h = m_half, k = m_block_size, n = x.dc.cols();
