@@ -31,14 +31,7 @@ struct adam_scalar {
   double factor(double g, double lr, std::int64_t t) {
     double log_step = 0;  // the update of log s, starting from 0 so that exp gives the factor
     nn::adam_update<double>(std::span<double>(&log_step, 1), std::span<const double>(&g, 1), std::span<double>(&m, 1),
-                            std::span<double>(&v, 1), t,
-                            {.learning_rate = lr,
-                             .beta1 = 0.9,
-                             .beta2 = 0.999,
-                             .epsilon = 1e-12,
-                             .gradient_weight1 = 0.1,
-                             .gradient_weight2 = 0.001,
-                             .form = nn::adam_form::kingma_ba});
+                            std::span<double>(&v, 1), t, nn::adam_update_options<double>::kingma_ba_fixed(lr));
     return std::exp(log_step);
   }
 };

@@ -45,6 +45,18 @@ struct adam_update_options {
   /// 1 − 0.999 in floating point either).
   std::optional<S> gradient_weight2;
   adam_form form = adam_form::pytorch;
+
+  /// The paper's form with the coefficients quantum's RobustState training and admm's scale
+  /// training were fixed with (β = 0.9, 0.999 with literal weights 0.1 and 0.001, ε = 1e-12).
+  [[nodiscard]] static adam_update_options kingma_ba_fixed(S learning_rate) {
+    return {.learning_rate = learning_rate,
+            .beta1 = S(0.9),
+            .beta2 = S(0.999),
+            .epsilon = S(1e-12),
+            .gradient_weight1 = S(0.1),
+            .gradient_weight2 = S(0.001),
+            .form = adam_form::kingma_ba};
+  }
 };
 
 /// Step `step` (1 for the first) of Adam on `value` with gradient `grad`, updating the first and

@@ -226,13 +226,7 @@ struct adam_state {
     ++t;
     nn::adam_update<double>(std::span<double>(theta), std::span<const double>(g.data(), theta.size()),
                             std::span<double>(m), std::span<double>(v), t,
-                            {.learning_rate = lr,
-                             .beta1 = 0.9,
-                             .beta2 = 0.999,
-                             .epsilon = 1e-12,
-                             .gradient_weight1 = 0.1,
-                             .gradient_weight2 = 0.001,
-                             .form = nn::adam_form::kingma_ba});
+                            nn::adam_update_options<double>::kingma_ba_fixed(lr));
   }
 };
 
