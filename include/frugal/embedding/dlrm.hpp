@@ -62,11 +62,16 @@ class dlrm {
   template <nn::WeightFactory BottomFactory, nn::WeightFactory TopFactory>
   dlrm(index_t dense_features, std::vector<Table> tables, dlrm_options options, BottomFactory bottom_weights,
        TopFactory top_weights, rng& gen)
-      : dlrm(build_tag{}, dense_features, std::move(tables), gen, [&](index_t dim, index_t pairs) {
-          return std::pair{nn::make_mlp<float>(widths(dense_features, options.bottom, dim), std::move(bottom_weights),
-                                               nn::mlp_options{.final_relu = true}),
-                           nn::make_mlp<float>(widths(dim + pairs, options.top, 1), std::move(top_weights))};
-        }) {}
+      : m_dense_features(dense_features),
+        m_tables(checked(dense_features, std::move(tables))),
+        m_dim(m_tables.front().dim()),
+        m_bottom(nn::make_mlp<float>(widths(dense_features, options.bottom, m_dim), std::move(bottom_weights),
+                                     nn::mlp_options{.final_relu = true})),
+        m_top(nn::make_mlp<float>(widths(m_dim + pair_count(), options.top, 1), std::move(top_weights))) {
+    register_mlps();
+    m_bottom.reset_parameters(gen);
+    m_top.reset_parameters(gen);
+  }
 
   /// Given MLPs, used as they are (not re-initialised): `bottom` maps the dense features to
   /// `dim()` values, `top` maps `dim()` + fields·(fields + 1)/2 interaction values to one logit
@@ -78,8 +83,7 @@ class dlrm {
         m_bottom(std::move(bottom)),
         m_top(std::move(top)) {
     check(!m_bottom.empty() && !m_top.empty(), "frugal::embedding::dlrm: the bottom and top MLPs must have layers");
-    m_bottom.register_parameters(m_registry, "bottom");
-    m_top.register_parameters(m_registry, "top");
+    register_mlps();
   }
 
   dlrm(const dlrm&) = delete;
@@ -214,20 +218,9 @@ class dlrm {
   }
 
  private:
-  /// Delegated to by the factory constructor: the tables are checked before the MLPs are built.
-  struct build_tag {};
-  template <class MakeMlps>
-  dlrm(build_tag, index_t dense_features, std::vector<Table> tables, rng& gen, MakeMlps make_mlps)
-      : m_dense_features(dense_features),
-        m_tables(checked(dense_features, std::move(tables))),
-        m_dim(m_tables.front().dim()) {
-    auto [bottom, top] = make_mlps(m_dim, pair_count());
-    m_bottom = std::move(bottom);
-    m_top = std::move(top);
+  void register_mlps() {
     m_bottom.register_parameters(m_registry, "bottom");
     m_top.register_parameters(m_registry, "top");
-    m_bottom.reset_parameters(gen);
-    m_top.reset_parameters(gen);
   }
 
   static std::vector<Table> checked(index_t dense_features, std::vector<Table> tables) {

@@ -68,7 +68,6 @@ class batch_norm1d {
     const index_t n = x.extent(0), f = m_features;
     check(!m_training || n > 1,
           "frugal::nn::batch_norm1d::forward: training needs more than one sample per batch, got ", n);
-    m_n = n;
     m_ready = true;
     m_xhat.resize_like(x);
     m_output.resize_like(x);
@@ -112,7 +111,7 @@ class batch_norm1d {
   const tensor<S>& backward(const tensor<S>& dy, bool need_input_grad = true) {
     check(m_ready, "frugal::nn::batch_norm1d::backward: called before forward");
     check_extent("frugal::nn::batch_norm1d::backward", "gradient size", dy.size(), m_xhat.size());
-    const index_t n = m_n, f = m_features;
+    const index_t n = m_xhat.extent(0), f = m_features;
     if (need_input_grad)
       m_input_grad.resize_like(m_xhat);
     else
@@ -193,7 +192,6 @@ class batch_norm1d {
   parameter<S> m_gamma, m_beta;
   std::vector<S> m_running_mean, m_running_var, m_rstd;
   bool m_training = true, m_forward_training = true, m_ready = false;
-  index_t m_n = 0;
   tensor<S> m_xhat, m_output, m_input_grad;
 };
 

@@ -50,7 +50,6 @@ class layer_norm {
     check(x.rank() >= 1, "frugal::nn::layer_norm::forward: input has rank 0");
     check_extent("frugal::nn::layer_norm::forward", "last extent", x.extent(x.rank() - 1), m_features);
     const index_t f = m_features, rows = x.size() / f;
-    m_rows = rows;
     m_ready = true;
     m_xhat.resize_like(x);
     m_output.resize_like(x);
@@ -87,7 +86,7 @@ class layer_norm {
   const tensor<S>& backward(const tensor<S>& dy, bool need_input_grad = true) {
     check(m_ready, "frugal::nn::layer_norm::backward: called before forward");
     check_extent("frugal::nn::layer_norm::backward", "gradient size", dy.size(), m_xhat.size());
-    const index_t f = m_features, rows = m_rows;
+    const index_t f = m_features, rows = m_xhat.size() / f;
     if (m_options.affine) {
       m_product.resize_like(dy);
       const S* d = dy.data();
@@ -148,7 +147,6 @@ class layer_norm {
   layer_norm_options<S> m_options;
   Exec m_exec;
   parameter<S> m_gamma, m_beta;
-  index_t m_rows = 0;
   bool m_ready = false;
   std::vector<S> m_rstd, m_partials;
   tensor<S> m_xhat, m_output, m_product, m_input_grad;
