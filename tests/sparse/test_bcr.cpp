@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "../nn/gradcheck.hpp"
 #include "test_support.hpp"
@@ -121,6 +122,30 @@ void check_products(double tol) {
 TEST_CASE("bcr_matrix products and gradients match dense references (float and double, ragged blocks)") {
   check_products<double>(1e-12);
   check_products<float>(2e-5);
+}
+
+TEST_CASE("bcr_pattern::of_mask recovers the pattern a mask was drawn from") {
+  frugal::rng gen(5);
+  const index_t rows = 19, cols = 27;  // ragged edge blocks
+  const auto w = random_matrix<double>(gen, rows, cols);
+  for (const auto& [br, bc, keep] : {std::tuple{4, 8, 0.5}, std::tuple{8, 4, 0.25}, std::tuple{5, 5, 0.75}}) {
+    const sparse::bcr_pattern p =
+        sparse::bcr_sparsity{.block_rows = br, .block_cols = bc, .row_keep_fraction = keep, .col_keep_fraction = keep}
+            .select(w);
+    const sparse::bcr_pattern back = sparse::bcr_pattern::of_mask(p.mask<double>(), br, bc);
+    REQUIRE(back.blocks.size() == p.blocks.size());
+    for (std::size_t b = 0; b < p.blocks.size(); ++b) {
+      CHECK(back.blocks[b].row0 == p.blocks[b].row0);
+      CHECK(back.blocks[b].col0 == p.blocks[b].col0);
+      CHECK(back.blocks[b].kept_rows == p.blocks[b].kept_rows);
+      CHECK(back.blocks[b].kept_cols == p.blocks[b].kept_cols);
+    }
+    CHECK(back.kept() == p.kept());
+  }
+  nn::matrix<double> cross = nn::matrix<double>::Zero(8, 8);
+  cross(0, 0) = cross(1, 1) = 1;  // rows {0, 1} x cols {0, 1} would keep 4, the mask keeps 2
+  CHECK_THROWS_WITH_AS(sparse::bcr_pattern::of_mask(cross, 8, 8), doctest::Contains("bcr_pattern::of_mask"),
+                       frugal::invalid_argument);
 }
 
 TEST_CASE("bcr_matrix handles empty blocks, merged groups and a parallel execution space") {

@@ -26,10 +26,10 @@ void adaptive_table<Importance, Exec>::save(checkpoint_writer& out, std::string_
   out.put_string(p + "/importance", Importance::name);
   const std::int64_t shape[3] = {m_rows, m_dim, m_options.chunk_width};
   out.put<std::int64_t>(p + "/shape", shape);
-  const std::uint64_t counters[5] = {m_used, m_free_count, m_live_chunks, m_entries,
+  const std::uint64_t counters[5] = {m_pool.used(), m_pool.free_chunks(), m_live_chunks, m_slots.entries(),
                                      static_cast<std::uint64_t>(m_options.new_row_chunks)};
   out.put<std::uint64_t>(p + "/counters", counters);
-  out.put<std::uint32_t>(p + "/free_heads", m_free_heads);
+  out.put<std::uint32_t>(p + "/free_heads", m_pool.free_heads());
   out.put_string(p + "/index", m_slots.direct() ? "direct" : "hashed");
   std::vector<std::uint32_t> keys(m_slots.size()), blocks(m_slots.size());
   std::vector<float> acc(m_slots.size()), cand(m_slots.size());
@@ -43,8 +43,8 @@ void adaptive_table<Importance, Exec>::save(checkpoint_writer& out, std::string_
   out.put<std::uint32_t>(p + "/slot_blocks", blocks);
   out.put<float>(p + "/slot_accumulators", acc);
   out.put<float>(p + "/slot_candidates", cand);
-  out.put<float>(p + "/values", std::span<const float>(m_values.data(), m_values.size()));
-  out.put<float>(p + "/scores", std::span<const float>(m_scores.data(), m_scores.size()));
+  out.put<float>(p + "/values", m_pool.all_values());
+  out.put<float>(p + "/scores", m_pool.all_scores());
 }
 
 template <ImportancePolicy Importance, HostExecutionSpace Exec>
@@ -75,7 +75,7 @@ void adaptive_table<Importance, Exec>::load(const checkpoint_reader& in, std::st
   detail::check_format(file,
                        counters.size() == 5 && blocks.size() == ns && acc.size() == ns && cand.size() == ns &&
                            (direct ? ns == static_cast<std::size_t>(m_rows) : std::has_single_bit(ns)) &&
-                           free_heads.size() == m_free_heads.size() &&
+                           free_heads.size() == m_pool.free_heads().size() &&
                            values.size() == nc * static_cast<std::size_t>(m_options.chunk_width) && counters[0] <= nc &&
                            nc <= max_pool_chunks && counters[4] <= static_cast<std::uint64_t>(m_chunks_per_row),
                        where, ": inconsistent record sizes");
@@ -90,23 +90,18 @@ void adaptive_table<Importance, Exec>::load(const checkpoint_reader& in, std::st
     detail::check_format(file, free_heads[size] == npos || free_heads[size] + size <= counters[0], where,
                          ": free list ", size, " starts outside the pool");
   adaptive_table next(*this);
-  next.m_slots = slot_table(ns, direct);
+  detail::slot_table table(ns, direct);
   for (std::size_t s = 0; s < ns; ++s) {
     if (keys[s] != 0)
-      next.m_slots.put(s, slot{keys[s], blocks[s]}, slot_state{acc[s], cand[s]});
+      table.put(s, slot{keys[s], blocks[s]}, slot_state{acc[s], cand[s]});
     else
-      next.m_slots.set_block(s, blocks[s]);  // must be 0: the invariant check refuses anything else
+      table.set_block(s, blocks[s]);  // must be 0: the invariant check refuses anything else
   }
-  next.m_values = detail::page_buffer<float>(values.size());
-  std::copy(values.begin(), values.end(), next.m_values.data());
-  next.m_scores = detail::page_buffer<float>(nc);
-  std::copy(scores.begin(), scores.end(), next.m_scores.data());
-  next.m_used = counters[0];
-  next.m_free_count = counters[1];
+  next.m_slots.restore(std::move(table), counters[3]);
+  next.m_pool = detail::chunk_pool(static_cast<std::size_t>(m_options.chunk_width), values, scores, counters[0],
+                                   counters[1], free_heads);
   next.m_live_chunks = counters[2];
-  next.m_entries = counters[3];
   next.m_options.new_row_chunks = static_cast<index_t>(counters[4]);
-  next.m_free_heads = free_heads;
   try {
     next.check_invariants();
   } catch (const error& e) {

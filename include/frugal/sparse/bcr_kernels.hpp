@@ -207,5 +207,38 @@ void group_gradient(const std::int32_t* rows, index_t nr, const std::int32_t* co
   }
 }
 
+/// A `bcr_matrix`'s flattened groups as raw arrays (what its parallel kernels capture): group k's
+/// rows are row_ids[row_map[k] .. row_map[k+1]), its columns col_ids[col_map[k] .. col_map[k+1]),
+/// its values values[value_map[k] ..], row-major.
+template <class S>
+struct group_arrays {
+  const index_t *row_map, *col_map, *value_map;
+  const std::int32_t *row_ids, *col_ids;
+  const S* values;
+  index_t count;
+};
+
+/// out = W in (transposed: Wᵀ in) for one sample: each group gathers its inputs once and computes
+/// its outputs into its private slot (`slots + slot_at[k]`, room for its rows or its columns),
+/// groups in parallel; then `out` (n_out entries) is zeroed and the slots are added in group order.
+template <class S, class Exec>
+void groups_gemv(const Exec& exec, const group_arrays<S>& a, const index_t* slot_at, S* slots, const S* in,
+                 index_t n_out, S* out, bool transposed) {
+  parallel_for("frugal::sparse::bcr_spmv", exec, a.count, [=](index_t k) {
+    const index_t nr = a.row_map[k + 1] - a.row_map[k], nc = a.col_map[k + 1] - a.col_map[k];
+    if (!transposed)
+      group_gemv(a.values + a.value_map[k], nr, nc, a.col_ids + a.col_map[k], in, slots + slot_at[k]);
+    else
+      group_gemv_transposed(a.values + a.value_map[k], nr, nc, a.row_ids + a.row_map[k], in, slots + slot_at[k]);
+  });
+  std::fill(out, out + n_out, S(0));
+  for (index_t k = 0; k < a.count; ++k) {
+    const std::int32_t* targets = transposed ? a.col_ids + a.col_map[k] : a.row_ids + a.row_map[k];
+    const index_t n = transposed ? a.col_map[k + 1] - a.col_map[k] : a.row_map[k + 1] - a.row_map[k];
+    const S* s = slots + slot_at[k];
+    for (index_t i = 0; i < n; ++i) out[targets[i]] += s[i];
+  }
+}
+
 }  // namespace detail
 }  // namespace frugal::sparse

@@ -19,7 +19,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
 #include <span>
 #include <string>
 #include <utility>
@@ -33,6 +32,7 @@
 #include "bcr_group.hpp"
 #include "bcr_kernels.hpp"
 #include "bcr_pattern.hpp"
+#include "detail/bcr_layout.hpp"
 
 namespace frugal::sparse {
 
@@ -67,51 +67,14 @@ class bcr_matrix {
   /// Keeps the entries of `w` selected by `pattern` (from `bcr_sparsity::select`, ADMM's
   /// BCR projection, or built by hand).
   static bcr_matrix from_pattern(const matrix<S>& w, const bcr_pattern& pattern) {
-    check_extent("frugal::sparse::bcr_matrix::from_pattern", "pattern rows", pattern.rows, w.rows());
-    check_extent("frugal::sparse::bcr_matrix::from_pattern", "pattern cols", pattern.cols, w.cols());
-    check(pattern.block_rows > 0 && pattern.block_cols > 0, "frugal::sparse::bcr_matrix::from_pattern: block shape ",
-          pattern.block_rows, "x", pattern.block_cols, " must be positive");
     bcr_matrix m;
     m.m_rows = w.rows();
     m.m_cols = w.cols();
     m.m_block_rows = pattern.block_rows;
     m.m_block_cols = pattern.block_cols;
-    // Merge blocks of the same block column with identical kept columns.
-    std::map<std::pair<index_t, std::vector<index_t>>, std::size_t> by_key;
-    std::vector<std::vector<index_t>> group_rows;
-    std::vector<std::vector<index_t>> group_cols;
-    for (const auto& b : pattern.blocks) {
-      check(b.row0 >= 0 && b.col0 >= 0 && b.rows > 0 && b.cols > 0 && b.row0 + b.rows <= w.rows() &&
-                b.col0 + b.cols <= w.cols() && b.row0 % pattern.block_rows == 0 && b.col0 % pattern.block_cols == 0 &&
-                b.rows <= pattern.block_rows && b.cols <= pattern.block_cols,
-            "frugal::sparse::bcr_matrix::from_pattern: block at (", b.row0, ", ", b.col0, ") of ", b.rows, "x", b.cols,
-            " lies outside the ", w.rows(), "x", w.cols(), " matrix or off the ", pattern.block_rows, "x",
-            pattern.block_cols, " block grid");
-      for (index_t r : b.kept_rows)
-        check(r >= b.row0 && r < b.row0 + b.rows, "frugal::sparse::bcr_matrix::from_pattern: kept row ", r,
-              " outside its block at row ", b.row0);
-      for (index_t c : b.kept_cols)
-        check(c >= b.col0 && c < b.col0 + b.cols, "frugal::sparse::bcr_matrix::from_pattern: kept column ", c,
-              " outside its block at column ", b.col0);
-      if (b.kept_rows.empty() || b.kept_cols.empty()) continue;  // an empty block stores nothing
-      auto key = std::make_pair(b.col0, b.kept_cols);
-      auto [it, fresh] = by_key.emplace(std::move(key), group_rows.size());
-      if (fresh) {
-        group_rows.emplace_back();
-        group_cols.push_back(b.kept_cols);
-      }
-      auto& rows = group_rows[it->second];
-      rows.insert(rows.end(), b.kept_rows.begin(), b.kept_rows.end());
-    }
-    std::vector<std::vector<std::int32_t>> rows32(group_rows.size()), cols32(group_rows.size());
-    for (std::size_t g = 0; g < group_rows.size(); ++g) {
-      auto& rows = group_rows[g];
-      std::sort(rows.begin(), rows.end());
-      rows32[g].assign(rows.begin(), rows.end());
-      cols32[g].assign(group_cols[g].begin(), group_cols[g].end());
-    }
-    m.set_groups(rows32, cols32);
-    const auto [row, column_block] = m.doubly_kept_row();
+    const detail::group_lists groups = detail::merge_blocks(pattern, w.rows(), w.cols());
+    m.set_groups(groups.rows, groups.cols);
+    const auto [row, column_block] = detail::doubly_kept_row(m.groups(), m.m_rows, m.m_cols, m.m_block_cols);
     check(row < 0, "frugal::sparse::bcr_matrix::from_pattern: overlapping blocks keep row ", row,
           " twice in column block ", column_block);
     m.finish_layout();
@@ -133,19 +96,7 @@ class bcr_matrix {
     check_extent("frugal::sparse::bcr_matrix::from_mask", "mask cols", mask.cols(), w.cols());
     check(block_rows > 0 && block_cols > 0, "frugal::sparse::bcr_matrix::from_mask: block shape ", block_rows, "x",
           block_cols, " must be positive");
-    bcr_pattern p = bcr_pattern::tiling(w.rows(), w.cols(), block_rows, block_cols);
-    for (auto& b : p.blocks) {
-      for (index_t i = b.row0; i < b.row0 + b.rows; ++i)
-        if ((mask.row(i).segment(b.col0, b.cols).array() != S(0)).any()) b.kept_rows.push_back(i);
-      for (index_t j = b.col0; j < b.col0 + b.cols; ++j)
-        if ((mask.col(j).segment(b.row0, b.rows).array() != S(0)).any()) b.kept_cols.push_back(j);
-      const index_t kept = (mask.block(b.row0, b.col0, b.rows, b.cols).array() != S(0)).count();
-      check(kept == static_cast<index_t>(b.kept_rows.size() * b.kept_cols.size()),
-            "frugal::sparse::bcr_matrix::from_mask: the mask is not BCR-structured for ", block_rows, "x", block_cols,
-            " blocks: block at (", b.row0, ", ", b.col0, ") keeps ", kept, " entries, not the ", b.kept_rows.size(),
-            " x ", b.kept_cols.size(), " product of its kept rows and columns");
-    }
-    return from_pattern(w, p);
+    return from_pattern(w, bcr_pattern::of_mask(mask, block_rows, block_cols));
   }
 
   [[nodiscard]] index_t rows() const noexcept { return m_rows; }
@@ -298,95 +249,17 @@ class bcr_matrix {
 
   /// Writes the matrix under `prefix` (shape, blocks, groups, values): reloads without the
   /// dense matrix.
-  void save(checkpoint_writer& out, const std::string& prefix) const {
-    const std::int64_t shape[4] = {m_rows, m_cols, m_block_rows, m_block_cols};
-    out.put<std::int64_t>(prefix + "#shape", shape);
-    std::vector<std::int32_t> counts, indices;
-    for (const auto g : groups()) {
-      counts.push_back(static_cast<std::int32_t>(g.rows.size()));
-      counts.push_back(static_cast<std::int32_t>(g.cols.size()));
-      indices.insert(indices.end(), g.rows.begin(), g.rows.end());
-      indices.insert(indices.end(), g.cols.begin(), g.cols.end());
-    }
-    out.put<std::int32_t>(prefix + "#counts", counts);
-    out.put<std::int32_t>(prefix + "#indices", indices);
-    out.put<S>(prefix + "#values", values());
-  }
+  void save(checkpoint_writer& out, const std::string& prefix) const;  // bcr_matrix_io.hpp
 
   /// Reads a matrix written by `save`; any inconsistency is a `format_error` naming the file.
-  static bcr_matrix load(const checkpoint_reader& in, const std::string& prefix) {
-    const std::string where = "frugal::sparse::bcr_matrix::load: '" + prefix + "'";
-    auto fail_unless = [&](bool ok, const auto&... parts) {
-      if (!ok) throw format_error(frugal::detail::concat(where, ": ", parts...), in.file(), 0);
-    };
-    const auto shape = in.get<std::int64_t>(prefix + "#shape");
-    fail_unless(shape.size() == 4, "shape record has ", shape.size(), " entries, expected 4");
-    fail_unless(shape[0] > 0 && shape[1] > 0 && shape[2] > 0 && shape[3] > 0 && shape[0] < (1LL << 31) &&
-                    shape[1] < (1LL << 31),
-                "invalid shape ", shape[0], "x", shape[1], " with blocks ", shape[2], "x", shape[3]);
-    const auto counts = in.get<std::int32_t>(prefix + "#counts");
-    const auto indices = in.get<std::int32_t>(prefix + "#indices");
-    auto values = in.get<S>(prefix + "#values");
-    fail_unless(counts.size() % 2 == 0, "odd number of group counts");
-    bcr_matrix m;
-    m.m_rows = shape[0];
-    m.m_cols = shape[1];
-    m.m_block_rows = shape[2];
-    m.m_block_cols = shape[3];
-    std::size_t at = 0;
-    std::vector<std::vector<std::int32_t>> group_rows, group_cols;
-    for (std::size_t k = 0; k < counts.size(); k += 2) {
-      const std::int64_t nr = counts[k], nc = counts[k + 1];
-      fail_unless(nr > 0 && nc > 0, "group ", k / 2, " has ", nr, " rows and ", nc, " columns");
-      fail_unless(static_cast<std::int64_t>(indices.size() - at) >= nr + nc, "index record too short for group ",
-                  k / 2);
-      std::vector<std::int32_t> rows(indices.begin() + static_cast<std::ptrdiff_t>(at),
-                                     indices.begin() + static_cast<std::ptrdiff_t>(at + static_cast<std::size_t>(nr)));
-      at += static_cast<std::size_t>(nr);
-      std::vector<std::int32_t> cols(indices.begin() + static_cast<std::ptrdiff_t>(at),
-                                     indices.begin() + static_cast<std::ptrdiff_t>(at + static_cast<std::size_t>(nc)));
-      at += static_cast<std::size_t>(nc);
-      for (std::size_t i = 0; i < rows.size(); ++i)
-        fail_unless(rows[i] >= 0 && rows[i] < m.m_rows && (i == 0 || rows[i] > rows[i - 1]), "group ", k / 2,
-                    ": row index ", rows[i], " out of range or not ascending");
-      for (std::size_t j = 0; j < cols.size(); ++j)
-        fail_unless(cols[j] >= 0 && cols[j] < m.m_cols && (j == 0 || cols[j] > cols[j - 1]), "group ", k / 2,
-                    ": column index ", cols[j], " out of range or not ascending");
-      fail_unless(cols.front() / m.m_block_cols == cols.back() / m.m_block_cols, "group ", k / 2,
-                  " spans several column blocks");
-      group_rows.push_back(std::move(rows));
-      group_cols.push_back(std::move(cols));
-    }
-    fail_unless(at == indices.size(), "index record has ", indices.size() - at, " trailing entries");
-    m.set_groups(group_rows, group_cols);
-    const auto [row, column_block] = m.doubly_kept_row();
-    fail_unless(row < 0, "row ", row, " appears in two groups of column block ", column_block);
-    m.finish_layout();
-    fail_unless(static_cast<index_t>(values.size()) == m.nonzeros(), values.size(), " values for ", m.nonzeros(),
-                " kept entries");
-    std::copy(values.begin(), values.end(), m.m_values.data());
-    return m;
-  }
+  static bcr_matrix load(const checkpoint_reader& in, const std::string& prefix);  // bcr_matrix_io.hpp
 
  private:
-  /// The first (row, column block) that two groups — or one group twice — keep, or (−1, −1):
-  /// every row of a block column belongs to one block at most.
-  [[nodiscard]] std::pair<index_t, index_t> doubly_kept_row() const {
-    const index_t col_blocks = (m_cols + m_block_cols - 1) / m_block_cols;
-    std::vector<std::uint8_t> seen(static_cast<std::size_t>(m_rows * col_blocks), 0);
-    for (const auto g : groups()) {
-      const index_t cb = g.cols.front() / m_block_cols;
-      for (auto r : g.rows) {
-        auto& s = seen[static_cast<std::size_t>(r * col_blocks + cb)];
-        if (s) return {r, cb};
-        s = 1;
-      }
-    }
-    return {-1, -1};
+  [[nodiscard]] detail::group_arrays<S> arrays() const noexcept {
+    return {m_row_map.data(), m_col_map.data(), m_value_map.data(), m_row_ids.data(),
+            m_col_ids.data(), m_values.data(),  group_count()};
   }
 
-  /// Value offsets of the groups, and the slots of the matrix-vector product (one per group,
-  /// room for its rows or its columns).
   /// A host View of n elements left uninitialised: no execution space runs for it, so a matrix
   /// can be built inside another parallel dispatch (an example's job), where Kokkos refuses to
   /// initialise a View on the parallel space.
@@ -446,28 +319,8 @@ class bcr_matrix {
     const index_t n_in = transposed ? m_rows : m_cols, n_out = transposed ? m_cols : m_rows;
     if (n == 0) return;
     if (n == 1) {
-      // Matrix-vector: each group gathers its inputs once, computes its outputs into a private
-      // slot (groups run in parallel), then the slots are scattered in a fixed order.
       m_yt.resize(m_slot_total);
-      S* slots = m_yt.data();
-      const index_t* slot_at = m_slot_offsets.data();
-      const S* vals = m_values.data();
-      const index_t *row_map = m_row_map.data(), *col_map = m_col_map.data(), *value_map = m_value_map.data();
-      const std::int32_t *row_ids = m_row_ids.data(), *col_ids = m_col_ids.data();
-      parallel_for("frugal::sparse::bcr_spmv", exec, group_count(), [=](index_t k) {
-        const index_t nr = row_map[k + 1] - row_map[k], nc = col_map[k + 1] - col_map[k];
-        if (!transposed)
-          detail::group_gemv(vals + value_map[k], nr, nc, col_ids + col_map[k], in, slots + slot_at[k]);
-        else
-          detail::group_gemv_transposed(vals + value_map[k], nr, nc, row_ids + row_map[k], in, slots + slot_at[k]);
-      });
-      std::fill(out, out + n_out, S(0));
-      for (index_t k = 0; k < group_count(); ++k) {
-        const auto g = group(k);
-        const auto targets = transposed ? g.cols : g.rows;
-        const S* s = slots + m_slot_offsets[static_cast<std::size_t>(k)];
-        for (std::size_t i = 0; i < targets.size(); ++i) out[targets[i]] += s[i];
-      }
+      detail::groups_gemv(exec, arrays(), m_slot_offsets.data(), m_yt.data(), in, n_out, out, transposed);
       return;
     }
     // Batched: the input transposed so every input row is a contiguous run of samples, then the
@@ -498,62 +351,6 @@ class bcr_matrix {
         ld, out);
   }
 
-  /// Bands of output rows (of output columns, transposed) the batched products split into, by
-  /// the shape alone: enough (band x sample tile) tasks to keep several threads busy when the
-  /// batch has few tiles, bands whole blocks.
-  [[nodiscard]] index_t output_bands(index_t tiles, bool transposed) const noexcept {
-    constexpr index_t target_tasks = 16;
-    const index_t blocks =
-        transposed ? (m_cols + m_block_cols - 1) / m_block_cols : (m_rows + m_block_rows - 1) / m_block_rows;
-    return std::clamp<index_t>((target_tasks + tiles - 1) / tiles, 1, std::max<index_t>(blocks, 1));
-  }
-
-  /// One group's share of an output band: its rows [lo, hi) (all of them, transposed).
-  struct band_entry {
-    index_t group, lo, hi;
-  };
-  /// The groups each output band touches, in group order: entries[offsets[b] .. offsets[b+1]).
-  struct band_plan {
-    index_t bands = -1, per_band = 0;
-    std::vector<index_t> offsets;
-    std::vector<band_entry> entries;
-  };
-
-  /// The band plan for `bands` bands of `per_band` outputs, built once per band count (kept for
-  /// the next product of the same shape).
-  const band_plan& plan_for(index_t bands, index_t per_band, bool transposed) const {
-    band_plan& plan = transposed ? m_transposed_plan : m_plan;
-    if (plan.bands == bands && plan.per_band == per_band) return plan;
-    plan.bands = bands;
-    plan.per_band = per_band;
-    std::vector<std::vector<band_entry>> per(static_cast<std::size_t>(bands));
-    for (index_t k = 0; k < group_count(); ++k) {
-      const auto g = group(k);
-      const auto nr = static_cast<index_t>(g.rows.size());
-      if (transposed) {
-        // A group's columns lie in one column block, so in one band.
-        per[static_cast<std::size_t>(g.cols[0] / per_band)].push_back({k, 0, nr});
-        continue;
-      }
-      // The group's rows ascend: split them at band boundaries.
-      index_t lo = 0;
-      while (lo < nr) {
-        const index_t band = g.rows[static_cast<std::size_t>(lo)] / per_band;
-        index_t hi = lo;
-        while (hi < nr && g.rows[static_cast<std::size_t>(hi)] / per_band == band) ++hi;
-        per[static_cast<std::size_t>(band)].push_back({k, lo, hi});
-        lo = hi;
-      }
-    }
-    plan.offsets.assign(1, 0);
-    plan.entries.clear();
-    for (const auto& list : per) {
-      plan.entries.insert(plan.entries.end(), list.begin(), list.end());
-      plan.offsets.push_back(static_cast<index_t>(plan.entries.size()));
-    }
-    return plan;
-  }
-
   /// out = W in (transposed: Wᵀ in) with the input patch-major (row stride ld ≥ input_stride(n)).
   template <HostExecutionSpace Exec>
   void product_rows(const Exec& exec, const S* xt, index_t ld, index_t n, S* out, bool transposed) const {
@@ -571,19 +368,18 @@ class bcr_matrix {
     if (n == 0) return;
     const index_t lanes = detail::simd_lanes<S>() * m_kernel.vector_tile;
     const index_t tiles = (n + lanes - 1) / lanes;
-    const index_t bands = output_bands(tiles, transposed);
+    const index_t bands = detail::output_bands(m_rows, m_cols, m_block_rows, m_block_cols, tiles, transposed);
     // Band b covers whole blocks: outputs [b·per_band, (b+1)·per_band) ∩ [0, n_out).
     const index_t block = transposed ? m_block_cols : m_block_rows;
     const index_t blocks = (n_out + block - 1) / block;
     const index_t per_band = (blocks + bands - 1) / bands * block;
     m_yt.resize(static_cast<std::size_t>(n_out * ld));
     S* yt = m_yt.data();
-    const band_plan& plan = plan_for(bands, per_band, transposed);
+    detail::band_plan& plan = transposed ? m_transposed_plan : m_plan;
+    plan.rebuild(groups(), bands, per_band, transposed);
     const index_t* band_at = plan.offsets.data();
-    const band_entry* entries = plan.entries.data();
-    const S* vals = m_values.data();
-    const index_t *row_map = m_row_map.data(), *col_map = m_col_map.data(), *value_map = m_value_map.data();
-    const std::int32_t *row_ids = m_row_ids.data(), *col_ids = m_col_ids.data();
+    const detail::band_entry* entries = plan.entries.data();
+    const detail::group_arrays<S> a = arrays();
     const bcr_kernel_config cfg = m_kernel;
     parallel_for("frugal::sparse::bcr_spmm", exec, tiles * bands, [=](index_t task) {
       const S* xt = input(task);
@@ -592,10 +388,10 @@ class bcr_matrix {
       for (index_t o = o0; o < o1; ++o) std::fill(yt + o * ld + s0, yt + o * ld + s0 + lanes, S(0));
       for (index_t e = band_at[band]; e < band_at[band + 1]; ++e) {
         const index_t k = entries[e].group, lo = entries[e].lo, hi = entries[e].hi;
-        const std::int32_t* rows = row_ids + row_map[k];
-        const std::int32_t* cols = col_ids + col_map[k];
-        const index_t nc = col_map[k + 1] - col_map[k];
-        const S* w = vals + value_map[k];
+        const std::int32_t* rows = a.row_ids + a.row_map[k];
+        const std::int32_t* cols = a.col_ids + a.col_map[k];
+        const index_t nc = a.col_map[k + 1] - a.col_map[k];
+        const S* w = a.values + a.value_map[k];
         if (!transposed)
           detail::group_tile(cfg, w + lo * nc, nc, 1, rows + lo, hi - lo, cols, nc, xt + s0, yt + s0, ld);
         else
@@ -614,11 +410,10 @@ class bcr_matrix {
     detail::transpose_into(exec, dy.data(), m_rows, n, m_yt.data(), ldy);
     const S* yt = m_yt.data();
     S* g = grad.data();
-    const index_t *row_map = m_row_map.data(), *col_map = m_col_map.data(), *value_map = m_value_map.data();
-    const std::int32_t *row_ids = m_row_ids.data(), *col_ids = m_col_ids.data();
-    parallel_for("frugal::sparse::bcr_gradient", exec, group_count(), [=](index_t k) {
-      detail::group_gradient(row_ids + row_map[k], row_map[k + 1] - row_map[k], col_ids + col_map[k],
-                             col_map[k + 1] - col_map[k], yt, ldy, xt, ldx, n, g + value_map[k]);
+    const detail::group_arrays<S> a = arrays();
+    parallel_for("frugal::sparse::bcr_gradient", exec, a.count, [=](index_t k) {
+      detail::group_gradient(a.row_ids + a.row_map[k], a.row_map[k + 1] - a.row_map[k], a.col_ids + a.col_map[k],
+                             a.col_map[k + 1] - a.col_map[k], yt, ldy, xt, ldx, n, g + a.value_map[k]);
     });
   }
 
@@ -629,14 +424,17 @@ class bcr_matrix {
   bcr_kernel_config m_kernel{};
   std::vector<index_t> m_slot_offsets;  // per group, into the matrix-vector scratch
   std::size_t m_slot_total = 0;
-  std::vector<std::int32_t> m_used_cols;        // ascending union of the groups' columns
-  mutable std::vector<S> m_xt, m_yt;            // scratch of the products
-  mutable std::vector<char> m_copy_ready;       // per thread: its copy of the transposed input is made
-  mutable band_plan m_plan, m_transposed_plan;  // groups per output band of the batched products
+  std::vector<std::int32_t> m_used_cols;                // ascending union of the groups' columns
+  mutable std::vector<S> m_xt, m_yt;                    // scratch of the products
+  mutable std::vector<char> m_copy_ready;               // per thread: its copy of the transposed input is made
+  mutable detail::band_plan m_plan, m_transposed_plan;  // groups per output band of the batched products
 };
 
 }  // namespace frugal::sparse
 
+// The checkpoint I/O members, defined out of the class; included here so that every user of the
+// matrix has them.
+#include "bcr_matrix_io.hpp"
 // The serial reference products, still reachable from this header for code written before they
 // had their own.
 #include "bcr_reference.hpp"

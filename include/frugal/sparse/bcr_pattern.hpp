@@ -74,6 +74,26 @@ struct bcr_pattern {
         p.blocks.push_back({r0, c0, std::min(block_rows, rows - r0), std::min(block_cols, cols - c0), {}, {}});
     return p;
   }
+
+  /// The pattern of the non-zeros of `mask`, which must have BCR structure for blocks of
+  /// block_rows x block_cols: inside every block the non-zeros are exactly (rows with a non-zero)
+  /// x (columns with a non-zero). Anything else is refused with the offending block.
+  template <nn::Scalar S>
+  [[nodiscard]] static bcr_pattern of_mask(const matrix<S>& mask, index_t block_rows, index_t block_cols) {
+    bcr_pattern p = bcr_pattern::tiling(mask.rows(), mask.cols(), block_rows, block_cols);
+    for (auto& b : p.blocks) {
+      for (index_t i = b.row0; i < b.row0 + b.rows; ++i)
+        if ((mask.row(i).segment(b.col0, b.cols).array() != S(0)).any()) b.kept_rows.push_back(i);
+      for (index_t j = b.col0; j < b.col0 + b.cols; ++j)
+        if ((mask.col(j).segment(b.row0, b.rows).array() != S(0)).any()) b.kept_cols.push_back(j);
+      const index_t kept = (mask.block(b.row0, b.col0, b.rows, b.cols).array() != S(0)).count();
+      check(kept == static_cast<index_t>(b.kept_rows.size() * b.kept_cols.size()),
+            "frugal::sparse::bcr_pattern::of_mask: the mask is not BCR-structured for ", block_rows, "x", block_cols,
+            " blocks: block at (", b.row0, ", ", b.col0, ") keeps ", kept, " entries, not the ", b.kept_rows.size(),
+            " x ", b.kept_cols.size(), " product of its kept rows and columns");
+    }
+    return p;
+  }
 };
 
 /// BCR sparsity: blocks of block_rows x block_cols (ragged at the edges); inside each block keep

@@ -12,6 +12,9 @@
 
 namespace frugal::embedding::detail {
 
+/// Most chunks one row may hold: a slot's block keeps the count in 5 bits.
+inline constexpr std::size_t max_row_chunks = 31;
+
 /// One slot of the virtual index: all a lookup reads, 8 bytes, so a cache line holds 8 slots.
 struct slot {
   std::uint32_t key = 0;    ///< id + 1; 0 = empty
