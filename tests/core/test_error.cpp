@@ -22,7 +22,7 @@ TEST_CASE("check_extent names both extents") {
     frugal::check_extent("frugal::g", "extents", 3, 4);
     FAIL("no throw");
   } catch (const frugal::shape_error& e) {
-    CHECK(std::string(e.what()) == "frugal::g: extents mismatch: 3 vs 4");
+    CHECK(std::string(e.what()) == "frugal::g: extents mismatch: got 3, expected 4");
   }
 }
 

@@ -93,6 +93,37 @@ TEST_CASE("chain: errors name the problem") {
   CHECK_THROWS_AS(ch.forward(x), shape_error);
 }
 
+TEST_CASE("a wrong shape inside a model names the model, the layer and what was expected") {
+  // A chain nested in a chain: each level adds where the error came from, the innermost layer
+  // says what it expected and what it got.
+  nn::chain<double> body;
+  body.add(nn::linear<double>(8, 64)).add(nn::relu<double>());
+  nn::chain<double> net;
+  net.add("body", std::move(body)).add("head", nn::linear<double>(64, 2));
+  nn::tensor<double> wrong({3, 65});
+  CHECK_THROWS_WITH_AS(net.forward(wrong),
+                       "frugal::nn::chain::forward: layer 0 ('body'): frugal::nn::chain::forward: layer 0 ('0'): "
+                       "frugal::nn::linear::forward: input features mismatch: got 65, expected 8",
+                       shape_error);
+  nn::tensor<double> x({3, 8});
+  net.forward(x);
+  nn::tensor<double> dy({3, 5});
+  CHECK_THROWS_WITH_AS(net.backward(dy),
+                       "frugal::nn::chain::backward: layer 1 ('head'): frugal::nn::linear::backward: output gradient "
+                       "size mismatch: got 15, expected 6",
+                       shape_error);
+  // sequential names the position.
+  nn::sequential<nn::linear<double>, nn::relu<double>, nn::linear<double>> seq(
+      nn::linear<double>(4, 6), nn::relu<double>(), nn::linear<double>(5, 2));
+  nn::tensor<double> x4({2, 4});
+  CHECK_THROWS_WITH_AS(seq.forward(x4),
+                       "frugal::nn::sequential::forward: layer 2: frugal::nn::linear::forward: input features "
+                       "mismatch: got 6, expected 5",
+                       shape_error);
+  // Values and names, not just "invalid": a bad probability echoes the value.
+  CHECK_THROWS_WITH_AS(nn::dropout<double>(1.5, 1), doctest::Contains("1.5"), invalid_argument);
+}
+
 TEST_CASE("make_mlp: factory called once per layer in order with (out, in); widths and ReLUs as asked") {
   std::vector<std::pair<index_t, index_t>> calls;
   auto mlp = nn::make_mlp<double>({6, 5, 4, 1}, counting_factory{&calls}, {.final_relu = true});

@@ -57,7 +57,7 @@ TEST_CASE("linear: forward is x Wᵀ + b and gradients match finite differences"
 TEST_CASE("linear: bad shapes are refused with the extents in the message") {
   nn::linear<double> layer(5, 3);
   tensor<double> x({4, 6});
-  CHECK_THROWS_WITH_AS(layer.forward(x), doctest::Contains("input features mismatch: 6 vs 5"), frugal::shape_error);
+  CHECK_THROWS_WITH_AS(layer.forward(x), doctest::Contains("input features mismatch: got 6, expected 5"), frugal::shape_error);
   tensor<double> img({1, 2, 2, 1});
   CHECK_THROWS_WITH_AS(layer.forward(img), doctest::Contains("expected 2"), frugal::invalid_argument);
   CHECK_THROWS_AS(nn::linear<double>(0, 3), frugal::invalid_argument);
@@ -115,7 +115,7 @@ TEST_CASE("conv2d: geometry errors") {
   tensor<double> small({1, 3, 3, 2});
   CHECK_THROWS_WITH_AS(layer.forward(small), doctest::Contains("smaller than the kernel"), frugal::invalid_argument);
   tensor<double> wrong_c({1, 8, 8, 3});
-  CHECK_THROWS_WITH_AS(layer.forward(wrong_c), doctest::Contains("input channels mismatch: 3 vs 2"),
+  CHECK_THROWS_WITH_AS(layer.forward(wrong_c), doctest::Contains("input channels mismatch: got 3, expected 2"),
                        frugal::shape_error);
 }
 

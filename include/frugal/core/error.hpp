@@ -72,10 +72,13 @@ inline void check(bool condition, const Parts&... parts) {
   if (!condition) throw Error(detail::concat(parts...));
 }
 
-/// Throws `shape_error("<where>: <what> mismatch: a vs b")` when `a != b`.
+/// Throws `shape_error("<where>: <what> mismatch: got <given>, expected <expected>")` when they
+/// differ; `given` is what the caller passed, `expected` what the object or the other argument
+/// requires.
 template <class A, class B>
-inline void check_extent(std::string_view where, std::string_view what, const A& a, const B& b) {
-  if (!(a == b)) throw shape_error(detail::concat(where, ": ", what, " mismatch: ", a, " vs ", b));
+inline void check_extent(std::string_view where, std::string_view what, const A& given, const B& expected) {
+  if (!(given == expected))
+    throw shape_error(detail::concat(where, ": ", what, " mismatch: got ", given, ", expected ", expected));
 }
 
 }  // namespace frugal

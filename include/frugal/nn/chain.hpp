@@ -12,6 +12,7 @@
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
 #include "concepts.hpp"
+#include "detail/layer_errors.hpp"
 
 namespace frugal::nn {
 
@@ -118,7 +119,9 @@ class chain {
   /// Runs every layer; returns the last layer's output buffer (`x` itself for an empty chain).
   const tensor<S>& forward(const tensor<S>& x) {
     const tensor<S>* h = &x;
-    for (auto& link : m_links) h = &link->forward(*h);
+    for (std::size_t i = 0; i < m_links.size(); ++i)
+      h = &detail::in_layer(
+          "frugal::nn::chain::forward", i, m_names[i], [&]() -> auto& { return m_links[i]->forward(*h); });
     m_forwarded = true;
     return *h;
   }
@@ -126,7 +129,9 @@ class chain {
   /// Inference: every layer's `predict` where it has one (see `InferenceLayer`), else `forward`.
   const tensor<S>& predict(const tensor<S>& x) {
     const tensor<S>* h = &x;
-    for (auto& link : m_links) h = &link->predict(*h);
+    for (std::size_t i = 0; i < m_links.size(); ++i)
+      h = &detail::in_layer(
+          "frugal::nn::chain::predict", i, m_names[i], [&]() -> auto& { return m_links[i]->predict(*h); });
     m_forwarded = false;
     return *h;
   }
@@ -136,7 +141,10 @@ class chain {
   const tensor<S>& backward(const tensor<S>& dy, bool need_input_grad = false) {
     check(m_forwarded, "frugal::nn::chain::backward: no forward since construction or the last predict");
     const tensor<S>* g = &dy;
-    for (std::size_t i = m_links.size(); i-- > 0;) g = &m_links[i]->backward(*g, i > 0 || need_input_grad);
+    for (std::size_t i = m_links.size(); i-- > 0;)
+      g = &detail::in_layer(
+          "frugal::nn::chain::backward", i,
+          m_names[i], [&]() -> auto& { return m_links[i]->backward(*g, i > 0 || need_input_grad); });
     return *g;
   }
 

@@ -8,6 +8,7 @@
 
 #include "../core/execution.hpp"
 #include "concepts.hpp"
+#include "detail/layer_errors.hpp"
 
 namespace frugal::nn {
 
@@ -78,7 +79,8 @@ requires(sizeof...(Layers) > 0) class sequential {
  private:
   template <std::size_t I>
   const tensor<scalar_type>& forward_from(const tensor<scalar_type>& x) {
-    const auto& y = std::get<I>(m_layers).forward(x);
+    const auto& y = detail::in_layer(
+        "frugal::nn::sequential::forward", I, "", [&]() -> auto& { return std::get<I>(m_layers).forward(x); });
     if constexpr (I + 1 < sizeof...(Layers))
       return forward_from<I + 1>(y);
     else
@@ -88,11 +90,13 @@ requires(sizeof...(Layers) > 0) class sequential {
   template <std::size_t I>
   const tensor<scalar_type>& predict_from(const tensor<scalar_type>& x) {
     auto& layer = std::get<I>(m_layers);
-    const tensor<scalar_type>* y = nullptr;
-    if constexpr (InferenceLayer<std::tuple_element_t<I, std::tuple<Layers...>>>)
-      y = &layer.predict(x);
-    else
-      y = &layer.forward(x);
+    const tensor<scalar_type>* y = &detail::in_layer(
+        "frugal::nn::sequential::predict", I, "", [&]() -> auto& {
+          if constexpr (InferenceLayer<std::remove_cvref_t<decltype(layer)>>)
+            return layer.predict(x);
+          else
+            return layer.forward(x);
+        });
     if constexpr (I + 1 < sizeof...(Layers))
       return predict_from<I + 1>(*y);
     else
@@ -102,9 +106,13 @@ requires(sizeof...(Layers) > 0) class sequential {
   template <std::size_t I>
   const tensor<scalar_type>& backward_from(const tensor<scalar_type>& dy, bool need_input_grad) {
     if constexpr (I == 0) {
-      return std::get<0>(m_layers).backward(dy, need_input_grad);
+      return detail::in_layer(
+          "frugal::nn::sequential::backward", 0,
+          "", [&]() -> auto& { return std::get<0>(m_layers).backward(dy, need_input_grad); });
     } else {
-      const auto& dx = std::get<I>(m_layers).backward(dy, true);
+      const auto& dx = detail::in_layer(
+          "frugal::nn::sequential::backward", I,
+          "", [&]() -> auto& { return std::get<I>(m_layers).backward(dy, true); });
       return backward_from<I - 1>(dx, need_input_grad);
     }
   }
