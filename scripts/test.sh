@@ -7,7 +7,13 @@ if [ "${1:-}" = "--preset" ]; then
   preset=$2
   shift 2
 fi
-frugal_setup
+# matplotlib for the plot tests (the example figures): installed where this script can install
+# (as root, as in CI) so that they run there; elsewhere they skip without it.
+if [ "$(id -u)" -eq 0 ]; then
+  frugal_setup python3-matplotlib
+else
+  frugal_setup
+fi
 frugal_build "$preset"
 cd "$FRUGAL_ROOT"
 ctest --preset "$preset" "$@"

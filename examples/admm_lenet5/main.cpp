@@ -1,8 +1,8 @@
 // ADMM-NN / ADMM-NN-S on LeNet-5 and Fashion-MNIST: dense baseline → ADMM pruning → masked
 // retraining → ADMM quantization, beside iterative magnitude pruning at the same ratios and the
 // same epoch budget; then irregular against filter, column and BCR pruning with storage including
-// index overhead and the forward time of the pruned layers. Writes CSV files, a PNG plot and the
-// compressed model.
+// index overhead and the forward time of the pruned layers. Writes a CSV (plot.py beside this file
+// draws accuracy against pruning ratio from it) and the compressed models.
 #include <frugal/frugal.hpp>
 
 #include <CLI/CLI.hpp>
@@ -21,7 +21,6 @@
 #include <variant>
 
 #include "../common/jobs.hpp"
-#include "../common/plot.hpp"
 #include "../common/progress_bar.hpp"
 #include "../common/stats.hpp"
 
@@ -463,10 +462,9 @@ int main(int argc, char** argv) {
       "Trains a dense baseline, prunes it with ADMM at each --ratios target (masked retraining afterwards), then\n"
       "quantizes the kept weights of the first ratio to --bits bits; compares with iterative magnitude pruning at\n"
       "the same ratios and epoch budget, and compares irregular pruning with filter, column and BCR pruning\n"
-      "(storage including index overhead, forward time of the pruned layers). Writes CSVs, a PNG and the model."};
+      "(storage including index overhead, forward time of the pruned layers). Writes a CSV and the models."};
   app.add_option("--data", cfg.data_dir, "MNIST-format dataset directory")->capture_default_str();
-  app.add_option("--out", cfg.out_dir, "Directory for the CSVs, the PNG plot and the compressed models")
-      ->capture_default_str();
+  app.add_option("--out", cfg.out_dir, "Directory for the CSV and the compressed models")->capture_default_str();
   app.add_flag("--quick", cfg.quick,
                "Small smoke run (3,000 training images, 1 epoch per phase, 2 ADMM iterations); for tests");
   app.add_option("--seeds", cfg.seeds, "Repeat everything for N seeds (from --first-seed) and report medians")
@@ -725,7 +723,7 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < cfg.ratios.size(); ++i) row(2 * i);
     for (std::size_t j = 2 * cfg.ratios.size(); j < first.size(); ++j) row(j);
 
-    // CSV and plot.
+    // CSV (examples/admm_lenet5/plot.py draws the figure from it).
     std::ofstream csv(cfg.out_dir + "/admm_lenet5.csv");
     csv << "seed,method,target_ratio,ratio,accuracy,accuracy_before_retrain,bits32,bits_quantized,forward_ms,"
            "dense_forward_ms,quantized_accuracy\n";
@@ -738,21 +736,10 @@ int main(int argc, char** argv) {
             << "," << r.bits_q() << "," << r.forward_ms << "," << r.dense_forward_ms << ","
             << (r.quantized ? std::to_string(r.q_accuracy) : "") << "\n";
     }
-    frugal::examples::line_plot plot("LeNet-5 / Fashion-MNIST: accuracy vs pruning ratio", "pruning ratio (x)",
-                                     "test accuracy (%)");
-    std::vector<std::pair<double, double>> admm_pts = {{1, 100 * dense}}, mag_pts = {{1, 100 * dense}};
-    for (std::size_t i = 0; i < cfg.ratios.size(); ++i) {
-      admm_pts.emplace_back(first[2 * i].ratio(), 100 * med(2 * i, [](const run_result& r) { return r.accuracy; }));
-      mag_pts.emplace_back(first[2 * i + 1].ratio(),
-                           100 * med(2 * i + 1, [](const run_result& r) { return r.accuracy; }));
-    }
-    plot.add_series("ADMM", admm_pts, 0x1f77b4);
-    plot.add_series("magnitude", mag_pts, 0xd62728);
-    plot.set_log_x(true);
-    plot.write_png(cfg.out_dir + "/admm_lenet5.png");
+    csv.close();
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("\nwrote %s/admm_lenet5.csv and %s/admm_lenet5.png; total wall time %.0f s\n", cfg.out_dir.c_str(),
-                cfg.out_dir.c_str(), total);
+    std::printf("\nwrote %s/admm_lenet5.csv; figure: python3 %s %s/admm_lenet5.csv; total wall time %.0f s\n",
+                cfg.out_dir.c_str(), FRUGAL_PLOT_SCRIPT, cfg.out_dir.c_str(), total);
     return reloads_identically ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "admm_lenet5: %s\n", e.what());

@@ -1,7 +1,7 @@
 // LeNet-5 on Fashion-MNIST with frugal/sparse: block-circulant fully connected layers (CirCNN)
 // trained from scratch, and BCR-pruned conv + FC layers (GRIM) obtained with ADMM and retrained
 // through the BCR weight policy; accuracy, parameters, storage and single-thread inference time
-// beside the dense model, plus a sweep of speedup against BCR sparsity (CSV + PNG).
+// beside the dense model, plus a sweep of speedup against BCR sparsity (CSV; plot.py draws it).
 #include <frugal/admm.hpp>
 #include <frugal/frugal.hpp>
 #include <frugal/sparse.hpp>
@@ -19,7 +19,6 @@
 #include <string>
 #include <vector>
 
-#include "../common/plot.hpp"
 #include "../common/progress_bar.hpp"
 
 namespace nn = frugal::nn;
@@ -210,9 +209,9 @@ int main(int argc, char** argv) {
   CLI::App app{
       "LeNet-5 / Fashion-MNIST with frugal/sparse: block-circulant FC layers and BCR-pruned conv + FC layers.\n"
       "Prints accuracy, parameters, storage and single-thread inference time (batch 64) beside the dense model,\n"
-      "and writes a CSV and a PNG of inference speedup against BCR sparsity."};
+      "and writes a CSV of inference speedup against BCR sparsity."};
   app.add_option("--data", cfg.data_dir, "MNIST-format dataset directory")->capture_default_str();
-  app.add_option("--out", cfg.out_dir, "Directory for the CSV and the PNG")->capture_default_str();
+  app.add_option("--out", cfg.out_dir, "Directory for the CSV")->capture_default_str();
   app.add_flag("--quick", cfg.quick, "Smoke run: 3,000 training images, one epoch per phase");
   app.add_option("--seed", cfg.seed, "Seed for initialisation and shuffling")->capture_default_str();
   app.add_option("--epochs", cfg.epochs, "Epochs of the dense and block-circulant models")->capture_default_str();
@@ -438,21 +437,11 @@ int main(int argc, char** argv) {
     for (const auto& p : sweep)
       csv << "bcr_sweep," << p.target_sparsity << "," << p.sparsity << "," << p.accuracy << "," << p.ms << ","
           << p.speedup << "," << p.products_speedup << "\n";
-    frugal::examples::line_plot plot("LeNet-5 inference (batch 64, 1 thread): BCR speedup vs sparsity",
-                                     "weight sparsity (%)", "speedup over dense (x)");
-    std::vector<std::pair<double, double>> whole = {{0, 1}}, prods = {{0, 1}};
-    for (const auto& p : sweep) {
-      whole.emplace_back(100 * p.sparsity, p.speedup);
-      prods.emplace_back(100 * p.sparsity, p.products_speedup);
-    }
-    plot.add_series("pruned layers' products", prods, 0x2ca02c);
-    plot.add_series("whole network", whole, 0x1f77b4);
-    const double admm_sparsity = 100 * (1 - static_cast<double>(bcr_kept) / dense_weights);
-    plot.add_series("ADMM BCR products", {{admm_sparsity, products.first / products.second}}, 0xd62728);
-    plot.add_series("ADMM BCR network", {{admm_sparsity, dense_ms / bcr_ms}}, 0x9467bd);
-    plot.write_png(cfg.out_dir + "/compressed_lenet5.png");
-    std::printf("\nwrote %s/compressed_lenet5.csv and .png; total wall time %.0f s\n", cfg.out_dir.c_str(),
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    csv.close();
+    std::printf(
+        "\nwrote %s/compressed_lenet5.csv; figure: python3 %s %s/compressed_lenet5.csv; total wall time %.0f s\n",
+        cfg.out_dir.c_str(), FRUGAL_PLOT_SCRIPT, cfg.out_dir.c_str(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "compressed_lenet5: %s\n", e.what());

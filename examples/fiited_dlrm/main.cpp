@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #include "../common/jobs.hpp"
-#include "../common/plot.hpp"
 #include "../common/progress_bar.hpp"
 #include "../common/stats.hpp"
 
@@ -243,7 +242,7 @@ int main(int argc, char** argv) {
   app.add_option("--teacher-linear", cfg.synthetic.linear_scale, "Synthetic: weight of the per-row (linear) effects");
   app.add_option("--teacher-pairwise", cfg.synthetic.pairwise_scale, "Synthetic: weight of the pairwise effects");
   app.add_option("--criteo", cfg.criteo, "Criteo Kaggle/Terabyte TSV (optionally .gz); last 10 % of lines = test");
-  app.add_option("--out", cfg.out_dir, "Output folder for the CSV and PNG");
+  app.add_option("--out", cfg.out_dir, "Output folder for the CSV");
   app.add_flag("--no-progress", no_progress, "Do not draw progress bars");
   CLI11_PARSE(app, argc, argv);
   cfg.progress = !no_progress;
@@ -450,7 +449,6 @@ int main(int argc, char** argv) {
       if (r.method == m && r.budget == b) v.push_back(field(r));
     return v.empty() ? std::nan("") : examples::median(v);
   };
-  const double full_auc = median_of("full", 1.0, [](const result& r) { return r.auc; });
   // ΔAUC is paired: the median over seeds of (method's AUC − the full tables' AUC on that seed).
   auto paired_delta = [&](const std::string& m, double b) {
     std::vector<double> v;
@@ -482,30 +480,10 @@ int main(int argc, char** argv) {
   for (double b : cfg.budgets)
     for (const char* m : {"adaptive", "row", "hashed", "uniform"}) row(m, b);
 
-  // AUC against the memory budget (log scale). A uniform reduction that leaves no dimension at all
-  // (0 bytes) is left out of the plot (it is in the table and the CSV); the full tables are the
-  // black line across the budgets.
-  examples::line_plot plot("DLRM test AUC against the embedding memory budget", "budget (% of the full tables' bytes)",
-                           "test AUC (median of seeds)");
-  plot.set_log_x(true);
-  const std::uint32_t colors[] = {0xd62728, 0x1f77b4, 0x2ca02c, 0x9467bd};
-  int ci = 0;
-  double lo = 100.0;
-  for (const char* m : {"adaptive", "row", "hashed", "uniform"}) {
-    std::vector<std::pair<double, double>> pts;
-    for (double b : cfg.budgets) {
-      const double auc = median_of(m, b, [](const result& r) { return r.auc; });
-      const double bytes = median_of(m, b, [](const result& r) { return static_cast<double>(r.bytes); });
-      if (!std::isnan(auc) && bytes > 0) pts.emplace_back(100.0 * b, auc);
-      lo = std::min(lo, 100.0 * b);
-    }
-    std::sort(pts.begin(), pts.end());
-    if (!pts.empty()) plot.add_series(m, pts, colors[ci % 4]);
-    ++ci;
-  }
-  if (!std::isnan(full_auc)) plot.add_series("full", {{lo, full_auc}, {100.0, full_auc}}, 0x000000);
-  plot.write_png(cfg.out_dir + "/fiited_dlrm.png");
-  std::printf("\nwrote %s/fiited_dlrm.csv and %s/fiited_dlrm.png; total wall time %.0f s\n", cfg.out_dir.c_str(),
-              cfg.out_dir.c_str(), std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
+  // examples/fiited_dlrm/plot.py draws AUC against the memory budget from the CSV.
+  csv.close();
+  std::printf("\nwrote %s/fiited_dlrm.csv; figure: python3 %s %s/fiited_dlrm.csv; total wall time %.0f s\n",
+              cfg.out_dir.c_str(), FRUGAL_PLOT_SCRIPT, cfg.out_dir.c_str(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
   return 0;
 }

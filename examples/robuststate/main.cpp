@@ -20,7 +20,6 @@
 #include <string>
 #include <vector>
 
-#include "../common/plot.hpp"
 #include "../common/progress_bar.hpp"
 #include "../common/stats.hpp"
 
@@ -135,8 +134,8 @@ int main(int argc, char** argv) {
       "RobustState: noise-aware variational state preparation on a stand-in noisy device.\n"
       "For each size and target: noise-unaware training (noiseless simulator), then fine-tuning on the\n"
       "calibrated noise model, and RobustState fine-tuning on the device (device outputs forward, simulator\n"
-      "Jacobian backward). Prints device fidelities, writes a CSV and a PNG of fidelity against step."};
-  app.add_option("--out", cfg.out_dir, "Directory for the CSV and the PNG")->capture_default_str();
+      "Jacobian backward). Prints device fidelities, writes them and the fidelity at every step as CSVs."};
+  app.add_option("--out", cfg.out_dir, "Directory for the CSVs")->capture_default_str();
   app.add_option("--calibration", cfg.calibration_file,
                  "Qiskit BackendProperties JSON for the device (default: built-in Falcon line figures)");
   app.add_option("--sizes", cfg.sizes, "Qubit counts")->capture_default_str();
@@ -333,30 +332,25 @@ int main(int argc, char** argv) {
       met = met && gain >= target_gain;
     }
 
-    // Plot: mean device fidelity against fine-tuning step, per size, RobustState and noise model.
-    frugal::examples::line_plot plot("RobustState on the stand-in device", "fine-tuning step", "device fidelity");
-    const std::uint32_t colors[4] = {0x1f77b4, 0xd62728, 0x2ca02c, 0xff7f0e};
-    int ci = 0;
-    for (int n : cfg.sizes) {
-      for (int which = 0; which < 2; ++which) {
-        std::vector<std::pair<double, double>> pts;
-        for (int s = 0; s < cfg.steps; ++s) {
-          double sum = 0;
-          int cnt = 0;
-          for (const auto& r : results)
-            if (r.n == n) {
-              const auto& curve = which == 0 ? r.curve_robust : r.curve_model;
-              if (s < static_cast<int>(curve.size())) sum += curve[static_cast<std::size_t>(s)], ++cnt;
-            }
-          if (cnt) pts.emplace_back(s + 1, sum / cnt);
-        }
-        plot.add_series(std::to_string(n) + "q " + (which == 0 ? "RobustState" : "noise model"), pts, colors[ci++ % 4]);
+    // Device fidelity after every fine-tuning step, one row per run and step (a cell is empty where
+    // one of the two curves ended earlier); examples/robuststate/plot.py draws their means per size.
+    std::ofstream curves(cfg.out_dir + "/robuststate_curves.csv");
+    curves << "qubits,target,seed,step,robuststate,noise_model\n";
+    for (const auto& r : results)
+      for (std::size_t s = 0; s < std::max(r.curve_robust.size(), r.curve_model.size()); ++s) {
+        curves << r.n << ',' << r.target << ',' << r.seed << ',' << s + 1 << ',';
+        if (s < r.curve_robust.size()) curves << r.curve_robust[s];
+        curves << ',';
+        if (s < r.curve_model.size()) curves << r.curve_model[s];
+        curves << '\n';
       }
-    }
-    plot.write_png(cfg.out_dir + "/robuststate.png");
+    curves.close();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("\nwrote %s/robuststate.csv and %s/robuststate.png; %s; total wall time %.0f s\n", cfg.out_dir.c_str(),
-                cfg.out_dir.c_str(), met ? "targets met" : "targets NOT met", secs);
+    std::printf(
+        "\nwrote %s/robuststate.csv and %s/robuststate_curves.csv; figure: python3 %s %s/robuststate_curves.csv; %s; "
+        "total wall time %.0f s\n",
+        cfg.out_dir.c_str(), cfg.out_dir.c_str(), FRUGAL_PLOT_SCRIPT, cfg.out_dir.c_str(),
+        met ? "targets met" : "targets NOT met", secs);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "robuststate: %s\n", e.what());
     return 1;
