@@ -529,7 +529,7 @@ TEST_CASE("check_invariants detects corruption") {
         bad.put_string(name, in.get_string(name));
       else if (name == "t/shape")
         bad.put<std::int64_t>(name, in.get<std::int64_t>(name));
-      else if (name == "t/counters")
+      else if (name == "t/counters" || name == "t/admission")
         bad.put<std::uint64_t>(name, in.get<std::uint64_t>(name));
       else if (name == "t/free_heads")
         bad.put<std::uint32_t>(name, in.get<std::uint32_t>(name));

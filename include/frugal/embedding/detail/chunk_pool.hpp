@@ -67,6 +67,11 @@ class chunk_pool {
   [[nodiscard]] std::span<const float> all_values() const noexcept { return {m_values.data(), m_values.size()}; }
   [[nodiscard]] std::span<const float> all_scores() const noexcept { return {m_scores.data(), m_scores.size()}; }
 
+  /// Whether `allocate(k)` would find its block without growing the pool.
+  [[nodiscard]] bool fits(std::uint32_t k) const noexcept {
+    return k == 0 || m_free_heads[k] != npos || m_used + k <= m_scores.size();
+  }
+
   /// A block of `k` (1 to `max_block()`) contiguous chunks, from the free list of that size, else
   /// the tail, growing the pool by half when the tail is short. Its contents are whatever they were.
   std::uint32_t allocate(std::uint32_t k) {
