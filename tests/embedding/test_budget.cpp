@@ -1,6 +1,6 @@
 // The byte budget between rounds: admission of new rows into the room a round leaves, the bound
 // checked after every step of training-like id streams, the explicit budget modes and their
-// refusals.
+// refusals, and the trainer wired to a controller.
 #include <doctest/doctest.h>
 
 #include <frugal/core/rng.hpp>
@@ -12,6 +12,7 @@
 #include <set>
 #include <vector>
 
+#include "dlrm_support.hpp"
 #include "test_support.hpp"
 
 using namespace frugal;
@@ -294,4 +295,37 @@ TEST_CASE("budget options: the mode is explicit and contradictory options are re
   controller threshold({&table}, reference,
                        budget_options{.mode = budget_mode::threshold, .target_fraction = -1, .threshold = 1.0f});
   CHECK_THROWS_WITH_AS(bytes.round(0, 0.0), doctest::Contains("fraction = 0 outside (0, 1]"), invalid_argument);
+}
+
+TEST_CASE("click_trainer with a budget controller keeps DLRM's tables within the budget at every step") {
+  const auto train = test::small_clicks(5, 4000);
+  using table = adaptive_table<>;
+  std::vector<table> tables;
+  for (index_t n : train.cardinalities) tables.emplace_back(n, 8, adaptive_table_options{.chunk_width = 2});
+  rng gen(3);
+  dlrm<table> model(train.dense_features, std::move(tables), dlrm_options{.bottom = {8}, .top = {8}}, gen);
+  std::size_t reference = 0;
+  for (index_t n : train.cardinalities) reference += full_table<>::bytes_for(n, 8, optimizer_kind::rowwise_adagrad);
+  budget_controller<table> budget(model.tables(), reference,
+                                  budget_options{.target_fraction = 0.3, .interval = 10, .warmup = 10, .ramp = 20});
+  index_t checked = 0;
+  click_trainer<table> trainer(model, train, click_train_options{.batch = 32}, budget, [&](index_t step) {
+    REQUIRE(budget.total_bytes() <= budget.budget_at(step));
+    ++checked;
+  });
+  trainer.run(trainer.steps_per_epoch());
+  CHECK(checked == trainer.steps_per_epoch());
+  CHECK(budget.last_round().step >= 0);
+  CHECK(budget.total_bytes() <= budget.budget_at(trainer.step() - 1));
+  // A controller over other tables is refused.
+  std::vector<table> others;
+  for (index_t n : train.cardinalities) others.emplace_back(n, 8, adaptive_table_options{.chunk_width = 2});
+  budget_controller<table> wrong(others, reference, budget_options{.target_fraction = 0.3});
+  CHECK_THROWS_WITH_AS(click_trainer<table>(model, train, click_train_options{.batch = 32}, wrong),
+                       doctest::Contains("the budget controller's table 0 is not the model's table 0"),
+                       invalid_argument);
+  budget_controller<table> partial(std::span<table>(model.tables()).first(2), reference,
+                                   budget_options{.target_fraction = 0.3});
+  CHECK_THROWS_WITH_AS(click_trainer<table>(model, train, click_train_options{.batch = 32}, partial),
+                       doctest::Contains("drives 2 tables, the model has 4"), invalid_argument);
 }
