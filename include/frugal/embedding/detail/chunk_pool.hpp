@@ -73,7 +73,9 @@ class chunk_pool {
   }
 
   /// A block of `k` (1 to `max_block()`) contiguous chunks, from the free list of that size, else
-  /// the tail, growing the pool by half when the tail is short. Its contents are whatever they were.
+  /// the tail, growing the pool when the tail is short: by an eighth where the pages are remapped
+  /// (`page_buffer_remaps`: growth copies nothing, and a filled pool holds at most 12.5 % unused
+  /// chunks), else by half. Its contents are whatever they were.
   std::uint32_t allocate(std::uint32_t k) {
     if (m_free_heads[k] != npos) {
       const std::uint32_t c = m_free_heads[k];
@@ -82,7 +84,8 @@ class chunk_pool {
       return c;
     }
     if (m_used + k > m_scores.size()) {
-      const std::size_t capacity = std::max<std::size_t>({64, m_scores.size() + m_scores.size() / 2, m_used + k});
+      const std::size_t step = m_scores.size() / (page_buffer_remaps ? 8 : 2);
+      const std::size_t capacity = std::max<std::size_t>({64, m_scores.size() + step, m_used + k});
       check(capacity <= max_chunks, "frugal::embedding::adaptive_table: the chunk pool would exceed 2^27 chunks");
       m_values.resize(capacity * m_width);
       m_scores.resize(capacity);
