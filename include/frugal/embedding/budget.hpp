@@ -49,7 +49,7 @@ struct budget_options {
   double target_fraction = 0.1;  ///< bytes mode: the budget after the ramp, a fraction of the reference in (0, 1]
   float threshold = 0.0f;        ///< threshold mode: keep chunks whose (decayed) score is at least this (> 0)
   index_t interval = 100;        ///< steps between rounds
-  index_t warmup = 500;          ///< steps before the first round (rows keep all chunks until then)
+  index_t warmup = 500;          ///< steps before the first scheduled round (rows enter whole until a round)
   index_t ramp = 1000;           ///< steps over which the budget falls linearly from 1 to the target
   float decay = 0.8f;            ///< γ: scores are multiplied by this after every round
   /// Bytes mode: after a round each table's index keeps room for ⌈new_row_room × kept rows⌉ rows
@@ -128,8 +128,8 @@ class budget_controller {
     return total;
   }
 
-  /// The budget fraction in force at `step`: 1 until the warm-up ends, then linear down to the
-  /// target over the ramp.
+  /// The budget fraction a round at `step` applies: 1 until the warm-up ends, then linear down to
+  /// the target over the ramp (`budget_at` gives the budget in force between rounds).
   [[nodiscard]] double fraction_at(index_t step) const noexcept {
     const double target = m_options.target_fraction;
     if (step < m_options.warmup) return 1.0;
