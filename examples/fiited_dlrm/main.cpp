@@ -50,6 +50,7 @@ struct config {
   int seeds = 3;
   bool one_job_at_a_time = false;
   std::vector<double> budgets = {0.25, 0.10, 0.05};
+  double new_row_room = budget_options{}.new_row_room;
   synthetic_options synthetic = {};
   std::vector<std::string> methods = {"full", "uniform", "hashed", "row", "adaptive", "circulant-mlp", "bcr-mlp"};
   index_t circulant_block = 8;
@@ -168,7 +169,8 @@ result run_adaptive(const config& c, const dataset_pair& data, int seed, double 
                           .interval = std::max<index_t>(10, steps / 40),
                           .warmup = steps / 10,
                           .ramp = steps * 4 / 10,
-                          .decay = 0.8f};
+                          .decay = 0.8f,
+                          .new_row_room = c.new_row_room};
   std::unique_ptr<budget_controller<fiited>> controller;
   std::size_t rss_before = 0, table_before = 0;
   std::size_t live = 0;
@@ -231,6 +233,10 @@ int main(int argc, char** argv) {
                "Train the runs one after another, each on every thread (default: the runs are spread over the "
                "threads, one thread each; threads: OMP_NUM_THREADS or --kokkos-threads=N)");
   app.add_option("--budgets", cfg.budgets, "Memory budgets as fractions of the full tables' bytes");
+  app.add_option("--new-row-room", cfg.new_row_room,
+                 "Room each adaptive table's index keeps after a round for new rows, as a fraction of the rows it "
+                 "keeps (counted in the budget; new ids beyond it wait for the next round)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--methods", cfg.methods,
                  "Subset of full, uniform, hashed, row, adaptive, circulant-mlp (full tables, block-circulant top "
                  "MLP), bcr-mlp (full tables, BCR bottom and top MLPs)");

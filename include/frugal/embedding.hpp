@@ -5,6 +5,7 @@
 /// memory; the dense baselines; DLRM; synthetic and Criteo click data.
 
 #include "embedding/adaptive_table.hpp"
+#include "embedding/admission.hpp"
 #include "embedding/bags.hpp"
 #include "embedding/budget.hpp"
 #include "embedding/click_data.hpp"

@@ -529,7 +529,7 @@ TEST_CASE("check_invariants detects corruption") {
         bad.put_string(name, in.get_string(name));
       else if (name == "t/shape")
         bad.put<std::int64_t>(name, in.get<std::int64_t>(name));
-      else if (name == "t/counters")
+      else if (name == "t/counters" || name == "t/admission")
         bad.put<std::uint64_t>(name, in.get<std::uint64_t>(name));
       else if (name == "t/free_heads")
         bad.put<std::uint32_t>(name, in.get<std::uint32_t>(name));
@@ -643,6 +643,24 @@ TEST_CASE("budget controller keeps the highest-scoring chunks within the byte bu
   CHECK(scheduled.fraction_at(50) == 1.0);
   CHECK(scheduled.fraction_at(200) == doctest::Approx(0.55));
   CHECK(scheduled.fraction_at(400) == doctest::Approx(0.1));
+}
+
+TEST_CASE("page_buffer: a resize keeps the leading elements and zeroes the new ones") {
+  namespace ed = frugal::embedding::detail;
+  ed::page_buffer<float> b(1000);
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(i + 1);
+  b.resize(5000);  // grows (remapped on Linux, copied elsewhere)
+  for (std::size_t i = 0; i < b.size(); ++i) REQUIRE(b[i] == (i < 1000 ? static_cast<float>(i + 1) : 0.0f));
+  b.resize(10);  // shrinks within the first page: elements 10.. stay in that page's memory
+  b.resize(3000);
+  for (std::size_t i = 0; i < b.size(); ++i) REQUIRE(b[i] == (i < 10 ? static_cast<float>(i + 1) : 0.0f));
+  CHECK(b.bytes() == ed::allocation_bytes(3000 * sizeof(float)));
+  const ed::page_buffer<float> copy = b;
+  for (std::size_t i = 0; i < b.size(); ++i) REQUIRE(copy[i] == b[i]);
+  b.resize(0);
+  CHECK(b.bytes() == 0);
+  b.resize(4);
+  CHECK(b[3] == 0.0f);
 }
 
 TEST_CASE("pruning returns memory to the operating system") {

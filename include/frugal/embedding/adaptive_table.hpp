@@ -25,7 +25,9 @@
 /// per row and 2^27 chunks in the pool.
 ///
 /// Rows materialise on their first update (`new_row_chunks` chunks, with the values a full table
-/// would have started from); a row never updated reads as zero.
+/// would have started from); a row never updated reads as zero. Under
+/// `admission_policy::within_allocation` a row enters only into room the table already holds (a
+/// free slot of the index, a free block of the pool), so `backward` never grows the table.
 
 #include <algorithm>
 #include <bit>
@@ -42,6 +44,7 @@
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
 #include "../core/parallel.hpp"
+#include "admission.hpp"
 #include "bags.hpp"
 #include "detail/aggregate.hpp"
 #include "detail/chunk_pool.hpp"
@@ -69,6 +72,7 @@ struct adaptive_table_options {
   double max_load = 0.7;            ///< slot-table load factor that triggers growth
   double compact_threshold = 0.25;  ///< compact when free chunks exceed this fraction of the pool
   index_layout index = index_layout::automatic;
+  admission_policy admission = admission_policy::open;  ///< the budget controller switches it after a round
 };
 
 /// FIITED / VHPI adaptive embedding table. See the file comment.
@@ -140,6 +144,15 @@ class adaptive_table {
   [[nodiscard]] std::size_t live_parameters() const noexcept {
     return m_live_chunks * static_cast<std::size_t>(m_options.chunk_width);
   }
+  /// Rows `backward` can still admit without growing the index: the ids without a slot in a direct
+  /// index, else the entries that keep the load at or under `max_load`.
+  [[nodiscard]] std::size_t index_room() const noexcept { return m_slots.room(); }
+  /// Rows seen for the first time that `backward` did not admit (`admission_policy::within_allocation`),
+  /// counted once per batch that saw them, since construction.
+  [[nodiscard]] std::uint64_t turned_away() const noexcept { return m_turned_away; }
+  /// Whether `backward` may grow the table for new rows (the budget controller sets this).
+  [[nodiscard]] admission_policy admission() const noexcept { return m_options.admission; }
+  void set_admission(admission_policy policy) noexcept { m_options.admission = policy; }
   /// Chunks given to a row at its first update (the budget controller sets this).
   [[nodiscard]] index_t new_row_chunks() const noexcept { return m_options.new_row_chunks; }
   void set_new_row_chunks(index_t k) {
@@ -151,8 +164,9 @@ class adaptive_table {
   /// Every byte held from the system: slot table, chunk values and scores.
   [[nodiscard]] std::size_t bytes_allocated() const noexcept { return m_slots.bytes() + m_pool.bytes(); }
 
-  /// Bytes the table holds after compaction with `entries` occupied slots and `chunks` live chunks
-  /// (what `compact()` and the slot-table sizing of `apply_targets` give).
+  /// Bytes the table holds after compaction with an index sized for `entries` entries and `chunks`
+  /// live chunks (what `compact()` and the slot-table sizing of `apply_targets` give: pass the
+  /// surviving rows plus `spare_entries`).
   [[nodiscard]] std::size_t bytes_for(std::size_t entries, std::size_t chunks) const noexcept {
     const auto w = static_cast<std::size_t>(m_options.chunk_width);
     return m_slots.bytes_for(entries) + detail::chunk_pool::bytes_for(chunks, w);
@@ -229,6 +243,9 @@ class adaptive_table {
   /// Applies dL/d(output) through the fused optimizer to the live chunks of every touched row,
   /// raises their importance scores and the score of each row's next chunk, and materialises rows
   /// seen for the first time (`new_row_chunks()` chunks, or a score-only candidate entry when 0).
+  /// Under `admission_policy::within_allocation` new rows are admitted in order of first
+  /// occurrence while the index and pool have room, the rest are turned away (`turned_away()`),
+  /// and `bytes_allocated()` is unchanged.
   /// Every pass runs in parallel on the table's execution space except the insertion of rows seen
   /// for the first time; touched rows are distinct, so no two threads write one row, score or
   /// state, and the result is the same on any thread count.
@@ -247,15 +264,22 @@ class adaptive_table {
     const std::size_t missing =
         detail::vhpi_find_rows(m_exec, m_slots, ids, unique, row_grain, m_touched.data(), m_touched_blocks.data());
     if (missing > 0) {
-      if (m_slots.reserve(missing))
+      const bool hold = m_options.admission == admission_policy::within_allocation;
+      if (!hold && m_slots.reserve(missing))
         for (std::size_t k = 0; k < unique; ++k)
           if (m_touched[k] != npos) m_touched[k] = m_slots.find(ids[k]);
-      for (std::size_t k = 0; k < unique; ++k)
-        if (m_touched[k] == npos) {
-          m_touched[k] = m_slots.place(slot{ids[k] + 1, 0u}, slot_state{});
-          set_chunks(m_touched[k], static_cast<std::uint32_t>(m_options.new_row_chunks), true);
-          m_touched_blocks[k] = m_slots.block(m_touched[k]);  // block indices survive pool growth
+      const auto k_new = static_cast<std::uint32_t>(m_options.new_row_chunks);
+      for (std::size_t k = 0; k < unique; ++k) {
+        if (m_touched[k] != npos) continue;
+        if (hold && (m_slots.room() == 0 || !m_pool.fits(k_new))) {
+          m_touched_blocks[k] = 0;  // the passes below skip it: no slot, no chunk
+          ++m_turned_away;
+          continue;
         }
+        m_touched[k] = m_slots.place(slot{ids[k] + 1, 0u}, slot_state{});
+        set_chunks(m_touched[k], k_new, true);
+        m_touched_blocks[k] = m_slots.block(m_touched[k]);  // block indices survive pool growth
+      }
     }
     const auto w = static_cast<std::size_t>(m_options.chunk_width);
     // Pass 2: the fused update; pass 3: the importance scores.
@@ -278,10 +302,13 @@ class adaptive_table {
   }
 
   /// Gives every entry the chunk count `target[slot]` (indexed as `for_each_row` reports slots),
-  /// drops entries whose target is 0, rebuilds the slot table for the survivors, multiplies every
-  /// score by `decay`, and compacts the pool when `compact_pool` is set or its free fraction passes
-  /// the threshold.
-  void apply_targets(std::span<const std::uint8_t> target, float decay, bool compact_pool = false) {
+  /// drops entries whose target is 0, rebuilds the slot table for the survivors with room for
+  /// `spare_entries` more (rows `backward` may admit before the index must grow; `bytes_for(survivors
+  /// + spare_entries, chunks)` is what it holds after compaction), multiplies every score by
+  /// `decay`, and compacts the pool when `compact_pool` is set or its free fraction passes the
+  /// threshold.
+  void apply_targets(std::span<const std::uint8_t> target, float decay, bool compact_pool = false,
+                     std::size_t spare_entries = 0) {
     check_extent("frugal::embedding::adaptive_table::apply_targets", "targets", target.size(), m_slots.size());
     check(decay >= 0 && decay <= 1, "frugal::embedding::adaptive_table::apply_targets: decay = ", decay,
           " outside [0, 1]");
@@ -293,8 +320,8 @@ class adaptive_table {
       set_chunks(s, target[s], false);
       if (target[s] > 0) ++survivors;
     }
-    // Rebuild the virtual index with the survivors only.
-    m_slots.rebuild_for(survivors, [decay](const slot& e, slot_state& st) {
+    // Rebuild the virtual index with the survivors only, and room for `spare_entries` more.
+    m_slots.rebuild_for(survivors + spare_entries, [decay](const slot& e, slot_state& st) {
       st.candidate *= decay;
       return e.chunks() > 0;
     });
@@ -352,11 +379,13 @@ class adaptive_table {
   }
 
   // ---- checkpoints ---------------------------------------------------------------------------
-  /// Writes the exact state (slot table, pool, free lists, scores, optimizer state) under `prefix/`.
+  /// Writes the exact state (slot table, pool, free lists, scores, optimizer state, admission
+  /// policy and count of rows turned away) under `prefix/`.
   void save(checkpoint_writer& out, std::string_view prefix) const;  // adaptive_table_io.hpp
 
   /// Restores what `save` wrote, index layout included (a checkpoint without an index record,
-  /// from before direct indexes, is hashed). Throws `format_error` when the records disagree with
+  /// from before direct indexes, is hashed; one without an admission record, from before issue
+  /// 23, has open admission and no row turned away). Throws `format_error` when the records disagree with
   /// this table's shape or with each other (the invariants are checked before anything is replaced).
   void load(const checkpoint_reader& in, std::string_view prefix);  // adaptive_table_io.hpp
 
@@ -407,6 +436,7 @@ class adaptive_table {
   detail::slot_index m_slots;  ///< the virtual index
   detail::chunk_pool m_pool;   ///< the physical index: chunk values, scores, free lists
   std::size_t m_live_chunks = 0;
+  std::uint64_t m_turned_away = 0;
   detail::row_gradients m_grads;
   mutable std::vector<std::uint32_t> m_resolved;  ///< forward scratch: the block of each index
   std::vector<std::uint32_t> m_touched;           ///< backward scratch: the slot of each touched row

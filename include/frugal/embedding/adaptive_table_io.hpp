@@ -31,6 +31,8 @@ void adaptive_table<Importance, Exec>::save(checkpoint_writer& out, std::string_
   out.put<std::uint64_t>(p + "/counters", counters);
   out.put<std::uint32_t>(p + "/free_heads", m_pool.free_heads());
   out.put_string(p + "/index", m_slots.direct() ? "direct" : "hashed");
+  const std::uint64_t admission[2] = {static_cast<std::uint64_t>(m_options.admission), m_turned_away};
+  out.put<std::uint64_t>(p + "/admission", admission);
   std::vector<std::uint32_t> keys(m_slots.size()), blocks(m_slots.size());
   std::vector<float> acc(m_slots.size()), cand(m_slots.size());
   for (std::size_t s = 0; s < m_slots.size(); ++s) {
@@ -63,6 +65,15 @@ void adaptive_table<Importance, Exec>::load(const checkpoint_reader& in, std::st
   const std::string layout = in.contains(p + "/index") ? in.get_string(p + "/index") : "hashed";
   detail::check_format(file, layout == "hashed" || layout == "direct", where, ": unknown index layout '", layout, "'");
   const bool direct = layout == "direct";
+  // Checkpoints from before admission policies admit every row and have turned none away.
+  std::uint64_t admission[2] = {static_cast<std::uint64_t>(admission_policy::open), 0};
+  if (in.contains(p + "/admission")) {
+    const auto record = in.get<std::uint64_t>(p + "/admission");
+    detail::check_format(
+        file, record.size() == 2 && record[0] <= static_cast<std::uint64_t>(admission_policy::within_allocation), where,
+        ": unknown admission record");
+    std::copy(record.begin(), record.end(), admission);
+  }
   const auto counters = in.get<std::uint64_t>(p + "/counters");
   const auto free_heads = in.get<std::uint32_t>(p + "/free_heads");
   const auto keys = in.get<std::uint32_t>(p + "/slot_keys");
@@ -102,6 +113,8 @@ void adaptive_table<Importance, Exec>::load(const checkpoint_reader& in, std::st
                                    counters[1], free_heads);
   next.m_live_chunks = counters[2];
   next.m_options.new_row_chunks = static_cast<index_t>(counters[4]);
+  next.m_options.admission = static_cast<admission_policy>(admission[0]);
+  next.m_turned_away = admission[1];
   try {
     next.check_invariants();
   } catch (const error& e) {

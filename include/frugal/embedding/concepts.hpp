@@ -12,6 +12,7 @@
 
 #include "../core/checkpoint.hpp"
 #include "../core/config.hpp"
+#include "admission.hpp"
 #include "bags.hpp"
 
 namespace frugal::embedding {
@@ -32,19 +33,23 @@ concept EmbeddingTable = requires(T& t, const T& ct, const bag_batch& bags, std:
 };
 
 /// What `budget_controller` needs of a table whose rows keep a variable number of chunks
-/// (`adaptive_table`): the chunk scores of every stored row, a byte model, and the operation
-/// that keeps the selected chunks.
+/// (`adaptive_table`): the chunk scores of every stored row, a byte model, the operation that
+/// keeps the selected chunks (with room in the index for rows to come), and the switch that stops
+/// `backward` from growing the table between rounds.
 template <class T>
-concept BudgetedTable = EmbeddingTable<T> &&
-    requires(T& t, const T& ct, std::span<const std::uint8_t> targets, std::size_t count, float decay, index_t k) {
+concept BudgetedTable = EmbeddingTable<T> && requires(T& t, const T& ct, std::span<const std::uint8_t> targets,
+                                                      std::size_t count, float decay, index_t k, bool flag) {
   { ct.chunks_per_row() } -> std::convertible_to<index_t>;
   { ct.slot_capacity() } -> std::convertible_to<std::size_t>;
   { ct.bytes_for(count, count) } -> std::convertible_to<std::size_t>;
   { ct.live_chunks() } -> std::convertible_to<std::size_t>;
   { ct.entries() } -> std::convertible_to<std::size_t>;
+  { ct.index_room() } -> std::convertible_to<std::size_t>;
+  { ct.turned_away() } -> std::convertible_to<std::uint64_t>;
   ct.for_each_row([](std::uint32_t, std::uint32_t, index_t, std::span<const float>, float) {});
-  t.apply_targets(targets, decay);
+  t.apply_targets(targets, decay, flag, count);
   t.set_new_row_chunks(k);
+  t.set_admission(admission_policy::within_allocation);
   t.compact();
 };
 

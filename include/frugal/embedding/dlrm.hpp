@@ -31,6 +31,7 @@
 #include "../nn/optimizer.hpp"
 #include "../nn/serialization.hpp"
 #include "bags.hpp"
+#include "budget.hpp"
 #include "click_data.hpp"
 #include "concepts.hpp"
 #include "metrics.hpp"
@@ -305,7 +306,9 @@ struct click_train_options {
 };
 
 /// Mini-batch training of a `dlrm` over a dataset in a seeded order (a new permutation every
-/// epoch), with an optional per-step hook (a budget controller's `on_step`), and checkpoints that
+/// epoch), with an optional `budget_controller` over the model's tables (its `on_step` after every
+/// step, which keeps the tables within its byte budget at every step's end) and an optional
+/// per-step hook after it, and checkpoints that
 /// resume bit for bit: the model (MLPs and tables with their optimizer state), the MLP optimizer's
 /// state and the step counter; the example order is a pure function of (seed, epoch).
 /// \tparam Optimizer what updates the MLPs (`nn::adam<float>` by default; `nn::sgd<float>` or any
@@ -335,6 +338,35 @@ class click_trainer {
     check(data.size() >= m_options.batch, "frugal::embedding::click_trainer: ", data.size(),
           " examples, fewer than one batch of ", m_options.batch);
     data.validate();
+  }
+
+  /// Trains with Adam, and after every step runs `budget.on_step(step)`, then `hook`. `budget` must
+  /// drive exactly the model's tables, in order (`budget_controller(model.tables(), …)`); it is
+  /// held by reference and must outlive the trainer.
+  template <BudgetedTable T = Table>
+  requires std::is_same_v<T, Table> && std::is_same_v<Optimizer, nn::adam<float>> click_trainer(
+      dlrm<Table>& model, const click_dataset& data, click_train_options options, budget_controller<T>& budget,
+      step_hook hook = {})
+      : click_trainer(model, data, options,
+                      nn::adam<float>(nn::adam_options<float>{.learning_rate = options.learning_rate}), budget,
+                      std::move(hook)) {}
+
+  /// Trains the MLPs with `optimizer`, and after every step runs `budget.on_step(step)`, then `hook`.
+  template <BudgetedTable T = Table>
+  requires std::is_same_v<T, Table> click_trainer(dlrm<Table>& model, const click_dataset& data,
+                                                  click_train_options options, Optimizer optimizer,
+                                                  budget_controller<T>& budget, step_hook hook = {})
+      : click_trainer(model, data, std::move(options), std::move(optimizer),
+                      [&budget, hook = std::move(hook)](index_t step) {
+                        budget.on_step(step);
+                        if (hook) hook(step);
+                      }) {
+    const auto& driven = budget.tables();
+    check(driven.size() == model.tables().size(), "frugal::embedding::click_trainer: the budget controller drives ",
+          driven.size(), " tables, the model has ", model.tables().size());
+    for (std::size_t f = 0; f < driven.size(); ++f)
+      check(driven[f] == &model.tables()[f], "frugal::embedding::click_trainer: the budget controller's table ", f,
+            " is not the model's table ", f, " (build it from model.tables())");
   }
 
   /// Steps taken so far.

@@ -67,8 +67,15 @@ class chunk_pool {
   [[nodiscard]] std::span<const float> all_values() const noexcept { return {m_values.data(), m_values.size()}; }
   [[nodiscard]] std::span<const float> all_scores() const noexcept { return {m_scores.data(), m_scores.size()}; }
 
+  /// Whether `allocate(k)` would find its block without growing the pool.
+  [[nodiscard]] bool fits(std::uint32_t k) const noexcept {
+    return k == 0 || m_free_heads[k] != npos || m_used + k <= m_scores.size();
+  }
+
   /// A block of `k` (1 to `max_block()`) contiguous chunks, from the free list of that size, else
-  /// the tail, growing the pool by half when the tail is short. Its contents are whatever they were.
+  /// the tail, growing the pool when the tail is short: by an eighth where the pages are remapped
+  /// (`page_buffer_remaps`: growth copies nothing, and a filled pool holds at most 12.5 % unused
+  /// chunks), else by half. Its contents are whatever they were.
   std::uint32_t allocate(std::uint32_t k) {
     if (m_free_heads[k] != npos) {
       const std::uint32_t c = m_free_heads[k];
@@ -77,7 +84,8 @@ class chunk_pool {
       return c;
     }
     if (m_used + k > m_scores.size()) {
-      const std::size_t capacity = std::max<std::size_t>({64, m_scores.size() + m_scores.size() / 2, m_used + k});
+      const std::size_t step = m_scores.size() / (page_buffer_remaps ? 8 : 2);
+      const std::size_t capacity = std::max<std::size_t>({64, m_scores.size() + step, m_used + k});
       check(capacity <= max_chunks, "frugal::embedding::adaptive_table: the chunk pool would exceed 2^27 chunks");
       m_values.resize(capacity * m_width);
       m_scores.resize(capacity);

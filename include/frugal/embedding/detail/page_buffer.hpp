@@ -3,7 +3,8 @@
 /// A growable array of trivially copyable elements whose memory comes straight from the operating
 /// system (anonymous `mmap` on POSIX) and goes straight back to it (`munmap`) when the buffer is
 /// resized or destroyed. Unlike `std::vector` through `malloc`, releasing memory here really lowers
-/// the process's resident set, which is the point of pruning an embedding table.
+/// the process's resident set, which is the point of pruning an embedding table. On Linux a resize
+/// remaps the pages (`mremap`) instead of copying them, so a buffer can grow in small steps.
 
 #include <cstddef>
 #include <cstring>
@@ -15,6 +16,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #define FRUGAL_EMBEDDING_HAS_MMAP 1
+#if defined(__linux__) && defined(MREMAP_MAYMOVE)
+#define FRUGAL_EMBEDDING_HAS_MREMAP 1
+#endif
 #endif
 
 namespace frugal::embedding::detail {
@@ -29,6 +33,15 @@ namespace frugal::embedding::detail {
   return bytes;
 #endif
 }
+
+/// Whether `page_buffer::resize` moves pages rather than copying elements: then growing by a small
+/// step costs no more than growing by a large one.
+inline constexpr bool page_buffer_remaps =
+#ifdef FRUGAL_EMBEDDING_HAS_MREMAP
+    true;
+#else
+    false;
+#endif
 
 /// Owning, zero-initialised, page-backed array. Copying copies the elements into a new mapping.
 template <class T>
@@ -54,10 +67,32 @@ class page_buffer {
     std::swap(m_size, other.m_size);
   }
 
-  /// New size; keeps the first min(old, new) elements, new ones are zero. Always reallocates (so a
-  /// smaller size really returns memory); a no-op when the size is unchanged.
+  /// New size; keeps the first min(old, new) elements, new ones are zero. A smaller size really
+  /// returns memory; a no-op when the size is unchanged. With `page_buffer_remaps` the pages are
+  /// remapped (no element is copied), else the elements are copied into a new mapping.
   void resize(std::size_t n) {
     if (n == m_size) return;
+#ifdef FRUGAL_EMBEDDING_HAS_MREMAP
+    if (m_data != nullptr && n > 0) {
+      if (n > static_cast<std::size_t>(-1) / sizeof(T)) throw std::bad_alloc();
+      const std::size_t old_bytes = allocation_bytes(m_size * sizeof(T)), new_bytes = allocation_bytes(n * sizeof(T));
+      void* p = old_bytes == new_bytes ? static_cast<void*>(m_data)
+                                       : ::mremap(static_cast<void*>(m_data), old_bytes, new_bytes, MREMAP_MAYMOVE);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      // Pages past the old mapping arrive zeroed; the old last page may hold elements of an earlier,
+      // larger size beyond m_size.
+      if (n > m_size)
+        std::memset(static_cast<char*>(p) + m_size * sizeof(T), 0,
+                    (n * sizeof(T) < old_bytes ? n * sizeof(T) : old_bytes) - m_size * sizeof(T));
+#ifdef MADV_HUGEPAGE
+      if (n * sizeof(T) >= huge_page_threshold && m_size * sizeof(T) < huge_page_threshold)
+        ::madvise(p, new_bytes, MADV_HUGEPAGE);
+#endif
+      m_data = static_cast<T*>(p);
+      m_size = n;
+      return;
+    }
+#endif
     page_buffer next(n);
     const std::size_t keep = n < m_size ? n : m_size;
     if (keep) std::memcpy(static_cast<void*>(next.m_data), m_data, keep * sizeof(T));

@@ -89,6 +89,14 @@ class slot_index : private slot_table {
     return place(slot{id + 1, 0u}, slot_state{});
   }
 
+  /// Entries the index takes before it must grow: the ids without a slot in a direct index, else
+  /// as many as keep the load at or under `max_load`.
+  [[nodiscard]] std::size_t room() const noexcept {
+    if (direct()) return m_rows - m_entries;
+    const auto limit = static_cast<std::size_t>(m_max_load * static_cast<double>(size()));
+    return limit > m_entries ? limit - m_entries : 0;
+  }
+
   /// Grows a hashed index that would pass the load factor with `extra` more entries: doubling
   /// until it fits, or to the direct layout once that is no larger. Returns whether slots moved.
   bool reserve(std::size_t extra) {

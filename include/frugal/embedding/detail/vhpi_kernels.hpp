@@ -124,9 +124,10 @@ std::size_t vhpi_find_rows(const Exec& exec, const slot_index& index, const std:
 }
 
 /// Backward pass 2: the fused update of every touched row (slot `touched[k]`, block `blocks[k]`,
-/// gradient `grads.row(k)`), rows prefetched ahead. The row-wise Adagrad accumulator is the only
-/// training state this pass reads; an SGD step touches the row's values only. `blocks` are pass
-/// 1's copies: slot lines may be evicted by now.
+/// gradient `grads.row(k)`), rows prefetched ahead; rows the table turned away (slot `npos`) are
+/// skipped. The row-wise Adagrad accumulator is the only training state this pass reads; an SGD
+/// step touches the row's values only. `blocks` are pass 1's copies: slot lines may be evicted by
+/// now.
 template <class Exec>
 void vhpi_update_rows(const Exec& exec, const sparse_optimizer& opt, const row_gradients& grads,
                       const std::uint32_t* touched, const std::uint32_t* blocks, std::size_t d, std::size_t w,
@@ -142,8 +143,10 @@ void vhpi_update_rows(const Exec& exec, const sparse_optimizer& opt, const row_g
                           if (k + rows_ahead < unique) {
                             const std::uint32_t ahead = blocks[k + rows_ahead];
                             prefetch_floats(values + static_cast<std::size_t>(ahead >> 5) * w, (ahead & 31u) * w);
-                            if (adagrad) FRUGAL_PREFETCH(slots->state_address(touched[k + rows_ahead]));
+                            if (adagrad && touched[k + rows_ahead] != slot_index::npos)
+                              FRUGAL_PREFETCH(slots->state_address(touched[k + rows_ahead]));
                           }
+                          if (touched[k] == slot_index::npos) continue;
                           const slot e{0u, blocks[k]};
                           float* r = values + static_cast<std::size_t>(e.first()) * w;
                           if (adagrad) {
@@ -161,9 +164,10 @@ void vhpi_update_rows(const Exec& exec, const sparse_optimizer& opt, const row_g
 
 /// Backward pass 3: the importance scores: each live chunk's, a lone scattered line per row, and
 /// the candidate score of a row's next chunk (in its training state), for rows of `per_row`
-/// chunks at most. The norms of the chunk gradients are taken here, a tile of rows at a time, not
-/// in pass 2: there they held up the memory-bound update, here they overlap the score lines'
-/// misses, prefetched as far ahead as pass 1's slot lines. Chunks of whole tiles run in parallel.
+/// chunks at most; rows the table turned away (slot `npos`) are skipped. The norms of the chunk
+/// gradients are taken here, a tile of rows at a time, not in pass 2: there they held up the
+/// memory-bound update, here they overlap the score lines' misses, prefetched as far ahead as pass
+/// 1's slot lines. Chunks of whole tiles run in parallel.
 template <class Exec, class Importance>
 void vhpi_raise_scores(const Exec& exec, const Importance& importance, const row_gradients& grads,
                        const std::uint32_t* touched, const std::uint32_t* blocks, std::size_t per_row, std::size_t w,
@@ -194,8 +198,10 @@ void vhpi_raise_scores(const Exec& exec, const Importance& importance, const row
           if (k + touched_distance < unique) {
             const std::uint32_t ahead = blocks[k + touched_distance];
             FRUGAL_PREFETCH(scores + (ahead >> 5));
-            if ((ahead & 31u) < whole) FRUGAL_PREFETCH(slots->state_address(touched[k + touched_distance]));
+            if ((ahead & 31u) < whole && touched[k + touched_distance] != slot_index::npos)
+              FRUGAL_PREFETCH(slots->state_address(touched[k + touched_distance]));
           }
+          if (touched[k] == slot_index::npos) continue;
           const slot e{0u, blocks[k]};
           const std::int32_t count = counts[k];
           const float* n = norms + (k % tile) * per_row;
