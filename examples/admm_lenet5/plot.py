@@ -44,11 +44,7 @@ def main():
         ax.plot(*zip(*points), marker="o", color=color, label=label)
     ax.set_xscale("log")
     plotting.plain_log_ticks(ax.xaxis)
-    ax.set_title("LeNet-5 / Fashion-MNIST: accuracy vs pruning ratio")
-    ax.set_xlabel("pruning ratio (x)")
-    ax.set_ylabel("test accuracy (%)")
-    plotting.legend_outside(ax)
-    plotting.save(fig, args.out)
+    plotting.finish(fig, ax, "LeNet-5 / Fashion-MNIST: accuracy vs pruning ratio", "pruning ratio (x)", "test accuracy (%)", args.out)
 
 
 if __name__ == "__main__":

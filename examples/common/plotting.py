@@ -113,6 +113,15 @@ def legend_outside(ax):
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
 
 
+def finish(fig, ax, title, xlabel, ylabel, path):
+    """Titles and labels the axes, puts the legend outside them and writes the PNG."""
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    legend_outside(ax)
+    save(fig, path)
+
+
 def save(fig, path):
     """Writes the figure as a PNG (trimmed to what is drawn, legend included) and says where."""
     fig.savefig(path, dpi=120, bbox_inches="tight")

@@ -35,11 +35,7 @@ def main():
                 color="#d62728", label="ADMM BCR products")
         ax.plot([x], [num(r, "speedup")], marker="D", markersize=8, linestyle="none", color="#9467bd",
                 label="ADMM BCR network")
-    ax.set_title("LeNet-5 inference (batch 64, 1 thread): BCR speedup vs sparsity")
-    ax.set_xlabel("weight sparsity (%)")
-    ax.set_ylabel("speedup over dense (x)")
-    plotting.legend_outside(ax)
-    plotting.save(fig, args.out)
+    plotting.finish(fig, ax, "LeNet-5 inference (batch 64, 1 thread): BCR speedup vs sparsity", "weight sparsity (%)", "speedup over dense (x)", args.out)
 
 
 if __name__ == "__main__":

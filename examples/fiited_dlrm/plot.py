@@ -42,11 +42,7 @@ def main():
         ax.plot([100 * budgets[0], 100.0], [full, full], color="black", label="full")
     ax.set_xscale("log")
     plotting.plain_log_ticks(ax.xaxis)
-    ax.set_title("DLRM test AUC against the embedding memory budget")
-    ax.set_xlabel("budget (% of the full tables' bytes)")
-    ax.set_ylabel("test AUC (median of seeds)")
-    plotting.legend_outside(ax)
-    plotting.save(fig, args.out)
+    plotting.finish(fig, ax, "DLRM test AUC against the embedding memory budget", "budget (% of the full tables' bytes)", "test AUC (median of seeds)", args.out)
 
 
 if __name__ == "__main__":

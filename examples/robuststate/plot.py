@@ -36,11 +36,7 @@ def main():
         ax.plot(steps, mean, color=color, linestyle="-" if label == "RobustState" else "--", label=f"{n}q {label}")
     from matplotlib.ticker import MaxNLocator
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
-    ax.set_title("RobustState on the stand-in device")
-    ax.set_xlabel("fine-tuning step")
-    ax.set_ylabel("device fidelity")
-    plotting.legend_outside(ax)
-    plotting.save(fig, args.out)
+    plotting.finish(fig, ax, "RobustState on the stand-in device", "fine-tuning step", "device fidelity", args.out)
 
 
 if __name__ == "__main__":
