@@ -7,6 +7,7 @@
 // its density matrix and estimated from shots by Pauli tomography.
 #include <CLI/CLI.hpp>
 #include <frugal/quantum.hpp>
+#include <frugal/quantum/backend_properties.hpp>
 
 #include <algorithm>
 #include <chrono>

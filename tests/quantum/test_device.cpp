@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include <frugal/quantum.hpp>
+#include <frugal/quantum/backend_properties.hpp>
 
 #include "quantum_support.hpp"
 #include "test_support.hpp"
