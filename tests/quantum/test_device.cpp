@@ -2,6 +2,7 @@
 // simulation and the stand-in device.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <numbers>
 
 #include <frugal/quantum.hpp>
@@ -57,7 +58,8 @@ TEST_CASE("BackendProperties JSON: malformed files are refused with clear errors
     (void)q::parse_backend_properties(R"({"qubits": [[{"name": "T1", "value": 1,}]]})", "bad.json");
     FAIL("no exception");
   } catch (const frugal::format_error& e) {
-    CHECK(std::string(e.what()).find("malformed JSON") != std::string::npos);
+    CHECK(std::string(e.what()).starts_with(
+        "frugal::quantum::parse_backend_properties: bad.json: malformed JSON at byte "));
     CHECK(e.file() == "bad.json");
     CHECK(e.offset() > 20);
   }
@@ -87,7 +89,49 @@ TEST_CASE("BackendProperties JSON: malformed files are refused with clear errors
                   frugal::invalid_argument);
   CHECK_THROWS_AS((void)q::parse_backend_properties(props("", R"(, {"gate": "sx", "qubits": "zero"})")),
                   frugal::format_error);
-  CHECK_THROWS_AS((void)q::read_backend_properties("/nonexistent/props.json"), frugal::io_error);
+  CHECK_THROWS_WITH_AS((void)q::read_backend_properties("/nonexistent/props.json"),
+                       "frugal::quantum::read_backend_properties: cannot open /nonexistent/props.json",
+                       frugal::io_error);
+  CHECK_THROWS_WITH_AS(
+      (void)q::parse_backend_properties(props("", "", "88", "fortnights"), "toy.json"),
+      "frugal::quantum::parse_backend_properties: toy.json: qubit 0 T1: unknown time unit 'fortnights'",
+      frugal::format_error);
+  CHECK_THROWS_WITH_AS((void)q::parse_backend_properties(props("", "", "-3"), "toy.json"),
+                       doctest::Contains("frugal::quantum::parse_backend_properties: toy.json: "),
+                       frugal::invalid_argument);
+  for (const char* name : {"zz_0x", "zz_0_", "zz_1_2_3", "zz_"}) {
+    CAPTURE(name);
+    std::string text = props();
+    text.replace(text.find("zz_01"), 5, name);
+    CHECK_THROWS_WITH_AS(
+        (void)q::parse_backend_properties(text, "toy.json"),
+        ("frugal::quantum::parse_backend_properties: toy.json: malformed coupling name '" + std::string(name) + "'")
+            .c_str(),
+        frugal::format_error);
+  }
+  {
+    std::string text = props();
+    text.replace(text.find("zz_01"), 5, "zz_0_9");
+    CHECK_THROWS_WITH_AS((void)q::parse_backend_properties(text, "toy.json"),
+                         doctest::Contains("toy.json: coupling 'zz_0_9' names qubits outside the 2-qubit device"),
+                         frugal::invalid_argument);
+  }
+  // A file: the reading function and the file's path start every message.
+  const auto dir = frugal::test::scratch_dir("backend_properties");
+  const auto bad = dir / "broken_props.json";
+  std::ofstream(bad) << R"({"backend_name": "toy", "qubits": [[{"name": "T1", "value": 1,}]]})";
+  try {
+    (void)q::read_backend_properties(bad);
+    FAIL("no exception");
+  } catch (const frugal::format_error& e) {
+    CHECK(std::string(e.what()).starts_with("frugal::quantum::read_backend_properties: " + bad.string() +
+                                            ": malformed JSON at byte "));
+    CHECK(e.file() == bad.string());
+  }
+  std::ofstream(bad) << R"({"backend_name": "toy", "gates": []})";
+  CHECK_THROWS_WITH_AS((void)q::read_backend_properties(bad),
+                       ("frugal::quantum::read_backend_properties: " + bad.string() + ": no 'qubits' array").c_str(),
+                       frugal::format_error);
   // Truncations of a valid file never parse as something else silently.
   const std::string full = props();
   for (std::size_t cut = 0; cut < full.size(); cut += 7)
