@@ -1,10 +1,10 @@
 #pragma once
 /// \file
 /// Device calibrations: per-qubit T1, T2, readout errors, per-gate errors and durations, the
-/// coupling map and residual ZZ couplings; and a built-in calibration from published figures.
-/// Times are in nanoseconds, frequencies in GHz. The reader for Qiskit's BackendProperties JSON
-/// is in `backend_properties.hpp`, apart, so that code which never reads a file does not parse a
-/// JSON library.
+/// coupling map and residual ZZ couplings; the calibration of a few chosen qubits (`subset`); and
+/// a built-in calibration from published figures. Times are in nanoseconds, frequencies in GHz.
+/// The reader for Qiskit's BackendProperties JSON is in `backend_properties.hpp`, apart, so that
+/// code which never reads a file does not parse a JSON library.
 
 #include <algorithm>
 #include <cmath>
@@ -102,7 +102,69 @@ struct calibration {
       check(g.length_ns >= 0 && std::isfinite(g.length_ns), where, " '", name, "': gate ", g.gate, " negative length");
     }
   }
+
+  /// The calibration of a few of this device's qubits, for a circuit on just those: device qubit
+  /// `chosen[i]` becomes qubit i. Each keeps its per-qubit record; every gate whose qubits are all
+  /// chosen is kept, renumbered, in its original order (a two-qubit gate keeps its direction); the
+  /// ZZ couplings among the chosen qubits are kept under their renumbered pair (a < b). The name
+  /// says which qubits: "<name>[12,10,7]".
+  /// \param chosen distinct device qubits, in the order the circuit numbers them
+  /// \returns a calibration of `chosen.size()` qubits
+  /// Throws `invalid_argument` for an empty list, a qubit outside the device or a repeated one.
+  /// Complexity: O(qubits + gates + couplings).
+  [[nodiscard]] calibration subset(std::vector<int> chosen) const {
+    const char* where = "frugal::quantum::calibration::subset";
+    const int n = num_qubits();
+    check(!chosen.empty(), where, ": no qubits chosen from '", name, "', a ", n, "-qubit device");
+    std::vector<int> renumbered(static_cast<std::size_t>(n), -1);  // device qubit -> its index in `chosen`, or -1
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+      const int q = chosen[i];
+      check(q >= 0 && q < n, where, ": qubit ", q, " is not on '", name, "', a ", n, "-qubit device (qubits 0 to ",
+            n - 1, ")");
+      int& slot = renumbered[static_cast<std::size_t>(q)];
+      check(slot < 0, where, ": qubit ", q, " is chosen twice (positions ", slot, " and ", i, ") from '", name, "', a ",
+            n, "-qubit device");
+      slot = static_cast<int>(i);
+    }
+    // Qubits outside the device (in a calibration not yet validated) count as not chosen.
+    const auto index_of = [&](int q) { return q >= 0 && q < n ? renumbered[static_cast<std::size_t>(q)] : -1; };
+    calibration out;
+    out.name = name + "[";
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+      out.name += (i ? "," : "") + std::to_string(chosen[i]);
+      out.qubits.push_back(qubits[static_cast<std::size_t>(chosen[i])]);
+    }
+    out.name += "]";
+    for (const auto& g : gates) {
+      gate_calibration kept = g;
+      bool all_chosen = true;
+      for (int& q : kept.qubits) {
+        q = index_of(q);
+        all_chosen = all_chosen && q >= 0;
+      }
+      if (all_chosen) out.gates.push_back(std::move(kept));
+    }
+    for (const auto& [pair, zeta] : zz_ghz) {
+      const int a = index_of(pair.first), b = index_of(pair.second);
+      if (a >= 0 && b >= 0) out.zz_ghz[{std::min(a, b), std::max(a, b)}] = zeta;
+    }
+    return out;
+  }
 };
+
+namespace detail {
+
+/// Refuses a circuit of `circuit_qubits` on a device of another size; where the device is larger,
+/// the message points to `calibration::subset`. `where` names the refusing function.
+inline void check_circuit_fits(std::string_view where, int circuit_qubits, const calibration& device) {
+  const int n = device.num_qubits();
+  if (circuit_qubits == n) return;
+  throw invalid_argument(frugal::detail::concat(
+      where, ": a ", circuit_qubits, "-qubit circuit on '", device.name, "', a ", n, "-qubit device",
+      circuit_qubits < n ? "; select the circuit's qubits with calibration::subset" : " (too few qubits)"));
+}
+
+}  // namespace detail
 
 namespace calibrations {
 

@@ -75,12 +75,26 @@ struct readout_error {
   }
 };
 
+namespace detail {
+
+/// Refuses a distribution that is not over the `qubits` qubits of a list of readout errors; where
+/// the errors are a larger device's, the message points to `calibration::subset`.
+inline void check_readout_errors_fit(std::string_view where, std::size_t probabilities, std::size_t qubits) {
+  if (qubits < 64 && probabilities == (std::size_t{1} << qubits)) return;
+  const bool larger_device = qubits >= 64 || probabilities < (std::size_t{1} << qubits);
+  throw invalid_argument(frugal::detail::concat(
+      where, ": ", probabilities, " probabilities for the readout errors of ", qubits, " qubits",
+      larger_device ? " (a device's errors for a smaller circuit? select the circuit's qubits with calibration::subset)"
+                    : ""));
+}
+
+}  // namespace detail
+
 /// Applies per-qubit confusion matrices to a distribution over n = errors.size() qubits.
 [[nodiscard]] inline std::vector<double> apply_readout_error(std::vector<double> probs,
                                                              const std::vector<readout_error>& errors) {
   const std::size_t n = errors.size();
-  check(probs.size() == (std::size_t{1} << n), "frugal::quantum::apply_readout_error: ", probs.size(),
-        " probabilities for ", n, " qubits");
+  detail::check_readout_errors_fit("frugal::quantum::apply_readout_error", probs.size(), n);
   for (std::size_t q = 0; q < n; ++q) {
     errors[q].validate();
     const double e10 = errors[q].p1_given_0, e01 = errors[q].p0_given_1;
