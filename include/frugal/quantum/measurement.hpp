@@ -276,8 +276,13 @@ template <Register Reg>
 /// Tr(ρ²).
 [[nodiscard]] inline double purity(const cmatrix& rho) { return (rho * rho).trace().real(); }
 
+// Both fidelities are templates of nothing: a translation unit then compiles their Eigen code (the
+// Hermitian eigensolver above all, a large part of parsing <frugal/quantum.hpp>) only where it calls
+// them. Both, so that overload resolution between them stays what it is between plain functions.
+
 /// ⟨ψ|ρ|ψ⟩.
-[[nodiscard]] inline double fidelity(const cmatrix& rho, const cvector& psi) {
+template <class = void>
+[[nodiscard]] double fidelity(const cmatrix& rho, const cvector& psi) {
   check(rho.rows() == psi.size(), "frugal::quantum::fidelity: dimension mismatch ", rho.rows(), " vs ", psi.size());
   return (psi.adjoint() * rho * psi)(0, 0).real();
 }
@@ -285,7 +290,8 @@ template <Register Reg>
 /// Uhlmann fidelity (Tr √(√ρ σ √ρ))² between two density matrices. Computed on the support of ρ
 /// (eigenvalues above 1e-12 of the largest), so rank-deficient (e.g. pure) states lose no accuracy
 /// to square roots of rounding noise.
-[[nodiscard]] inline double fidelity(const cmatrix& rho, const cmatrix& sigma) {
+template <class = void>
+[[nodiscard]] double fidelity(const cmatrix& rho, const cmatrix& sigma) {
   check(rho.rows() == sigma.rows() && rho.cols() == sigma.cols() && rho.rows() == rho.cols(),
         "frugal::quantum::fidelity: dimension mismatch");
   Eigen::SelfAdjointEigenSolver<cmatrix> es(rho);
