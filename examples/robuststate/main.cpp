@@ -7,6 +7,7 @@
 // its density matrix and estimated from shots by Pauli tomography.
 #include <CLI/CLI.hpp>
 #include <frugal/quantum.hpp>
+#include <frugal/quantum/backend_properties.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <functional>
 #include <numbers>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -82,16 +84,11 @@ q::cvector random_state(int n, std::uint64_t seed) {
 }
 
 /// The first n qubits of a calibration (gates and couplings among them).
+/// Device qubits 0..n-1 of a calibration file (the ansatz couples the pairs they share).
 q::calibration first_qubits(const q::calibration& cal, int n) {
-  frugal::check(n <= cal.num_qubits(), "calibration '", cal.name, "' has only ", cal.num_qubits(), " qubits");
-  q::calibration c;
-  c.name = cal.name + "[0.." + std::to_string(n - 1) + "]";
-  c.qubits.assign(cal.qubits.begin(), cal.qubits.begin() + n);
-  for (const auto& g : cal.gates)
-    if (std::all_of(g.qubits.begin(), g.qubits.end(), [&](int x) { return x < n; })) c.gates.push_back(g);
-  for (const auto& [p, v] : cal.zz_ghz)
-    if (p.second < n) c.zz_ghz[p] = v;
-  return c;
+  std::vector<int> chosen(static_cast<std::size_t>(n));
+  std::iota(chosen.begin(), chosen.end(), 0);
+  return cal.subset(chosen);
 }
 
 using frugal::examples::median;

@@ -2,9 +2,13 @@
 // simulation and the stand-in device.
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <numbers>
+#include <sstream>
 
 #include <frugal/quantum.hpp>
+#include <frugal/quantum/backend_properties.hpp>
 
 #include "quantum_support.hpp"
 #include "test_support.hpp"
@@ -56,7 +60,8 @@ TEST_CASE("BackendProperties JSON: malformed files are refused with clear errors
     (void)q::parse_backend_properties(R"({"qubits": [[{"name": "T1", "value": 1,}]]})", "bad.json");
     FAIL("no exception");
   } catch (const frugal::format_error& e) {
-    CHECK(std::string(e.what()).find("malformed JSON") != std::string::npos);
+    CHECK(std::string(e.what()).starts_with(
+        "frugal::quantum::parse_backend_properties: bad.json: malformed JSON at byte "));
     CHECK(e.file() == "bad.json");
     CHECK(e.offset() > 20);
   }
@@ -86,7 +91,49 @@ TEST_CASE("BackendProperties JSON: malformed files are refused with clear errors
                   frugal::invalid_argument);
   CHECK_THROWS_AS((void)q::parse_backend_properties(props("", R"(, {"gate": "sx", "qubits": "zero"})")),
                   frugal::format_error);
-  CHECK_THROWS_AS((void)q::read_backend_properties("/nonexistent/props.json"), frugal::io_error);
+  CHECK_THROWS_WITH_AS((void)q::read_backend_properties("/nonexistent/props.json"),
+                       "frugal::quantum::read_backend_properties: cannot open /nonexistent/props.json",
+                       frugal::io_error);
+  CHECK_THROWS_WITH_AS(
+      (void)q::parse_backend_properties(props("", "", "88", "fortnights"), "toy.json"),
+      "frugal::quantum::parse_backend_properties: toy.json: qubit 0 T1: unknown time unit 'fortnights'",
+      frugal::format_error);
+  CHECK_THROWS_WITH_AS((void)q::parse_backend_properties(props("", "", "-3"), "toy.json"),
+                       doctest::Contains("frugal::quantum::parse_backend_properties: toy.json: "),
+                       frugal::invalid_argument);
+  for (const char* name : {"zz_0x", "zz_0_", "zz_1_2_3", "zz_"}) {
+    CAPTURE(name);
+    std::string text = props();
+    text.replace(text.find("zz_01"), 5, name);
+    CHECK_THROWS_WITH_AS(
+        (void)q::parse_backend_properties(text, "toy.json"),
+        ("frugal::quantum::parse_backend_properties: toy.json: malformed coupling name '" + std::string(name) + "'")
+            .c_str(),
+        frugal::format_error);
+  }
+  {
+    std::string text = props();
+    text.replace(text.find("zz_01"), 5, "zz_0_9");
+    CHECK_THROWS_WITH_AS((void)q::parse_backend_properties(text, "toy.json"),
+                         doctest::Contains("toy.json: coupling 'zz_0_9' names qubits outside the 2-qubit device"),
+                         frugal::invalid_argument);
+  }
+  // A file: the reading function and the file's path start every message.
+  const auto dir = frugal::test::scratch_dir("backend_properties");
+  const auto bad = dir / "broken_props.json";
+  std::ofstream(bad) << R"({"backend_name": "toy", "qubits": [[{"name": "T1", "value": 1,}]]})";
+  try {
+    (void)q::read_backend_properties(bad);
+    FAIL("no exception");
+  } catch (const frugal::format_error& e) {
+    CHECK(std::string(e.what()).starts_with("frugal::quantum::read_backend_properties: " + bad.string() +
+                                            ": malformed JSON at byte "));
+    CHECK(e.file() == bad.string());
+  }
+  std::ofstream(bad) << R"({"backend_name": "toy", "gates": []})";
+  CHECK_THROWS_WITH_AS((void)q::read_backend_properties(bad),
+                       ("frugal::quantum::read_backend_properties: " + bad.string() + ": no 'qubits' array").c_str(),
+                       frugal::format_error);
   // Truncations of a valid file never parse as something else silently.
   const std::string full = props();
   for (std::size_t cut = 0; cut < full.size(); cut += 7)
@@ -112,6 +159,280 @@ TEST_CASE("the sample calibrations in ../shared/data parse") {
     q::noise_model model(cal);  // builds (T2 > 2 T1 entries are clamped)
     CHECK(model.readout_errors().size() == cal.qubits.size());
   }
+}
+
+namespace {
+
+// A 27-qubit device in the layout of IBM's Falcon processors (ibmq_montreal, ibm_cairo, …): the
+// heavy-hex coupling map, and per-qubit and per-gate figures that differ from qubit to qubit and
+// from one direction of a CX to the other, so that a qubit or a gate taken from the wrong place
+// shows in a simulation. Figures are in the file's units (µs, GHz, ns, kHz).
+namespace falcon27 {
+
+const std::vector<std::pair<int, int>> edges = {{0, 1},   {1, 2},   {1, 4},   {2, 3},   {3, 5},   {4, 7},   {5, 8},
+                                                {6, 7},   {7, 10},  {8, 9},   {8, 11},  {10, 12}, {11, 14}, {12, 13},
+                                                {12, 15}, {13, 14}, {14, 16}, {15, 18}, {16, 19}, {17, 18}, {18, 21},
+                                                {19, 20}, {19, 22}, {21, 23}, {22, 25}, {23, 24}, {24, 25}, {25, 26}};
+
+double t1_us(int q) { return 62.5 + 4.25 * q; }
+double t2_us(int q) { return 31 + 3.5 * ((q * 7) % 13); }
+double frequency_ghz(int q) { return 4.85 + 0.0125 * q; }
+double p1_given_0(int q) { return 0.004 + 0.0011 * q; }
+double p0_given_1(int q) { return 0.012 + 0.0017 * ((q * 5) % 11); }
+double readout_ns(int q) { return 5000 + 40 * q; }
+double sx_error(int q) { return 1.5e-4 + 2.3e-5 * ((q * 3) % 10); }
+double x_error(int q) { return 2 * sx_error(q); }
+constexpr double sx_ns = 35.55555555555556;
+double cx_error(int control, int target) { return 5e-3 + 9e-4 * ((3 * control + target) % 8); }
+double cx_ns(int control, int target) { return 280 + 10.5 * control + 3.25 * target; }
+double zz_khz(int a, int b) { return -(31 + 2.5 * a + 1.5 * b); }  // a < b
+
+std::string num(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.17g", v);
+  return buffer;
+}
+
+std::string nduv(const std::string& name, const std::string& unit, double value) {
+  return R"({"date": "2022-03-01T09:00:00+00:00", "name": ")" + name + R"(", "unit": ")" + unit + R"(", "value": )" +
+         num(value) + "}";
+}
+
+std::string gate(const std::string& name, std::vector<int> qs, double error, double ns) {
+  std::string list, label = name;
+  for (std::size_t i = 0; i < qs.size(); ++i) {
+    list += (i ? ", " : "") + std::to_string(qs[i]);
+    label += (i ? "_" : "") + std::to_string(qs[i]);
+  }
+  return R"({"qubits": [)" + list + R"(], "gate": ")" + name + R"(", "parameters": [)" + nduv("gate_error", "", error) +
+         ", " + nduv("gate_length", "ns", ns) + R"(], "name": ")" + label + R"("})";
+}
+
+/// The BackendProperties JSON of the device, laid out as IBM's files are: per-qubit lists, then the
+/// gates grouped by kind (id, rz, sx, x for every qubit, then CX both ways per coupled pair), then
+/// `general` with jq_ and zz_ entries (zz_ab where both indices are one digit, zz_a_b otherwise).
+std::string json() {
+  std::ostringstream out;
+  out << R"({"backend_name": "fake_falcon27", "backend_version": "1.0.0", "last_update_date": "2022-03-01T09:00:00+00:00", "qubits": [)";
+  for (int q = 0; q < 27; ++q)
+    out << (q ? ",\n" : "\n") << "[" << nduv("T1", "us", t1_us(q)) << ", " << nduv("T2", "us", t2_us(q)) << ", "
+        << nduv("frequency", "GHz", frequency_ghz(q)) << ", " << nduv("anharmonicity", "GHz", -0.34) << ", "
+        << nduv("readout_error", "", (p1_given_0(q) + p0_given_1(q)) / 2) << ", "
+        << nduv("prob_meas0_prep1", "", p0_given_1(q)) << ", " << nduv("prob_meas1_prep0", "", p1_given_0(q)) << ", "
+        << nduv("readout_length", "ns", readout_ns(q)) << "]";
+  out << R"(], "gates": [)";
+  std::vector<std::string> gates;
+  for (int q = 0; q < 27; ++q) gates.push_back(gate("id", {q}, sx_error(q), sx_ns));
+  for (int q = 0; q < 27; ++q) gates.push_back(gate("rz", {q}, 0, 0));
+  for (int q = 0; q < 27; ++q) gates.push_back(gate("sx", {q}, sx_error(q), sx_ns));
+  for (int q = 0; q < 27; ++q) gates.push_back(gate("x", {q}, x_error(q), sx_ns));
+  for (const auto& [a, b] : edges) {
+    gates.push_back(gate("cx", {a, b}, cx_error(a, b), cx_ns(a, b)));
+    gates.push_back(gate("cx", {b, a}, cx_error(b, a), cx_ns(b, a)));
+  }
+  for (std::size_t i = 0; i < gates.size(); ++i) out << (i ? ",\n" : "\n") << gates[i];
+  out << R"(], "general": [)";
+  for (std::size_t i = 0; i < edges.size(); ++i) {
+    const auto [a, b] = edges[i];
+    const std::string pair =
+        b < 10 ? std::to_string(a) + std::to_string(b) : std::to_string(a) + "_" + std::to_string(b);
+    out << (i ? ",\n" : "\n") << nduv("jq_" + pair, "GHz", 0.0025) << ", " << nduv("zz_" + pair, "kHz", zz_khz(a, b));
+  }
+  out << "]}";
+  return out.str();
+}
+
+/// Device qubit q's record, converted to the calibration's units by hand.
+q::qubit_calibration qubit(int q) {
+  return {t1_us(q) * 1e3, t2_us(q) * 1e3, frequency_ghz(q), -0.34, p1_given_0(q), p0_given_1(q), readout_ns(q)};
+}
+
+}  // namespace falcon27
+
+void check_same_calibration(const q::calibration& a, const q::calibration& b) {
+  REQUIRE(a.num_qubits() == b.num_qubits());
+  for (int i = 0; i < a.num_qubits(); ++i) {
+    CAPTURE(i);
+    const auto &x = a.qubits[static_cast<std::size_t>(i)], &y = b.qubits[static_cast<std::size_t>(i)];
+    CHECK(x.t1_ns == doctest::Approx(y.t1_ns).epsilon(1e-14));
+    CHECK(x.t2_ns == doctest::Approx(y.t2_ns).epsilon(1e-14));
+    CHECK(x.frequency_ghz == doctest::Approx(y.frequency_ghz).epsilon(1e-14));
+    CHECK(x.anharmonicity_ghz == doctest::Approx(y.anharmonicity_ghz).epsilon(1e-14));
+    CHECK(x.p1_given_0 == doctest::Approx(y.p1_given_0).epsilon(1e-14));
+    CHECK(x.p0_given_1 == doctest::Approx(y.p0_given_1).epsilon(1e-14));
+    CHECK(x.readout_length_ns == doctest::Approx(y.readout_length_ns).epsilon(1e-14));
+  }
+  REQUIRE(a.gates.size() == b.gates.size());
+  for (std::size_t i = 0; i < a.gates.size(); ++i) {
+    CAPTURE(i);
+    CHECK(a.gates[i].gate == b.gates[i].gate);
+    CHECK(a.gates[i].qubits == b.gates[i].qubits);
+    CHECK(a.gates[i].error == doctest::Approx(b.gates[i].error).epsilon(1e-14));
+    CHECK(a.gates[i].length_ns == doctest::Approx(b.gates[i].length_ns).epsilon(1e-14));
+  }
+  REQUIRE(a.zz_ghz.size() == b.zz_ghz.size());
+  for (const auto& [pair, zeta] : a.zz_ghz) {
+    REQUIRE(b.zz_ghz.count(pair) == 1);
+    CHECK(zeta == doctest::Approx(b.zz_ghz.at(pair)).epsilon(1e-14));
+  }
+}
+
+double max_difference(const cmatrix& a, const cmatrix& b) { return (a - b).cwiseAbs().maxCoeff(); }
+
+}  // namespace
+
+TEST_CASE("calibration::subset: three qubits of a 27-qubit file simulate like a hand-built 3-qubit calibration") {
+  const auto device = q::parse_backend_properties(falcon27::json(), "fake_falcon27.json");
+  REQUIRE(device.num_qubits() == 27);
+  REQUIRE(device.coupling_map().size() == falcon27::edges.size());
+  REQUIRE(device.zz_ghz.size() == falcon27::edges.size());
+  // The path 12 - 10 - 7, given out of order: device qubit 12 is the circuit's qubit 0, 10 is 1, 7 is 2.
+  const auto chosen = device.subset({12, 10, 7});
+
+  // The same three qubits, copied and renumbered by hand, gates in the file's order.
+  q::calibration hand;
+  hand.name = "fake_falcon27[12,10,7]";
+  hand.qubits = {falcon27::qubit(12), falcon27::qubit(10), falcon27::qubit(7)};
+  const std::vector<std::pair<int, int>> device_to_local = {{7, 2}, {10, 1}, {12, 0}};  // the file lists 7, 10, 12
+  for (const char* kind : {"id", "rz", "sx", "x"})
+    for (const auto& [d, local] : device_to_local) {
+      const std::string g = kind;
+      const double error = g == "rz" ? 0 : g == "x" ? falcon27::x_error(d) : falcon27::sx_error(d);
+      hand.gates.push_back({g, {local}, error, g == "rz" ? 0 : falcon27::sx_ns});
+    }
+  hand.gates.push_back({"cx", {2, 1}, falcon27::cx_error(7, 10), falcon27::cx_ns(7, 10)});
+  hand.gates.push_back({"cx", {1, 2}, falcon27::cx_error(10, 7), falcon27::cx_ns(10, 7)});
+  hand.gates.push_back({"cx", {1, 0}, falcon27::cx_error(10, 12), falcon27::cx_ns(10, 12)});
+  hand.gates.push_back({"cx", {0, 1}, falcon27::cx_error(12, 10), falcon27::cx_ns(12, 10)});
+  hand.zz_ghz[{1, 2}] = falcon27::zz_khz(7, 10) * 1e-6;
+  hand.zz_ghz[{0, 1}] = falcon27::zz_khz(10, 12) * 1e-6;
+
+  CHECK(chosen.name == hand.name);
+  check_same_calibration(chosen, hand);
+  CHECK(chosen.coupling_map() == std::vector<std::pair<int, int>>{{0, 1}, {1, 2}});
+
+  // Noisy GHZ on a density matrix: the calibrated model, then the stand-in device with always-on
+  // ZZ and over-rotations, then the outcome probabilities with readout confusion.
+  q::circuit ghz(3);
+  ghz.h(0).cx(0, 1).cx(1, 2);
+  const q::noise_model from_file(chosen), by_hand(hand);
+  const cmatrix rho = q::simulate(ghz, {}, &from_file).to_host();
+  CHECK(max_difference(rho, q::simulate(ghz, {}, &by_hand).to_host()) < 1e-14);
+  const q::coherent_errors hidden{{0.03, -0.02, 0.04}, 1.0, q::zz_coupling::always_on};
+  const q::simulated_device file_device(chosen, hidden), hand_device(hand, hidden);
+  const cmatrix device_rho = file_device.density(ghz, {}).to_host();
+  CHECK(max_difference(device_rho, hand_device.density(ghz, {}).to_host()) < 1e-14);
+  const auto p = file_device.probabilities(ghz, {}), p_hand = hand_device.probabilities(ghz, {});
+  REQUIRE(p.size() == 8);
+  for (std::size_t i = 0; i < p.size(); ++i) CHECK(p[i] == doctest::Approx(p_hand[i]).epsilon(1e-13));
+  // The noise is there, and which qubit is which matters: the same three in another order differ.
+  CHECK(p[0] + p[7] < 0.99);
+  CHECK(p[0] + p[7] > 0.8);
+  const q::noise_model reversed(device.subset({7, 10, 12}));
+  CHECK(max_difference(rho, q::simulate(ghz, {}, &reversed).to_host()) > 1e-5);
+  const q::simulated_device reversed_device(device.subset({7, 10, 12}), hidden);
+  CHECK(max_difference(device_rho, reversed_device.density(ghz, {}).to_host()) > 1e-5);
+}
+
+TEST_CASE("calibration::subset: refusals, and size mismatches point to it") {
+  const auto device = q::parse_backend_properties(falcon27::json(), "fake_falcon27.json");
+  CHECK_THROWS_WITH_AS((void)device.subset({}),
+                       "frugal::quantum::calibration::subset: no qubits chosen from 'fake_falcon27', a 27-qubit device",
+                       frugal::invalid_argument);
+  CHECK_THROWS_WITH_AS((void)device.subset({3, 27}),
+                       "frugal::quantum::calibration::subset: qubit 27 is not on 'fake_falcon27', a 27-qubit device "
+                       "(qubits 0 to 26)",
+                       frugal::invalid_argument);
+  CHECK_THROWS_WITH_AS((void)device.subset({-1}), doctest::Contains("qubit -1 is not on 'fake_falcon27', a 27-qubit"),
+                       frugal::invalid_argument);
+  CHECK_THROWS_WITH_AS((void)device.subset({12, 10, 12}),
+                       "frugal::quantum::calibration::subset: qubit 12 is chosen twice (positions 0 and 2) from "
+                       "'fake_falcon27', a 27-qubit device",
+                       frugal::invalid_argument);
+  // A single qubit, and qubits with no coupling among them: records kept, no two-qubit gate, no ZZ.
+  const auto apart = device.subset({26, 0});
+  CHECK(apart.name == "fake_falcon27[26,0]");
+  CHECK(apart.qubits[0].t1_ns == doctest::Approx(falcon27::t1_us(26) * 1e3));
+  CHECK(apart.coupling_map().empty());
+  CHECK(apart.zz_ghz.empty());
+  CHECK(apart.gates.size() == 8);  // id, rz, sx, x on each
+  CHECK_NOTHROW(apart.validate());
+
+  // A 3-qubit circuit on the whole device: every refusal states both sizes and names the way out.
+  q::circuit ghz(3);
+  ghz.h(0).cx(0, 1).cx(1, 2);
+  const q::noise_model whole(device);
+  const std::string sizes = "a 3-qubit circuit on 'fake_falcon27', a 27-qubit device; ";
+  const std::string way_out = "select the circuit's qubits with calibration::subset";
+  CHECK_THROWS_WITH_AS((void)q::simulate(ghz, {}, &whole), ("frugal::quantum::simulate: " + sizes + way_out).c_str(),
+                       frugal::invalid_argument);
+  CHECK_THROWS_WITH_AS((void)q::density_adjoint_gradient(ghz, {}, cmatrix::Identity(8, 8), &whole),
+                       ("frugal::quantum::density_adjoint_gradient: " + sizes + way_out).c_str(),
+                       frugal::invalid_argument);
+  const q::simulated_device stand_in(device, {}, 1);
+  CHECK_THROWS_WITH_AS((void)stand_in.density(ghz, {}),
+                       ("frugal::quantum::simulated_device::density: " + sizes + way_out).c_str(),
+                       frugal::invalid_argument);
+  CHECK_THROWS_WITH_AS(q::simulated_device(device, {{0.01, 0.02, 0.03}, 1.0}), doctest::Contains(way_out.c_str()),
+                       frugal::invalid_argument);
+  const std::vector<double> uniform(8, 1.0 / 8);
+  CHECK_THROWS_WITH_AS((void)q::apply_readout_error(uniform, whole.readout_errors()),
+                       doctest::Contains(("8 probabilities for the readout errors of 27 qubits (a device's errors "
+                                          "for a smaller circuit? " +
+                                          way_out + ")")
+                                             .c_str()),
+                       frugal::invalid_argument);
+  CHECK_THROWS_WITH_AS((void)q::mitigate_readout(uniform, whole.readout_errors()), doctest::Contains(way_out.c_str()),
+                       frugal::invalid_argument);
+  // A circuit larger than the device: both sizes, and no pointer to subset, which cannot help.
+  const q::noise_model three(device.subset({12, 10, 7}));
+  try {
+    (void)q::simulate(q::circuit(5), {}, &three);
+    FAIL("no exception");
+  } catch (const frugal::invalid_argument& e) {
+    CHECK(std::string(e.what()) ==
+          "frugal::quantum::simulate: a 5-qubit circuit on 'fake_falcon27[12,10,7]', a 3-qubit device (too few "
+          "qubits)");
+  }
+  CHECK_NOTHROW((void)q::simulate(ghz, {}, &three));
+}
+
+TEST_CASE("calibration::subset of a real file (../shared/data) keeps the chosen qubits' figures") {
+  const auto dir = frugal::test::shared_data_dir();
+  const auto file = dir / "calibrations" / "props_nairobi.json";
+  if (dir.empty() || !std::filesystem::exists(file)) {
+    MESSAGE("../shared/data/calibrations/props_nairobi.json absent: skipped");
+    return;
+  }
+  const auto device = q::read_backend_properties(file);
+  REQUIRE(device.num_qubits() == 7);
+  // ibm_nairobi couples 1-3 and 3-5: the path 5 - 3 - 1.
+  const auto path = device.subset({5, 3, 1});
+  CHECK(path.name == device.name + "[5,3,1]");
+  const std::vector<int> from = {5, 3, 1};
+  for (int i = 0; i < 3; ++i) {
+    const auto& got = path.qubits[static_cast<std::size_t>(i)];
+    const auto& want = device.qubits[static_cast<std::size_t>(from[static_cast<std::size_t>(i)])];
+    CHECK(got.t1_ns == want.t1_ns);
+    CHECK(got.t2_ns == want.t2_ns);
+    CHECK(got.p1_given_0 == want.p1_given_0);
+    CHECK(got.p0_given_1 == want.p0_given_1);
+    REQUIRE(path.find("sx", {i}) != nullptr);
+    CHECK(path.find("sx", {i})->error == device.find("sx", {from[static_cast<std::size_t>(i)]})->error);
+  }
+  REQUIRE(path.find("cx", {0, 1}) != nullptr);
+  CHECK(path.find("cx", {0, 1})->error == device.find("cx", {5, 3})->error);
+  CHECK(path.find("cx", {2, 1})->length_ns == device.find("cx", {1, 3})->length_ns);
+  CHECK(path.coupling_map() == std::vector<std::pair<int, int>>{{0, 1}, {1, 2}});
+  REQUIRE(path.zz_ghz.size() == 2);
+  CHECK(path.zz_ghz.at({0, 1}) == device.zz_ghz.at({3, 5}));
+  CHECK(path.zz_ghz.at({1, 2}) == device.zz_ghz.at({1, 3}));
+  q::circuit ghz(3);
+  ghz.h(0).cx(0, 1).cx(1, 2);
+  const q::noise_model model(path);
+  const auto p = q::probabilities(q::simulate(ghz, {}, &model));
+  CHECK(p[0] + p[7] < 0.999);
+  CHECK(p[0] + p[7] > 0.8);
 }
 
 TEST_CASE("noise model: gate error reproduced, T2 clamped, simulation stays physical") {

@@ -1,18 +1,14 @@
 #pragma once
 /// \file
 /// Device calibrations: per-qubit T1, T2, readout errors, per-gate errors and durations, the
-/// coupling map and residual ZZ couplings; a reader for Qiskit's BackendProperties JSON; and a
-/// built-in calibration from published figures. Times are in nanoseconds, frequencies in GHz.
-
-#include <nlohmann/json.hpp>
+/// coupling map and residual ZZ couplings; the calibration of a few chosen qubits (`subset`); and
+/// a built-in calibration from published figures. Times are in nanoseconds, frequencies in GHz.
+/// The reader for Qiskit's BackendProperties JSON is in `backend_properties.hpp`, apart, so that
+/// code which never reads a file does not parse a JSON library.
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -106,142 +102,69 @@ struct calibration {
       check(g.length_ns >= 0 && std::isfinite(g.length_ns), where, " '", name, "': gate ", g.gate, " negative length");
     }
   }
+
+  /// The calibration of a few of this device's qubits, for a circuit on just those: device qubit
+  /// `chosen[i]` becomes qubit i. Each keeps its per-qubit record; every gate whose qubits are all
+  /// chosen is kept, renumbered, in its original order (a two-qubit gate keeps its direction); the
+  /// ZZ couplings among the chosen qubits are kept under their renumbered pair (a < b). The name
+  /// says which qubits: "<name>[12,10,7]".
+  /// \param chosen distinct device qubits, in the order the circuit numbers them
+  /// \returns a calibration of `chosen.size()` qubits
+  /// Throws `invalid_argument` for an empty list, a qubit outside the device or a repeated one.
+  /// Complexity: O(qubits + gates + couplings).
+  [[nodiscard]] calibration subset(std::vector<int> chosen) const {
+    const char* where = "frugal::quantum::calibration::subset";
+    const int n = num_qubits();
+    check(!chosen.empty(), where, ": no qubits chosen from '", name, "', a ", n, "-qubit device");
+    std::vector<int> renumbered(static_cast<std::size_t>(n), -1);  // device qubit -> its index in `chosen`, or -1
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+      const int q = chosen[i];
+      check(q >= 0 && q < n, where, ": qubit ", q, " is not on '", name, "', a ", n, "-qubit device (qubits 0 to ",
+            n - 1, ")");
+      int& slot = renumbered[static_cast<std::size_t>(q)];
+      check(slot < 0, where, ": qubit ", q, " is chosen twice (positions ", slot, " and ", i, ") from '", name, "', a ",
+            n, "-qubit device");
+      slot = static_cast<int>(i);
+    }
+    // Qubits outside the device (in a calibration not yet validated) count as not chosen.
+    const auto index_of = [&](int q) { return q >= 0 && q < n ? renumbered[static_cast<std::size_t>(q)] : -1; };
+    calibration out;
+    out.name = name + "[";
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+      out.name += (i ? "," : "") + std::to_string(chosen[i]);
+      out.qubits.push_back(qubits[static_cast<std::size_t>(chosen[i])]);
+    }
+    out.name += "]";
+    for (const auto& g : gates) {
+      gate_calibration kept = g;
+      bool all_chosen = true;
+      for (int& q : kept.qubits) {
+        q = index_of(q);
+        all_chosen = all_chosen && q >= 0;
+      }
+      if (all_chosen) out.gates.push_back(std::move(kept));
+    }
+    for (const auto& [pair, zeta] : zz_ghz) {
+      const int a = index_of(pair.first), b = index_of(pair.second);
+      if (a >= 0 && b >= 0) out.zz_ghz[{std::min(a, b), std::max(a, b)}] = zeta;
+    }
+    return out;
+  }
 };
 
 namespace detail {
 
-/// Converts a time with unit "s", "ms", "us", "µs" or "ns" to nanoseconds.
-inline double to_ns(double v, const std::string& unit, const std::string& where) {
-  if (unit == "ns") return v;
-  if (unit == "us" || unit == "µs") return v * 1e3;
-  if (unit == "ms") return v * 1e6;
-  if (unit == "s") return v * 1e9;
-  throw format_error(where + ": unknown time unit '" + unit + "'", where, 0);
-}
-
-inline double to_ghz(double v, const std::string& unit, const std::string& where) {
-  if (unit == "GHz") return v;
-  if (unit == "MHz") return v * 1e-3;
-  if (unit == "kHz") return v * 1e-6;
-  if (unit == "Hz") return v * 1e-9;
-  throw format_error(where + ": unknown frequency unit '" + unit + "'", where, 0);
+/// Refuses a circuit of `circuit_qubits` on a device of another size; where the device is larger,
+/// the message points to `calibration::subset`. `where` names the refusing function.
+inline void check_circuit_fits(std::string_view where, int circuit_qubits, const calibration& device) {
+  const int n = device.num_qubits();
+  if (circuit_qubits == n) return;
+  throw invalid_argument(frugal::detail::concat(
+      where, ": a ", circuit_qubits, "-qubit circuit on '", device.name, "', a ", n, "-qubit device",
+      circuit_qubits < n ? "; select the circuit's qubits with calibration::subset" : " (too few qubits)"));
 }
 
 }  // namespace detail
-
-/// Parses Qiskit BackendProperties JSON (`backend.properties().to_dict()`): `qubits` (per qubit a
-/// list of {name, unit, value}: T1, T2, frequency, anharmonicity, prob_meas1_prep0,
-/// prob_meas0_prep1 or readout_error, readout_length), `gates` ({gate, qubits, parameters:
-/// gate_error, gate_length}) and optional `general` (zz_ij couplings). Malformed JSON, missing
-/// T1/T2, unknown units, wrong types and unphysical values throw `format_error` /
-/// `invalid_argument` naming `source` (and, for syntax errors, the byte offset).
-[[nodiscard]] inline calibration parse_backend_properties(std::string_view text, const std::string& source = "<json>") {
-  using nlohmann::json;
-  json doc;
-  try {
-    doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    throw format_error(source + ": malformed JSON: " + e.what(), source, e.byte);
-  }
-  auto fail = [&](const std::string& what) -> void { throw format_error(source + ": " + what, source, 0); };
-  calibration cal;
-  try {
-    if (!doc.is_object()) fail("top level is not an object");
-    cal.name = doc.value("backend_name", std::string("unnamed"));
-    if (!doc.contains("qubits") || !doc["qubits"].is_array()) fail("no 'qubits' array");
-    for (std::size_t q = 0; q < doc["qubits"].size(); ++q) {
-      const auto& entries = doc["qubits"][q];
-      if (!entries.is_array()) fail("qubit " + std::to_string(q) + " is not a list of properties");
-      qubit_calibration c;
-      bool have_t1 = false, have_t2 = false, have_p10 = false, have_p01 = false;
-      double readout_error = -1;
-      for (const auto& e : entries) {
-        const std::string name = e.at("name").get<std::string>();
-        const double v = e.at("value").get<double>();
-        const std::string unit = e.value("unit", std::string());
-        const std::string where = source + ": qubit " + std::to_string(q) + " " + name;
-        if (name == "T1")
-          c.t1_ns = detail::to_ns(v, unit, where), have_t1 = true;
-        else if (name == "T2")
-          c.t2_ns = detail::to_ns(v, unit, where), have_t2 = true;
-        else if (name == "frequency")
-          c.frequency_ghz = detail::to_ghz(v, unit, where);
-        else if (name == "anharmonicity")
-          c.anharmonicity_ghz = detail::to_ghz(v, unit, where);
-        else if (name == "prob_meas1_prep0")
-          c.p1_given_0 = v, have_p10 = true;
-        else if (name == "prob_meas0_prep1")
-          c.p0_given_1 = v, have_p01 = true;
-        else if (name == "readout_error")
-          readout_error = v;
-        else if (name == "readout_length")
-          c.readout_length_ns = detail::to_ns(v, unit, where);
-      }
-      if (!have_t1 || !have_t2) fail("qubit " + std::to_string(q) + " lacks T1 or T2");
-      if (!have_p10 && readout_error >= 0) c.p1_given_0 = readout_error;  // symmetric fallback
-      if (!have_p01 && readout_error >= 0) c.p0_given_1 = readout_error;
-      cal.qubits.push_back(c);
-    }
-    if (doc.contains("gates")) {
-      if (!doc["gates"].is_array()) fail("'gates' is not an array");
-      for (const auto& g : doc["gates"]) {
-        gate_calibration gc;
-        gc.gate = g.at("gate").get<std::string>();
-        gc.qubits = g.at("qubits").get<std::vector<int>>();
-        for (const auto& p : g.value("parameters", json::array())) {
-          const std::string name = p.at("name").get<std::string>();
-          if (name == "gate_error") gc.error = p.at("value").get<double>();
-          if (name == "gate_length")
-            gc.length_ns = detail::to_ns(p.at("value").get<double>(), p.value("unit", std::string("ns")),
-                                         source + ": gate " + gc.gate + " length");
-        }
-        cal.gates.push_back(std::move(gc));
-      }
-    }
-    if (doc.contains("general") && doc["general"].is_array())
-      for (const auto& e : doc["general"]) {
-        const std::string name = e.value("name", std::string());
-        if (name.rfind("zz_", 0) != 0) continue;
-        const std::string digits = name.substr(3);
-        // zz_ij with single-digit indices, or zz_i_j.
-        int a = -1, b = -1;
-        const auto us = digits.find('_');
-        if (us != std::string::npos) {
-          a = std::stoi(digits.substr(0, us));
-          b = std::stoi(digits.substr(us + 1));
-        } else if (digits.size() == 2) {
-          a = digits[0] - '0';
-          b = digits[1] - '0';
-        } else {
-          continue;  // ambiguous multi-digit name without a separator
-        }
-        const double v =
-            detail::to_ghz(e.at("value").get<double>(), e.value("unit", std::string("GHz")), source + ": " + name);
-        cal.zz_ghz[{std::min(a, b), std::max(a, b)}] = v;
-      }
-  } catch (const nlohmann::json::exception& e) {
-    throw format_error(source + ": unexpected structure: " + e.what(), source, 0);
-  } catch (const std::invalid_argument&) {
-    throw format_error(source + ": malformed coupling name", source, 0);
-  } catch (const std::out_of_range&) {
-    throw format_error(source + ": malformed coupling name", source, 0);
-  }
-  for (const auto& [pair, v] : cal.zz_ghz)
-    check(pair.first >= 0 && pair.second < cal.num_qubits() && pair.first != pair.second,
-          "frugal::quantum::parse_backend_properties: ", source, ": coupling zz_", pair.first, pair.second,
-          " names qubits outside the device");
-  cal.validate();
-  return cal;
-}
-
-/// Reads a Qiskit BackendProperties JSON file (see `parse_backend_properties`).
-[[nodiscard]] inline calibration read_backend_properties(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw io_error("frugal::quantum::read_backend_properties: cannot open " + file.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return parse_backend_properties(s.str(), file.string());
-}
 
 namespace calibrations {
 

@@ -82,9 +82,10 @@ class basic_simulated_device {
                          Space exec = Space{})
       : m_exec(std::move(exec)), m_noise(cal), m_hidden(std::move(hidden)), m_gen(seed) {
     if (m_hidden.over_rotation.empty()) m_hidden.over_rotation.assign(static_cast<std::size_t>(cal.num_qubits()), 0.0);
-    check(static_cast<int>(m_hidden.over_rotation.size()) == cal.num_qubits(),
-          "frugal::quantum::simulated_device: ", m_hidden.over_rotation.size(), " over-rotations for ",
-          cal.num_qubits(), " qubits");
+    const auto given = static_cast<int>(m_hidden.over_rotation.size());
+    check(given == cal.num_qubits(), "frugal::quantum::simulated_device: ", given, " over-rotations for '", cal.name,
+          "', a ", cal.num_qubits(), "-qubit device",
+          given < cal.num_qubits() ? "; select the circuit's qubits with calibration::subset" : "");
     for (double e : m_hidden.over_rotation)
       check(std::isfinite(e) && std::abs(e) < 1, "frugal::quantum::simulated_device: over-rotation ", e,
             " outside (-1, 1)");
@@ -96,8 +97,7 @@ class basic_simulated_device {
   /// The exact state the device prepares (coherent + stochastic noise, before readout).
   [[nodiscard]] register_type density(const circuit& c, const std::vector<double>& theta) const {
     c.check_parameters(theta);
-    check(c.qubits() == qubits(), "frugal::quantum::simulated_device: ", c.qubits(), "-qubit circuit on a ", qubits(),
-          "-qubit device");
+    detail::check_circuit_fits("frugal::quantum::simulated_device::density", c.qubits(), m_noise.device_calibration());
     register_type rho(c.qubits(), m_exec);
     apply_scheduled(rho, c.operations(), theta);
     return rho;

@@ -75,12 +75,26 @@ struct readout_error {
   }
 };
 
+namespace detail {
+
+/// Refuses a distribution that is not over the `qubits` qubits of a list of readout errors; where
+/// the errors are a larger device's, the message points to `calibration::subset`.
+inline void check_readout_errors_fit(std::string_view where, std::size_t probabilities, std::size_t qubits) {
+  if (qubits < 64 && probabilities == (std::size_t{1} << qubits)) return;
+  const bool larger_device = qubits >= 64 || probabilities < (std::size_t{1} << qubits);
+  throw invalid_argument(frugal::detail::concat(
+      where, ": ", probabilities, " probabilities for the readout errors of ", qubits, " qubits",
+      larger_device ? " (a device's errors for a smaller circuit? select the circuit's qubits with calibration::subset)"
+                    : ""));
+}
+
+}  // namespace detail
+
 /// Applies per-qubit confusion matrices to a distribution over n = errors.size() qubits.
 [[nodiscard]] inline std::vector<double> apply_readout_error(std::vector<double> probs,
                                                              const std::vector<readout_error>& errors) {
   const std::size_t n = errors.size();
-  check(probs.size() == (std::size_t{1} << n), "frugal::quantum::apply_readout_error: ", probs.size(),
-        " probabilities for ", n, " qubits");
+  detail::check_readout_errors_fit("frugal::quantum::apply_readout_error", probs.size(), n);
   for (std::size_t q = 0; q < n; ++q) {
     errors[q].validate();
     const double e10 = errors[q].p1_given_0, e01 = errors[q].p0_given_1;
@@ -262,8 +276,13 @@ template <Register Reg>
 /// Tr(ρ²).
 [[nodiscard]] inline double purity(const cmatrix& rho) { return (rho * rho).trace().real(); }
 
+// Both fidelities are templates of nothing: a translation unit then compiles their Eigen code (the
+// Hermitian eigensolver above all, a large part of parsing <frugal/quantum.hpp>) only where it calls
+// them. Both, so that overload resolution between them stays what it is between plain functions.
+
 /// ⟨ψ|ρ|ψ⟩.
-[[nodiscard]] inline double fidelity(const cmatrix& rho, const cvector& psi) {
+template <class = void>
+[[nodiscard]] double fidelity(const cmatrix& rho, const cvector& psi) {
   check(rho.rows() == psi.size(), "frugal::quantum::fidelity: dimension mismatch ", rho.rows(), " vs ", psi.size());
   return (psi.adjoint() * rho * psi)(0, 0).real();
 }
@@ -271,7 +290,8 @@ template <Register Reg>
 /// Uhlmann fidelity (Tr √(√ρ σ √ρ))² between two density matrices. Computed on the support of ρ
 /// (eigenvalues above 1e-12 of the largest), so rank-deficient (e.g. pure) states lose no accuracy
 /// to square roots of rounding noise.
-[[nodiscard]] inline double fidelity(const cmatrix& rho, const cmatrix& sigma) {
+template <class = void>
+[[nodiscard]] double fidelity(const cmatrix& rho, const cmatrix& sigma) {
   check(rho.rows() == sigma.rows() && rho.cols() == sigma.cols() && rho.rows() == rho.cols(),
         "frugal::quantum::fidelity: dimension mismatch");
   Eigen::SelfAdjointEigenSolver<cmatrix> es(rho);

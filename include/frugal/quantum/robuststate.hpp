@@ -58,8 +58,7 @@ namespace frugal::quantum {
 [[nodiscard]] inline std::vector<double> mitigate_readout(std::vector<double> probs,
                                                           const std::vector<readout_error>& errors) {
   const std::size_t n = errors.size();
-  check(probs.size() == (std::size_t{1} << n), "frugal::quantum::mitigate_readout: ", probs.size(),
-        " probabilities for ", n, " qubits");
+  detail::check_readout_errors_fit("frugal::quantum::mitigate_readout", probs.size(), n);
   for (std::size_t q = 0; q < n; ++q) {
     errors[q].validate();
     const double a = 1 - errors[q].p1_given_0, b = errors[q].p0_given_1, c = errors[q].p1_given_0,

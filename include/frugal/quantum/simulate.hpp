@@ -29,9 +29,7 @@ template <Real R = double, ExecutionSpace Space = default_host_space>
 [[nodiscard]] density_matrix<R, Space> simulate(const circuit& c, const std::vector<double>& theta,
                                                 const noise_model* noise = nullptr, Space exec = Space{}) {
   c.check_parameters(theta);
-  if (noise)
-    check(noise->qubits() == c.qubits(), "frugal::quantum::simulate: ", c.qubits(), "-qubit circuit on a ",
-          noise->qubits(), "-qubit device");
+  if (noise) detail::check_circuit_fits("frugal::quantum::simulate", c.qubits(), noise->device_calibration());
   density_matrix<R, Space> rho(c.qubits(), std::move(exec));
   for (const auto& op : c.operations()) {
     if (noise)
@@ -75,9 +73,7 @@ template <Real R = double, ExecutionSpace Space = default_host_space>
   check(n <= 10, "frugal::quantum::density_adjoint_gradient: ", n, " qubits (at most 10)");
   check(observable.rows() == d && observable.cols() == d, "frugal::quantum::density_adjoint_gradient: observable is ",
         observable.rows(), "x", observable.cols(), " for ", n, " qubits");
-  if (noise)
-    check(noise->qubits() == n, "frugal::quantum::density_adjoint_gradient: ", n, "-qubit circuit on a ",
-          noise->qubits(), "-qubit device");
+  if (noise) detail::check_circuit_fits("frugal::quantum::density_adjoint_gradient", n, noise->device_calibration());
   const auto& ops = c.operations();
   std::vector<density_matrix<R, Space>> before;
   before.reserve(ops.size());
