@@ -57,7 +57,8 @@ TEST_CASE("linear: forward is x Wᵀ + b and gradients match finite differences"
 TEST_CASE("linear: bad shapes are refused with the extents in the message") {
   nn::linear<double> layer(5, 3);
   tensor<double> x({4, 6});
-  CHECK_THROWS_WITH_AS(layer.forward(x), doctest::Contains("input features mismatch: got 6, expected 5"), frugal::shape_error);
+  CHECK_THROWS_WITH_AS(layer.forward(x), doctest::Contains("input features mismatch: got 6, expected 5"),
+                       frugal::shape_error);
   tensor<double> img({1, 2, 2, 1});
   CHECK_THROWS_WITH_AS(layer.forward(img), doctest::Contains("expected 2"), frugal::invalid_argument);
   CHECK_THROWS_AS(nn::linear<double>(0, 3), frugal::invalid_argument);

@@ -258,7 +258,8 @@ TEST_CASE("block_circulant_matrix: bad arguments are refused") {
     return nn::const_column_map<float>(a.data(), a.rows(), a.cols());
   };
   const auto v = [](column_matrix<float>& a) { return nn::column_map<float>(a.data(), a.rows(), a.cols()); };
-  CHECK_THROWS_WITH_AS(m.multiply(c(x9), v(y6)), doctest::Contains("mismatch: got 9, expected 10"), frugal::shape_error);
+  CHECK_THROWS_WITH_AS(m.multiply(c(x9), v(y6)), doctest::Contains("mismatch: got 9, expected 10"),
+                       frugal::shape_error);
   CHECK_THROWS_AS(m.multiply(c(x10), v(y7)), frugal::shape_error);
   CHECK_THROWS_WITH_AS(m.multiply(c(x10), v(y6b)), doctest::Contains("batch size"), frugal::shape_error);
   CHECK_THROWS_AS(m.multiply_transposed(c(y6), v(x9)), frugal::shape_error);
