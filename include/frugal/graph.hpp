@@ -1,0 +1,13 @@
+#pragma once
+/// \file
+/// frugal::graph — CSR graphs in Kokkos Views, normalisation, SpMM aggregation, GCN and
+/// GraphSAGE layers on the nn substrate, node-classification losses, and a stochastic-block-model
+/// dataset generator: the substrate of pipelined full-graph GNN training.
+
+#include "graph/aggregation.hpp"
+#include "graph/csr_graph.hpp"
+#include "graph/gcn.hpp"
+#include "graph/node_loss.hpp"
+#include "graph/sage.hpp"
+#include "graph/sbm.hpp"
+#include "graph/spmm.hpp"
