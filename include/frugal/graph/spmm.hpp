@@ -5,10 +5,11 @@
 ///
 /// Rows of Y are independent, so the host kernel hands whole rows to threads and each row sums
 /// its neighbours in storage order: the result is bit-identical on any thread count. The inner
-/// loop keeps a fixed-width slice of the output row in registers while it streams the
-/// neighbours' rows, so each output element is written once rather than once per neighbour.
+/// loop keeps a slice of the output row in SIMD registers while it streams the neighbours' rows,
+/// so each output element is written once rather than once per neighbour.
 
 #include <Kokkos_Core.hpp>
+#include <xsimd/xsimd.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -28,30 +29,50 @@ using features_view = Kokkos::View<S**, Kokkos::LayoutRight, M, Kokkos::MemoryTr
 
 namespace detail {
 
+/// Output rows [r0, r1), all features. For each run of U SIMD batches of features the
+/// accumulators stay in registers while the row's neighbours stream past, so each output element
+/// is written once; wide runs first (fewest passes over the neighbour list), then single batches,
+/// then a scalar tail. Which path a feature takes depends on f alone, so the bits do too.
 template <class S>
-inline constexpr index_t spmm_slice = 256 / sizeof(S);  // 4 AVX-512 or 8 AVX2 registers of accumulators
-
-/// One output row, features [j0, j0 + W) with W a compile-time width (vectorised, held in
-/// registers) — or fewer when `width` < W, for the ragged end.
-template <index_t W, class S>
-inline void spmm_row_slice(const index_t* row_map, const std::int32_t* entries, const S* values, const S* x,
-                           index_t ldx, S* y, index_t i, index_t j0, index_t width) {
-  S acc[W] = {};
-  const index_t k0 = row_map[i], k1 = row_map[i + 1];
-  if (width == W) {
-    for (index_t k = k0; k < k1; ++k) {
-      const S v = values[k];
-      const S* xr = x + static_cast<index_t>(entries[k]) * ldx + j0;
-      for (index_t t = 0; t < W; ++t) acc[t] += v * xr[t];
+inline void spmm_rows(const index_t* row_map, const std::int32_t* entries, const S* values, const S* x, index_t ldx,
+                      S* y, index_t ldy, index_t f, index_t r0, index_t r1) {
+  using batch = xsimd::batch<S>;
+  constexpr index_t B = static_cast<index_t>(batch::size);
+  for (index_t i = r0; i < r1; ++i) {
+    const index_t k0 = row_map[i], k1 = row_map[i + 1];
+    S* yr = y + i * ldy;
+    index_t j = 0;
+    for (; j + 4 * B <= f; j += 4 * B) {
+      batch a0(S(0)), a1(S(0)), a2(S(0)), a3(S(0));
+      for (index_t k = k0; k < k1; ++k) {
+        const batch v(values[k]);
+        const S* xr = x + static_cast<index_t>(entries[k]) * ldx + j;
+        a0 = xsimd::fma(v, batch::load_unaligned(xr), a0);
+        a1 = xsimd::fma(v, batch::load_unaligned(xr + B), a1);
+        a2 = xsimd::fma(v, batch::load_unaligned(xr + 2 * B), a2);
+        a3 = xsimd::fma(v, batch::load_unaligned(xr + 3 * B), a3);
+      }
+      a0.store_unaligned(yr + j);
+      a1.store_unaligned(yr + j + B);
+      a2.store_unaligned(yr + j + 2 * B);
+      a3.store_unaligned(yr + j + 3 * B);
     }
-    for (index_t t = 0; t < W; ++t) y[t] = acc[t];
-  } else {
-    for (index_t k = k0; k < k1; ++k) {
-      const S v = values[k];
-      const S* xr = x + static_cast<index_t>(entries[k]) * ldx + j0;
-      for (index_t t = 0; t < width; ++t) acc[t] += v * xr[t];
+    for (; j + B <= f; j += B) {
+      batch a0(S(0));
+      for (index_t k = k0; k < k1; ++k)
+        a0 = xsimd::fma(batch(values[k]), batch::load_unaligned(x + static_cast<index_t>(entries[k]) * ldx + j), a0);
+      a0.store_unaligned(yr + j);
     }
-    for (index_t t = 0; t < width; ++t) y[t] = acc[t];
+    if (j < f) {
+      S acc[B] = {};
+      const index_t width = f - j;
+      for (index_t k = k0; k < k1; ++k) {
+        const S v = values[k];
+        const S* xr = x + static_cast<index_t>(entries[k]) * ldx + j;
+        for (index_t t = 0; t < width; ++t) acc[t] += v * xr[t];
+      }
+      for (index_t t = 0; t < width; ++t) yr[j + t] = acc[t];
+    }
   }
 }
 
@@ -87,12 +108,9 @@ requires(X::rank == 2 && Y::rank == 2) inline void spmm(const Exec& exec, const 
   S* yd = y.data();
   const index_t ldx = static_cast<index_t>(x.stride(0)), ldy = static_cast<index_t>(y.stride(0));
   if constexpr (HostExecutionSpace<Exec>) {
-    constexpr index_t W = detail::spmm_slice<S>;
     const index_t per_row = std::max<index_t>(1, a.num_entries() / n) * f;
     parallel_for_chunks("frugal::graph::spmm", exec, n, grain_for(per_row), [=](index_t r0, index_t r1) {
-      for (index_t i = r0; i < r1; ++i)
-        for (index_t j0 = 0; j0 < f; j0 += W)
-          detail::spmm_row_slice<W>(row_map, entries, values, xd, ldx, yd + i * ldy + j0, i, j0, std::min(W, f - j0));
+      detail::spmm_rows(row_map, entries, values, xd, ldx, yd, ldy, f, r0, r1);
     });
   } else {
     // One thread per output element: consecutive threads read consecutive features of the same
