@@ -8,6 +8,7 @@ median milliseconds of Y = A X with A as a CSR and as a COO tensor, X (nodes, fe
 import statistics
 import sys
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -27,6 +28,7 @@ def main():
     prefix, nodes, features, reps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(
         sys.argv[5])
     torch.set_num_threads(threads)
+    warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
     rows = torch.from_numpy(np.fromfile(prefix + ".rows", dtype=np.int64))
     cols = torch.from_numpy(np.fromfile(prefix + ".cols", dtype=np.int32).astype(np.int64))
     vals = torch.from_numpy(np.fromfile(prefix + ".vals", dtype=np.float32))
