@@ -144,6 +144,21 @@ TEST_CASE("read_edge_list: comments, blank lines and CRLF; nodes in order of fir
   CHECK(self_consistent(g));
 }
 
+TEST_CASE("read_edge_list: ids are compared as whole byte strings, short or long") {
+  const auto dir = frugal::test::scratch_dir("graph_ids");
+  // Around the 8-byte ids held inline by the id table, a NUL byte, and long ids sharing a prefix.
+  using namespace std::string_literals;
+  write_text(dir / "g.edges",
+             "12345678 123456789\n123456789 1234567890\npaper_with_a_long_name_1 paper_with_a_long_name_2\n"
+             "a a\0\n0 00\n12345678 paper_with_a_long_name_2\n"s);
+  const auto g = fio::read_edge_list(dir / "g.edges");
+  CHECK(g.node_names == std::vector<std::string>{"12345678", "123456789", "1234567890", "paper_with_a_long_name_1",
+                                                 "paper_with_a_long_name_2", "a", "a\0"s, "0", "00"});
+  CHECK(g.src == std::vector<std::int64_t>{0, 1, 3, 5, 7, 0});
+  CHECK(g.dst == std::vector<std::int64_t>{1, 2, 4, 6, 8, 4});
+  CHECK(self_consistent(g));
+}
+
 TEST_CASE("read_edge_list with a features file: it defines the nodes and their order") {
   const auto dir = frugal::test::scratch_dir("graph_features");
   write_text(dir / "g.feat",

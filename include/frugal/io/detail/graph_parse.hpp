@@ -13,11 +13,11 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -173,26 +173,46 @@ inline void graph_split(std::string_view text, bool comments, std::vector<std::s
                      file, line.offset);
 }
 
-/// Numbers node ids in order of first appearance. Keys are views into the files' bytes, which
-/// outlive the map, so an id is stored once, as a `std::string` only in the result.
+/// Numbers node ids in order of first appearance.
+///
+/// An open-addressing table with linear probing: with millions of ids, lookups are bound by cache
+/// misses, and a node-based map costs three per lookup (bucket, node, key bytes). Ids of at most 8
+/// bytes (the numeric ids of SNAP and OGB files, Cora's paper ids) are kept inside the slot and
+/// cost one; longer ids keep a 64-bit hash there and are confirmed against the file's bytes. The
+/// ids are views into the files, which outlive the table.
 class graph_node_ids {
  public:
+  /// Makes room for `n` ids without rehashing.
   void reserve(std::size_t n) {
-    m_index.reserve(n);
     m_names.reserve(n);
+    std::size_t capacity = 16;
+    while (capacity * max_load_num < n * max_load_den) capacity *= 2;
+    if (capacity > m_slots.size()) rehash(capacity);
   }
 
   /// The number of `id`, or -1 if it has none.
   [[nodiscard]] index_t find(std::string_view id) const {
-    const auto it = m_index.find(id);
-    return it == m_index.end() ? index_t{-1} : it->second;
+    if (m_slots.empty()) return -1;
+    const slot key = key_of(id);
+    for (std::size_t i = home(key);; i = (i + 1) & m_mask) {
+      const slot& s = m_slots[i];
+      if (s.meta == 0) return -1;
+      if (matches(s, key, id)) return node_of(s);
+    }
   }
 
   /// The number of `id`, giving it the next one if it has none; `second` tells whether it is new.
   std::pair<index_t, bool> insert(std::string_view id) {
-    const auto [it, inserted] = m_index.try_emplace(id, static_cast<index_t>(m_names.size()));
-    if (inserted) m_names.push_back(id);
-    return {it->second, inserted};
+    if ((m_names.size() + 1) * max_load_den > m_slots.size() * max_load_num)
+      rehash(std::max<std::size_t>(16, 2 * m_slots.size()));
+    const slot key = key_of(id);
+    std::size_t i = home(key);
+    for (; m_slots[i].meta != 0; i = (i + 1) & m_mask)
+      if (matches(m_slots[i], key, id)) return {node_of(m_slots[i]), false};
+    const auto node = static_cast<index_t>(m_names.size());
+    m_slots[i] = {key.key, key.meta | static_cast<std::uint64_t>(node)};
+    m_names.push_back(id);
+    return {node, true};
   }
 
   [[nodiscard]] index_t size() const noexcept { return static_cast<index_t>(m_names.size()); }
@@ -206,7 +226,59 @@ class graph_node_ids {
   }
 
  private:
-  std::unordered_map<std::string_view, index_t> m_index;
+  /// `meta` is 0 for an empty slot, else the kind of key in the top byte (1 + the length of an
+  /// id held in `key`, or `hashed_kind`) over the node number.
+  struct slot {
+    std::uint64_t key = 0;
+    std::uint64_t meta = 0;
+  };
+  static constexpr int kind_shift = 56;
+  static constexpr std::uint64_t hashed_kind = 10;
+  static constexpr std::uint64_t node_mask = (std::uint64_t{1} << kind_shift) - 1;
+  static constexpr std::size_t max_load_num = 7, max_load_den = 10;
+
+  /// The slot `id` would occupy, its node number left 0.
+  [[nodiscard]] static slot key_of(std::string_view id) noexcept {
+    slot key;
+    if (id.size() <= 8) {
+      std::memcpy(&key.key, id.data(), id.size());
+      key.meta = static_cast<std::uint64_t>(1 + id.size()) << kind_shift;
+    } else {
+      key.key = std::hash<std::string_view>{}(id);
+      key.meta = hashed_kind << kind_shift;
+    }
+    return key;
+  }
+
+  [[nodiscard]] bool matches(const slot& s, const slot& key, std::string_view id) const {
+    if (s.key != key.key || (s.meta & ~node_mask) != key.meta) return false;
+    return key.meta != (hashed_kind << kind_shift) || m_names[static_cast<std::size_t>(s.meta & node_mask)] == id;
+  }
+
+  [[nodiscard]] static index_t node_of(const slot& s) noexcept { return static_cast<index_t>(s.meta & node_mask); }
+
+  /// Start of the probe sequence: splitmix64's finaliser, so that short numeric ids, whose bytes
+  /// differ little, spread over the table.
+  [[nodiscard]] std::size_t home(const slot& key) const noexcept {
+    std::uint64_t z = key.key ^ key.meta;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return static_cast<std::size_t>(z ^ (z >> 31)) & m_mask;
+  }
+
+  void rehash(std::size_t capacity) {
+    std::vector<slot> old = std::exchange(m_slots, std::vector<slot>(capacity));
+    m_mask = capacity - 1;
+    for (const slot& s : old) {
+      if (s.meta == 0) continue;
+      std::size_t i = home({s.key, s.meta & ~node_mask});
+      while (m_slots[i].meta != 0) i = (i + 1) & m_mask;
+      m_slots[i] = s;
+    }
+  }
+
+  std::vector<slot> m_slots;  // a power of two of them, at most 70 % full
+  std::size_t m_mask = 0;
   std::vector<std::string_view> m_names;
 };
 
