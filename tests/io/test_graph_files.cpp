@@ -109,6 +109,11 @@ TEST_CASE("read_linqs: CiteSeer-like dangling citations throw by default and are
   CHECK_THROWS_WITH_AS((void)fio::read_linqs(content, cites), doctest::Contains("linqs_options::skip_unknown_ids"),
                        frugal::format_error);
   expect_format_error([&] { return fio::read_linqs(content, cites); }, cites, 4, "cited paper '197556' is not in");
+  try {
+    (void)fio::read_linqs(content, cites);
+  } catch (const frugal::format_error& e) {
+    CHECK(e.offset() == 58);  // the first byte of line 4, as docs/io.md shows
+  }
 
   const auto g = fio::read_linqs(content, cites, {.skip_unknown_ids = true});
   CHECK(g.num_nodes == 3);

@@ -190,8 +190,8 @@ struct edge_list_options {
 /// - Edges file: one edge a line, `u v`, directed `u → v`; ids are arbitrary tokens. A line
 ///   with another number of fields is an error (edge weights are not read).
 /// - Features file (`options.features_path`): one node a line, `id f1 … fk`, the same k ≥ 0 on
-///   every line, each id once. When given it is the node set: node i is the id of its i-th
-///   line, and an edge or label naming another id is an error (edges: unless
+///   every line, each id once. When given it is the node set, numbered in the order of its
+///   lines, and an edge or label naming another id is an error (edges: unless
 ///   `options.skip_unknown_ids`, which skips and counts them).
 /// - Labels file (`options.labels_path`): `id label`, each id at most once; nodes it leaves out get
 ///   label −1. If every label is an integer, labels are those integers (each in
