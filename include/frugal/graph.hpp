@@ -7,6 +7,7 @@
 #include "graph/aggregation.hpp"
 #include "graph/csr_graph.hpp"
 #include "graph/gcn.hpp"
+#include "graph/node_dataset.hpp"
 #include "graph/node_loss.hpp"
 #include "graph/sage.hpp"
 #include "graph/sbm.hpp"

@@ -5,11 +5,13 @@
 #include <doctest/doctest.h>
 
 #include <frugal/graph.hpp>
+#include <frugal/io/graph_files.hpp>
 #include <frugal/nn.hpp>
 
 #include <Eigen/Dense>
 
 #include <cmath>
+#include <fstream>
 #include <memory>
 #include <vector>
 
@@ -279,4 +281,31 @@ TEST_CASE("make_sbm: reproducible, homophilous, disjoint splits; a GCN beats an 
   INFO("GCN " << gcn_accuracy << ", MLP " << mlp_accuracy);
   CHECK(gcn_accuracy > 0.85);
   CHECK(gcn_accuracy > mlp_accuracy + 0.25);
+}
+
+TEST_CASE("from_graph_data: a LINQS pair read by io becomes a dataset; files without features are refused") {
+  const auto dir = test::scratch_dir("graph-dataset");
+  {
+    std::ofstream content(dir / "tiny.content");
+    // 6 papers, 3 binary attributes, 2 classes; paper p5 has no citations.
+    content << "p0\t1\t0\t0\tA\np1\t1\t1\t0\tA\np2\t0\t1\t0\tB\np3\t0\t0\t1\tB\np4\t1\t0\t1\tA\np5\t0\t1\t1\tB\n";
+    std::ofstream cites(dir / "tiny.cites");
+    cites << "p0\tp1\np1\tp2\np2\tp3\np3\tp4\np0\tp4\np1\tp0\n";  // p1 -> p0 repeats p0 -> p1 undirected
+  }
+  const auto g = io::read_linqs(dir / "tiny.content", dir / "tiny.cites");
+  const auto d = graph::from_graph_data<double>(g, {.train_fraction = 0.34, .validation_fraction = 0.16, .seed = 3});
+  CHECK(d.graph.num_nodes() == 6);
+  CHECK(d.graph.is_symmetric());
+  CHECK(d.graph.num_entries() == 10);  // 5 distinct undirected edges
+  CHECK(d.graph.degree(5) == 0);
+  CHECK(d.num_classes == 2);
+  CHECK(d.labels == std::vector<std::int32_t>{0, 0, 1, 1, 0, 1});
+  CHECK(d.features[1 * 3 + 1] == 1.0);
+  CHECK(d.train.size() == 2);
+  CHECK(d.validation.size() == 0);
+  CHECK(d.test.size() == 4);
+  io::graph_data bare = g;
+  bare.features.resize(6, 0);
+  CHECK_THROWS_WITH_AS(graph::from_graph_data<float>(bare), doctest::Contains("needs features for every node"),
+                       invalid_argument);
 }

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <numeric>
 #include <vector>
 
 #include "../core/error.hpp"
@@ -14,19 +13,9 @@
 #include "../core/rng.hpp"
 #include "../nn/tensor.hpp"
 #include "csr_graph.hpp"
+#include "node_dataset.hpp"
 
 namespace frugal::graph {
-
-/// A graph, one feature row and one label per node, and disjoint train/validation/test node sets
-/// (each sorted ascending).
-template <Scalar S>
-struct node_dataset {
-  csr_graph<S> graph;      ///< symmetric adjacency, unit values, no self loops
-  nn::tensor<S> features;  ///< (nodes, features)
-  std::vector<std::int32_t> labels;
-  std::int32_t num_classes = 0;
-  std::vector<index_t> train, validation, test;
-};
 
 /// Options of `make_sbm`. The defaults make a graph where features alone classify poorly and
 /// neighbourhoods classify well, so a GNN's use of the graph shows in its accuracy.
@@ -60,9 +49,6 @@ template <Scalar S>
   check(o.homophily >= 0 && o.homophily <= 1, where, ": homophily = ", o.homophily, ", need [0, 1]");
   check(o.features >= 1, where, ": features = ", o.features, ", need at least 1");
   check(o.signal >= 0, where, ": signal = ", o.signal, ", need ≥ 0");
-  check(o.train_fraction > 0 && o.validation_fraction >= 0 && o.train_fraction + o.validation_fraction < 1, where,
-        ": train_fraction = ", o.train_fraction, " and validation_fraction = ", o.validation_fraction,
-        " must be positive / non-negative and leave a test set");
 
   rng gen(o.seed);
   node_dataset<S> d;
@@ -104,18 +90,7 @@ template <Scalar S>
       d.features.data()[i * o.features + j] = static_cast<S>(o.signal * mu[j] + gen.normal());
   }
 
-  std::vector<index_t> order(n);
-  std::iota(order.begin(), order.end(), index_t{0});
-  for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[gen.uniform_int(i + 1)]);
-  const auto n_train = std::max<std::size_t>(1, static_cast<std::size_t>(o.train_fraction * static_cast<double>(n)));
-  const auto n_val = static_cast<std::size_t>(o.validation_fraction * static_cast<double>(n));
-  check(n_train + n_val < n, where, ": ", n, " nodes leave no test set after ", n_train, " training and ", n_val,
-        " validation nodes");
-  d.train.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_train));
-  d.validation.assign(order.begin() + static_cast<std::ptrdiff_t>(n_train),
-                      order.begin() + static_cast<std::ptrdiff_t>(n_train + n_val));
-  d.test.assign(order.begin() + static_cast<std::ptrdiff_t>(n_train + n_val), order.end());
-  for (auto* set : {&d.train, &d.validation, &d.test}) std::sort(set->begin(), set->end());
+  split_nodes(d, o.train_fraction, o.validation_fraction, gen);
   return d;
 }
 
