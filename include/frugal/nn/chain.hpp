@@ -4,6 +4,7 @@
 /// behind the same `Layer` interface as every other layer, beside the compile-time `sequential`.
 
 #include <memory>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -105,6 +106,44 @@ class chain {
   [[nodiscard]] const std::string& name(std::size_t i) const {
     check_index(i);
     return m_names[i];
+  }
+
+  /// Moves layers [first, last) into a new chain, names kept (so their parameters keep their
+  /// names too); this chain keeps the rest, in order. A pipeline stage is such a run of layers.
+  [[nodiscard]] chain take(std::size_t first, std::size_t last) {
+    check(first <= last && last <= m_links.size(), "frugal::nn::chain::take: layers [", first, ", ", last,
+          ") of a chain of ", m_links.size());
+    chain part;
+    for (std::size_t i = first; i < last; ++i) {
+      part.m_links.push_back(std::move(m_links[i]));
+      part.m_names.push_back(std::move(m_names[i]));
+    }
+    m_links.erase(m_links.begin() + static_cast<std::ptrdiff_t>(first),
+                  m_links.begin() + static_cast<std::ptrdiff_t>(last));
+    m_names.erase(m_names.begin() + static_cast<std::ptrdiff_t>(first),
+                  m_names.begin() + static_cast<std::ptrdiff_t>(last));
+    m_forwarded = false;
+    return part;
+  }
+
+  /// Splits the chain into consecutive parts at `boundaries` (strictly increasing, each in
+  /// (0, size())): part k holds layers [b_{k−1}, b_k), the first from 0, the last to size().
+  /// The chain is left empty.
+  [[nodiscard]] std::vector<chain> split(std::span<const std::size_t> boundaries) {
+    std::size_t previous = 0;
+    for (std::size_t b : boundaries) {
+      check(b > previous && b < m_links.size(), "frugal::nn::chain::split: boundary ", b, " after ", previous,
+            " in a chain of ", m_links.size(), " layers; boundaries must increase within (0, size)");
+      previous = b;
+    }
+    std::vector<chain> parts;
+    std::size_t taken = 0;
+    for (std::size_t b : boundaries) {
+      parts.push_back(take(0, b - taken));
+      taken = b;
+    }
+    parts.push_back(take(0, m_links.size()));
+    return parts;
   }
 
   /// Layer `i` as its concrete type `L`; `invalid_argument` when layer i is not an `L`.
