@@ -29,18 +29,18 @@ using features_view = Kokkos::View<S**, Kokkos::LayoutRight, M, Kokkos::MemoryTr
 
 namespace detail {
 
-/// Output rows [r0, r1), all features. For each run of U SIMD batches of features the
-/// accumulators stay in registers while the row's neighbours stream past, so each output element
-/// is written once; wide runs first (fewest passes over the neighbour list), then single batches,
-/// then a scalar tail. Which path a feature takes depends on f alone, so the bits do too.
+/// Output rows [r0, r1) of A X, all features, row i written at y + (i − y_first_row)·ldy. For each run of U SIMD
+/// batches of features the accumulators stay in registers while the row's neighbours stream past, so each output
+/// element is written once; wide runs first (fewest passes over the neighbour list), then single batches, then a scalar
+/// tail. Which path a feature takes depends on f alone, so the bits do too.
 template <class S>
 inline void spmm_rows(const index_t* row_map, const std::int32_t* entries, const S* values, const S* x, index_t ldx,
-                      S* y, index_t ldy, index_t f, index_t r0, index_t r1) {
+                      S* y, index_t ldy, index_t f, index_t r0, index_t r1, index_t y_first_row = 0) {
   using batch = xsimd::batch<S>;
   constexpr index_t B = static_cast<index_t>(batch::size);
   for (index_t i = r0; i < r1; ++i) {
     const index_t k0 = row_map[i], k1 = row_map[i + 1];
-    S* yr = y + i * ldy;
+    S* yr = y + (i - y_first_row) * ldy;
     index_t j = 0;
     for (; j + 4 * B <= f; j += 4 * B) {
       batch a0(S(0)), a1(S(0)), a2(S(0)), a3(S(0));
@@ -130,6 +130,74 @@ requires(X::rank == 2 && Y::rank == 2) inline void spmm(const Exec& exec, const 
 template <Scalar S, class M, View X, View Y>
 requires(X::rank == 2 && Y::rank == 2) inline void spmm(const csr_graph<S, M>& a, const X& x, const Y& y) {
   spmm(execution_space_of_t<Y>{}, a, x, y);
+}
+
+/// Y = A[first:last, :] X: the rows of one chunk of nodes, which GNNPipe aggregates at a time
+/// (Y has last − first rows). Host spaces; the same kernel and bits as `spmm` for those rows.
+template <HostExecutionSpace Exec, Scalar S, View X, View Y>
+requires(X::rank == 2 && Y::rank == 2) inline void spmm_rows(const Exec& exec, const csr_graph<S, Kokkos::HostSpace>& a,
+                                                             index_t first, index_t last, const X& x, const Y& y) {
+  constexpr auto where = "frugal::graph::spmm_rows";
+  check(0 <= first && first <= last && last <= a.num_nodes(), where, ": rows [", first, ", ", last, ") of ",
+        a.num_nodes());
+  check_extent(where, "X rows vs nodes", static_cast<index_t>(x.extent(0)), a.num_nodes());
+  check_extent(where, "Y rows vs row range", static_cast<index_t>(y.extent(0)), last - first);
+  check_extent(where, "Y columns vs X columns", static_cast<index_t>(y.extent(1)), static_cast<index_t>(x.extent(1)));
+  const index_t f = static_cast<index_t>(x.extent(1));
+  if (last == first || f == 0) return;
+  const index_t* row_map = a.row_map().data();
+  const std::int32_t* entries = a.entries().data();
+  const S* values = a.values().data();
+  const S* xd = x.data();
+  S* yd = y.data();
+  const index_t ldx = static_cast<index_t>(x.stride(0)), ldy = static_cast<index_t>(y.stride(0));
+  const index_t per_row = std::max<index_t>(1, a.num_entries() / std::max<index_t>(1, a.num_nodes())) * f;
+  parallel_for_chunks("frugal::graph::spmm_rows", exec, last - first, grain_for(per_row), [=](index_t r0, index_t r1) {
+    detail::spmm_rows(row_map, entries, values, xd, ldx, yd, ldy, f, first + r0, first + r1, first);
+  });
+}
+
+/// Y[j, :] += Σ_{i ∈ [first, last)} A[i, j] · D[i − first, :] for the rows j in
+/// [row_first, row_last): the backward of `spmm_rows` (the gradient a chunk's rows send to the
+/// nodes they read), for a range of those nodes — GNNPipe sends the gradient of historical
+/// (later-chunk) rows to another buffer than the current ones'. Takes `at` = Aᵀ, so that each
+/// output row is one thread's: deterministic on any thread count.
+template <HostExecutionSpace Exec, Scalar S, View D, View Y>
+requires(D::rank == 2 && Y::rank == 2) inline void spmm_transpose_accumulate(const Exec& exec,
+                                                                             const csr_graph<S, Kokkos::HostSpace>& at,
+                                                                             index_t first, index_t last, const D& d,
+                                                                             const Y& y, index_t row_first,
+                                                                             index_t row_last) {
+  constexpr auto where = "frugal::graph::spmm_transpose_accumulate";
+  check(0 <= first && first <= last && last <= at.num_nodes() && 0 <= row_first && row_first <= row_last &&
+            row_last <= at.num_nodes(),
+        where, ": columns [", first, ", ", last, ") and rows [", row_first, ", ", row_last, ") for ", at.num_nodes(),
+        " nodes");
+  check_extent(where, "D rows vs column range", static_cast<index_t>(d.extent(0)), last - first);
+  check_extent(where, "Y rows vs nodes", static_cast<index_t>(y.extent(0)), at.num_nodes());
+  check_extent(where, "Y columns vs D columns", static_cast<index_t>(y.extent(1)), static_cast<index_t>(d.extent(1)));
+  const index_t f = static_cast<index_t>(d.extent(1));
+  if (last == first || f == 0 || row_last == row_first) return;
+  const index_t* row_map = at.row_map().data();
+  const std::int32_t* entries = at.entries().data();
+  const S* values = at.values().data();
+  const S* dd = d.data();
+  S* yd = y.data();
+  const index_t ldd = static_cast<index_t>(d.stride(0)), ldy = static_cast<index_t>(y.stride(0));
+  parallel_for_chunks("frugal::graph::spmm_transpose_accumulate", exec, row_last - row_first, grain_for(8 * f),
+                      [=](index_t j0, index_t j1) {
+                        for (index_t j = row_first + j0; j < row_first + j1; ++j) {
+                          const std::int32_t* begin = entries + row_map[j];
+                          const std::int32_t* end = entries + row_map[j + 1];
+                          const std::int32_t* k = std::lower_bound(begin, end, static_cast<std::int32_t>(first));
+                          S* yr = yd + j * ldy;
+                          for (; k != end && *k < last; ++k) {
+                            const S v = values[k - entries];
+                            const S* dr = dd + (*k - first) * ldd;
+                            for (index_t t = 0; t < f; ++t) yr[t] += v * dr[t];
+                          }
+                        }
+                      });
 }
 
 /// The plain serial reference the parallel kernel is tested against: one loop nest, one

@@ -1,0 +1,372 @@
+#pragma once
+/// \file
+/// GNNPipe (Chen, Chen and Qian 2023): layer-pipelined full-graph GNN training. Each rank holds a
+/// run of consecutive layers over the *whole* graph; the nodes are split into chunks that flow
+/// through the ranks like micro-batches, so only chunk activations and their gradients cross
+/// between ranks — never the halo exchange of every layer that graph parallelism needs.
+///
+/// A chunk at layer l aggregates from three kinds of neighbours: its own chunk and earlier chunks
+/// (already computed this epoch) and later chunks, not computed yet. With `historical` on, GNNPipe
+/// reads the later chunks' rows from the previous epoch (the buffers still hold them), which lets
+/// chunk c + 1 enter layer l while chunk c is at layer l + 1. Backward runs the chunks in reverse
+/// order, so a chunk's gradient from itself and the chunks after it is complete when it leaves a
+/// layer; the gradient that a chunk's stale reads send to later chunks arrives after those chunks
+/// have left, so it is dropped, as for any constant (`late_gradients::dropped`, the default, as
+/// GNNAutoScale treats its historical embeddings), or kept and added in the next epoch
+/// (`late_gradients::deferred`, as PipeGCN does for stale boundary gradients). Staleness is
+/// bounded by one epoch. With
+/// `historical` off every layer waits for all chunks (layer-synchronous): the result is exactly
+/// full-graph training, which the tests check. Weights change once per epoch.
+///
+/// Chunks are ranges of node ids ([offset[c], offset[c+1])): permute the graph first so that a
+/// chunk's nodes are contiguous (`graph` has partitioners and a permutation for that).
+
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "../core/execution.hpp"
+#include "../graph/aggregation.hpp"
+#include "../graph/spmm.hpp"
+#include "../nn/tensor.hpp"
+#include "gnn_block.hpp"
+#include "transport.hpp"
+
+namespace frugal::pipeline {
+
+/// What happens to the gradient a chunk's stale reads send to later chunks.
+enum class late_gradients {
+  dropped,   ///< treated as the gradient of a constant
+  deferred,  ///< added to those chunks' gradient in the next epoch
+};
+
+struct gnnpipe_options {
+  /// Chunk c is the nodes [chunk_offsets[c], chunk_offsets[c + 1]); starts at 0, ends at n,
+  /// strictly increasing.
+  std::vector<index_t> chunk_offsets;
+  late_gradients late = late_gradients::dropped;
+};
+
+/// Memory one stage holds, in bytes.
+struct gnnpipe_memory {
+  std::int64_t buffers = 0;     ///< full-graph normalised-input buffers and their gradients
+  std::int64_t kept = 0;        ///< each chunk's block inputs and aggregates, kept for backward
+  std::int64_t parameters = 0;  ///< weights and gradients
+};
+
+/// Stage `transport.rank()` of a `transport.size()`-stage GNNPipe over its blocks.
+template <Scalar S, HostExecutionSpace Exec, Transport T>
+class gnnpipe_stage {
+ public:
+  using scalar_type = S;
+
+  /// \param blocks this stage's layers, in order; block k of stage s is layer `first_layer + k`
+  ///        (its parameters are named "<layer>.<part>")
+  gnnpipe_stage(std::vector<gnn_block<S, Exec>> blocks, index_t first_layer,
+                std::shared_ptr<const graph::aggregation<S>> a, T& transport, gnnpipe_options options,
+                Exec exec = Exec{})
+      : m_blocks(std::move(blocks)),
+        m_first_layer(first_layer),
+        m_graph(std::move(a)),
+        m_transport(&transport),
+        m_offsets(std::move(options.chunk_offsets)),
+        m_late(options.late),
+        m_exec(std::move(exec)) {
+    constexpr auto where = "frugal::pipeline::gnnpipe_stage";
+    check(!m_blocks.empty(), where, ": stage ", transport.rank(), " has no layers");
+    check(m_graph != nullptr, where, ": the aggregation is null");
+    const index_t n = m_graph->num_nodes();
+    check(m_offsets.size() >= 2 && m_offsets.front() == 0 && m_offsets.back() == n, where,
+          ": chunk offsets must run from 0 to the node count ", n);
+    for (std::size_t c = 0; c + 1 < m_offsets.size(); ++c)
+      check(m_offsets[c] < m_offsets[c + 1], where, ": chunk ", c, " is empty or the offsets decrease");
+    check(chunks() < (collective_tag_base >> 1), where, ": too many chunks");
+    for (std::size_t k = 0; k + 1 < m_blocks.size(); ++k)
+      check(m_blocks[k].out_features() == m_blocks[k + 1].in_features(), where, ": layer ", first_layer + k,
+            " outputs ", m_blocks[k].out_features(), " features, layer ", first_layer + k + 1, " takes ",
+            m_blocks[k + 1].in_features());
+    const std::size_t K = m_blocks.size(), C = static_cast<std::size_t>(chunks());
+    m_buffer.resize(K);
+    m_buffer_grad.resize(K);
+    m_late_grad.resize(K);
+    m_in.assign(K, std::vector<nn::tensor<S>>(C));
+    m_agg.assign(K, std::vector<nn::tensor<S>>(C));
+    m_dout.assign(K, std::vector<nn::tensor<S>>(C));
+    for (std::size_t k = 0; k < K; ++k) {
+      m_buffer[k].resize({n, m_blocks[k].in_features()});
+      m_buffer[k].set_zero();  // historical rows before any epoch has written them
+      m_buffer_grad[k].resize({n, m_blocks[k].in_features()});
+      m_late_grad[k].resize({n, m_blocks[k].in_features()});
+      m_late_grad[k].set_zero();
+    }
+  }
+
+  [[nodiscard]] int index() const { return m_transport->rank(); }
+  [[nodiscard]] int stages() const { return m_transport->size(); }
+  [[nodiscard]] bool first() const { return index() == 0; }
+  [[nodiscard]] bool last() const { return index() + 1 == stages(); }
+  [[nodiscard]] index_t chunks() const { return static_cast<index_t>(m_offsets.size()) - 1; }
+
+  /// This stage's parameters, named "<layer>.norm.weight", "<layer>.linear.bias", ...
+  [[nodiscard]] nn::parameter_registry<S> parameters() {
+    nn::parameter_registry<S> registry;
+    for (std::size_t k = 0; k < m_blocks.size(); ++k)
+      m_blocks[k].register_parameters(registry, std::to_string(m_first_layer + static_cast<index_t>(k)));
+    return registry;
+  }
+
+  /// Every chunk forward and backward once; parameter gradients accumulate (zero them before and
+  /// step the optimizer after, once per epoch).
+  /// \param features stage 0: (nodes, in_features); ignored elsewhere
+  /// \param labels, train last stage: one label per node and the nodes the loss averages over
+  /// \param historical GNNPipe's stale reads (true) or layer-synchronous exact training (false)
+  /// \returns the mean cross-entropy over `train` on the last stage
+  std::optional<S> train_epoch(const nn::tensor<S>* features, std::span<const std::int32_t> labels,
+                               std::span<const index_t> train, bool historical) {
+    if (last()) prepare_loss(labels, train);
+    m_loss = 0;
+    forward_pass(features, historical, true);
+    // The gradient buffers start from what the previous epoch's stale reads sent (nothing after a
+    // synchronous epoch), and collect this epoch's late share afresh.
+    for (std::size_t k = 0; k < m_blocks.size(); ++k) {
+      std::swap(m_buffer_grad[k], m_late_grad[k]);
+      if (!historical) m_buffer_grad[k].set_zero();
+      m_late_grad[k].set_zero();
+    }
+    backward_pass(historical);
+    finish_sends();
+    if (last()) return static_cast<S>(m_loss);
+    return std::nullopt;
+  }
+
+  /// Exact (layer-synchronous) forward over every chunk with the current weights; on the last
+  /// stage, returns the (nodes, classes) output, elsewhere null. It refreshes the buffers the
+  /// next epoch's historical reads use.
+  const nn::tensor<S>* infer(const nn::tensor<S>* features) {
+    forward_pass(features, false, false);
+    finish_sends();
+    return last() ? &m_logits : nullptr;
+  }
+
+  [[nodiscard]] gnnpipe_memory memory() {
+    gnnpipe_memory m;
+    for (std::size_t k = 0; k < m_blocks.size(); ++k) {
+      m.buffers +=
+          static_cast<std::int64_t>((m_buffer[k].size() + m_buffer_grad[k].size() + m_late_grad[k].size()) * sizeof(S));
+      for (index_t c = 0; c < chunks(); ++c)
+        m.kept += static_cast<std::int64_t>((in(k, c).size() + agg(k, c).size()) * sizeof(S));
+    }
+    for (const auto& e : parameters())
+      m.parameters += static_cast<std::int64_t>((e.param->value.size() + e.param->grad.size()) * sizeof(S));
+    return m;
+  }
+
+ private:
+  index_t begin(index_t c) const { return m_offsets[static_cast<std::size_t>(c)]; }
+  index_t end(index_t c) const { return m_offsets[static_cast<std::size_t>(c) + 1]; }
+  nn::tensor<S>& in(std::size_t k, index_t c) { return m_in[k][static_cast<std::size_t>(c)]; }
+  nn::tensor<S>& agg(std::size_t k, index_t c) { return m_agg[k][static_cast<std::size_t>(c)]; }
+  nn::tensor<S>& dout(std::size_t k, index_t c) { return m_dout[k][static_cast<std::size_t>(c)]; }
+
+  static graph::features_view<S> rows(nn::tensor<S>& t) {
+    return graph::features_view<S>(t.data(), static_cast<std::size_t>(t.extent(0)),
+                                   static_cast<std::size_t>(t.extent(1)));
+  }
+  static graph::features_view<const S> rows(const nn::tensor<S>& t) {
+    return graph::features_view<const S>(t.data(), static_cast<std::size_t>(t.extent(0)),
+                                         static_cast<std::size_t>(t.extent(1)));
+  }
+
+  void forward_pass(const nn::tensor<S>* features, bool historical, bool training) {
+    const std::size_t K = m_blocks.size();
+    if (first()) {
+      check(features != nullptr && features->rank() == 2,
+            "frugal::pipeline::gnnpipe_stage: stage 0 needs the features");
+      check_extent("frugal::pipeline::gnnpipe_stage", "feature rows vs nodes", features->extent(0),
+                   m_graph->num_nodes());
+      check_extent("frugal::pipeline::gnnpipe_stage", "feature columns vs layer input", features->extent(1),
+                   m_blocks[0].in_features());
+    }
+    if (last() && !training) m_logits.resize({m_graph->num_nodes(), m_blocks.back().out_features()});
+    if (historical) {
+      for (index_t c = 0; c < chunks(); ++c) {
+        input(features, c);
+        for (std::size_t k = 0; k < K; ++k) {
+          forward_pre(k, c);
+          forward_post(k, c, training);
+        }
+      }
+    } else {
+      for (index_t c = 0; c < chunks(); ++c) input(features, c);
+      for (std::size_t k = 0; k < K; ++k) {
+        for (index_t c = 0; c < chunks(); ++c) forward_pre(k, c);
+        for (index_t c = 0; c < chunks(); ++c) forward_post(k, c, training);
+      }
+    }
+  }
+
+  void backward_pass(bool historical) {
+    const std::size_t K = m_blocks.size();
+    if (historical) {
+      for (index_t c = chunks(); c-- > 0;) {
+        output_gradient(c);
+        for (std::size_t k = K; k-- > 0;) {
+          backward_post(k, c, historical);
+          backward_pre(k, c);
+        }
+      }
+    } else {
+      for (index_t c = chunks(); c-- > 0;) output_gradient(c);
+      for (std::size_t k = K; k-- > 0;) {
+        for (index_t c = chunks(); c-- > 0;) backward_post(k, c, historical);
+        for (index_t c = chunks(); c-- > 0;) backward_pre(k, c);
+      }
+    }
+  }
+
+  /// The input rows of chunk c for the first block: the features, or the previous stage's output.
+  void input(const nn::tensor<S>* features, index_t c) {
+    nn::tensor<S>& x = in(0, c);
+    const index_t f = m_blocks[0].in_features();
+    x.resize({end(c) - begin(c), f});
+    if (first())
+      std::copy_n(features->data() + begin(c) * f, x.size(), x.data());
+    else
+      recv(*m_transport, index() - 1, static_cast<int>(c), std::span<S>(x.data(), static_cast<std::size_t>(x.size())));
+  }
+
+  void forward_pre(std::size_t k, index_t c) {
+    const nn::tensor<S>& pre = m_blocks[k].pre_forward(in(k, c));
+    const index_t f = pre.extent(1);
+    std::copy_n(pre.data(), pre.size(), m_buffer[k].data() + begin(c) * f);
+  }
+
+  void forward_post(std::size_t k, index_t c, bool training) {
+    nn::tensor<S>& a = agg(k, c);
+    a.resize({end(c) - begin(c), m_blocks[k].in_features()});
+    graph::spmm_rows(m_exec, m_graph->matrix(), begin(c), end(c), rows(std::as_const(m_buffer[k])), rows(a));
+    const nn::tensor<S>& out = m_blocks[k].post_forward(a, in(k, c));
+    if (k + 1 < m_blocks.size()) {
+      in(k + 1, c) = out;
+    } else if (!last()) {
+      send(index() + 1, static_cast<int>(c), out);
+    } else if (training) {
+      loss_chunk(c, out);
+    } else {
+      std::copy_n(out.data(), out.size(), m_logits.data() + begin(c) * out.extent(1));
+    }
+  }
+
+  /// The gradient arriving at the last block's output for chunk c.
+  void output_gradient(index_t c) {
+    if (last()) return;  // loss_chunk left it in dout(K − 1, c)
+    nn::tensor<S>& d = dout(m_blocks.size() - 1, c);
+    d.resize({end(c) - begin(c), m_blocks.back().out_features()});
+    recv(*m_transport, index() + 1, static_cast<int>(chunks() + c),
+         std::span<S>(d.data(), static_cast<std::size_t>(d.size())));
+  }
+
+  void backward_post(std::size_t k, index_t c, bool historical) {
+    const nn::tensor<S>& da = m_blocks[k].post_backward(agg(k, c), in(k, c), dout(k, c));
+    const index_t n = m_graph->num_nodes();
+    const auto& at = m_graph->transpose();
+    if (!historical) {
+      graph::spmm_transpose_accumulate(m_exec, at, begin(c), end(c), rows(da), rows(m_buffer_grad[k]), 0, n);
+      return;
+    }
+    graph::spmm_transpose_accumulate(m_exec, at, begin(c), end(c), rows(da), rows(m_buffer_grad[k]), 0, end(c));
+    if (m_late == late_gradients::deferred)
+      graph::spmm_transpose_accumulate(m_exec, at, begin(c), end(c), rows(da), rows(m_late_grad[k]), end(c), n);
+  }
+
+  void backward_pre(std::size_t k, index_t c) {
+    const index_t f = m_blocks[k].in_features();
+    m_pre_grad.resize({end(c) - begin(c), f});
+    std::copy_n(m_buffer_grad[k].data() + begin(c) * f, m_pre_grad.size(), m_pre_grad.data());
+    const nn::tensor<S>& din = m_blocks[k].pre_backward(in(k, c), m_pre_grad, dout(k, c));
+    if (k > 0)
+      dout(k - 1, c) = din;
+    else if (!first())
+      send(index() - 1, static_cast<int>(chunks() + c), din);
+  }
+
+  void prepare_loss(std::span<const std::int32_t> labels, std::span<const index_t> train) {
+    constexpr auto where = "frugal::pipeline::gnnpipe_stage::train_epoch";
+    const index_t n = m_graph->num_nodes(), classes = m_blocks.back().out_features();
+    check_extent(where, "labels vs nodes", static_cast<index_t>(labels.size()), n);
+    check(!train.empty(), where, ": no training nodes");
+    m_is_train.assign(static_cast<std::size_t>(n), 0);
+    for (index_t i : train) {
+      check(i >= 0 && i < n, where, ": training node ", i, " outside [0, ", n, ")");
+      const std::int32_t y = labels[static_cast<std::size_t>(i)];
+      check(y >= 0 && y < classes, where, ": node ", i, " has label ", y, ", outside [0, ", classes, ")");
+      m_is_train[static_cast<std::size_t>(i)] = 1;
+    }
+    m_labels = labels;
+    m_train_count = static_cast<index_t>(train.size());
+  }
+
+  /// Softmax cross-entropy of chunk c's training nodes, each weighted 1/|train| so the chunks add
+  /// up to the epoch's mean; its gradient goes to dout(K − 1, c).
+  void loss_chunk(index_t c, const nn::tensor<S>& logits) {
+    const index_t classes = logits.extent(1);
+    nn::tensor<S>& d = dout(m_blocks.size() - 1, c);
+    d.resize({end(c) - begin(c), classes});
+    d.set_zero();
+    const double scale = 1.0 / static_cast<double>(m_train_count);
+    for (index_t i = begin(c); i < end(c); ++i) {
+      if (!m_is_train[static_cast<std::size_t>(i)]) continue;
+      const S* z = logits.data() + (i - begin(c)) * classes;
+      S* g = d.data() + (i - begin(c)) * classes;
+      double shift = z[0];
+      for (index_t j = 1; j < classes; ++j) shift = std::max(shift, static_cast<double>(z[j]));
+      double sum = 0;
+      for (index_t j = 0; j < classes; ++j) sum += std::exp(static_cast<double>(z[j]) - shift);
+      const auto y = static_cast<index_t>(m_labels[static_cast<std::size_t>(i)]);
+      m_loss += scale * (std::log(sum) - (static_cast<double>(z[y]) - shift));
+      for (index_t j = 0; j < classes; ++j)
+        g[j] = static_cast<S>(scale * (std::exp(static_cast<double>(z[j]) - shift) / sum - (j == y ? 1.0 : 0.0)));
+    }
+  }
+
+  void send(int peer, int tag, const nn::tensor<S>& x) {
+    auto& p = m_sends.emplace_back();
+    p.values.assign(x.data(), x.data() + x.size());
+    p.request = isend(*m_transport, peer, tag, std::span<const S>(p.values));
+  }
+
+  void finish_sends() {
+    for (auto& p : m_sends) m_transport->wait(p.request);
+    m_sends.clear();
+  }
+
+  struct pending {
+    std::vector<S> values;
+    typename T::request request{};
+  };
+
+  std::vector<gnn_block<S, Exec>> m_blocks;
+  index_t m_first_layer;
+  std::shared_ptr<const graph::aggregation<S>> m_graph;
+  T* m_transport;
+  std::vector<index_t> m_offsets;
+  late_gradients m_late = late_gradients::dropped;
+  Exec m_exec;
+  std::vector<nn::tensor<S>> m_buffer, m_buffer_grad, m_late_grad;
+  std::vector<std::vector<nn::tensor<S>>> m_in, m_agg, m_dout;
+  nn::tensor<S> m_pre_grad, m_logits;
+  std::deque<pending> m_sends;
+  std::vector<char> m_is_train;
+  std::span<const std::int32_t> m_labels;
+  index_t m_train_count = 0;
+  double m_loss = 0;
+};
+
+}  // namespace frugal::pipeline
