@@ -21,6 +21,7 @@
 /// Chunks are ranges of node ids ([offset[c], offset[c+1])): permute the graph first so that a
 /// chunk's nodes are contiguous (`graph` has partitioners and a permutation for that).
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -52,6 +53,12 @@ struct gnnpipe_options {
   /// strictly increasing.
   std::vector<index_t> chunk_offsets;
   late_gradients late = late_gradients::dropped;
+};
+
+/// Compute seconds of one stage's last epoch per (local layer, chunk), receives and sends
+/// excluded: what the communication model takes as the cost of each pipeline step.
+struct gnnpipe_timing {
+  std::vector<std::vector<double>> forward, backward;
 };
 
 /// Memory one stage holds, in bytes.
@@ -99,6 +106,8 @@ class gnnpipe_stage {
     m_in.assign(K, std::vector<nn::tensor<S>>(C));
     m_agg.assign(K, std::vector<nn::tensor<S>>(C));
     m_dout.assign(K, std::vector<nn::tensor<S>>(C));
+    m_timing.forward.assign(K, std::vector<double>(C, 0.0));
+    m_timing.backward.assign(K, std::vector<double>(C, 0.0));
     for (std::size_t k = 0; k < K; ++k) {
       m_buffer[k].resize({n, m_blocks[k].in_features()});
       m_buffer[k].set_zero();  // historical rows before any epoch has written them
@@ -132,6 +141,10 @@ class gnnpipe_stage {
                                std::span<const index_t> train, bool historical) {
     if (last()) prepare_loss(labels, train);
     m_loss = 0;
+    for (std::size_t k = 0; k < m_blocks.size(); ++k) {
+      m_timing.forward[k].assign(static_cast<std::size_t>(chunks()), 0.0);
+      m_timing.backward[k].assign(static_cast<std::size_t>(chunks()), 0.0);
+    }
     forward_pass(features, historical, true);
     // The gradient buffers start from what the previous epoch's stale reads sent (nothing after a
     // synchronous epoch), and collect this epoch's late share afresh.
@@ -154,6 +167,9 @@ class gnnpipe_stage {
     finish_sends();
     return last() ? &m_logits : nullptr;
   }
+
+  /// Compute time of the last `train_epoch`, per local layer and chunk.
+  [[nodiscard]] const gnnpipe_timing& timing() const noexcept { return m_timing; }
 
   [[nodiscard]] gnnpipe_memory memory() {
     gnnpipe_memory m;
@@ -242,13 +258,35 @@ class gnnpipe_stage {
       recv(*m_transport, index() - 1, static_cast<int>(c), std::span<S>(x.data(), static_cast<std::size_t>(x.size())));
   }
 
+  /// Adds the seconds `f()` takes to `slot`.
+  template <class F>
+  static void timed(double& slot, F&& f) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    slot += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
   void forward_pre(std::size_t k, index_t c) {
+    timed(m_timing.forward[k][static_cast<std::size_t>(c)], [&] { forward_pre_work(k, c); });
+  }
+  void forward_post(std::size_t k, index_t c, bool training) {
+    // The send to the next stage is inside; with a buffered or non-blocking transport it is a copy.
+    timed(m_timing.forward[k][static_cast<std::size_t>(c)], [&] { forward_post_work(k, c, training); });
+  }
+  void backward_post(std::size_t k, index_t c, bool historical) {
+    timed(m_timing.backward[k][static_cast<std::size_t>(c)], [&] { backward_post_work(k, c, historical); });
+  }
+  void backward_pre(std::size_t k, index_t c) {
+    timed(m_timing.backward[k][static_cast<std::size_t>(c)], [&] { backward_pre_work(k, c); });
+  }
+
+  void forward_pre_work(std::size_t k, index_t c) {
     const nn::tensor<S>& pre = m_blocks[k].pre_forward(in(k, c));
     const index_t f = pre.extent(1);
     std::copy_n(pre.data(), pre.size(), m_buffer[k].data() + begin(c) * f);
   }
 
-  void forward_post(std::size_t k, index_t c, bool training) {
+  void forward_post_work(std::size_t k, index_t c, bool training) {
     nn::tensor<S>& a = agg(k, c);
     a.resize({end(c) - begin(c), m_blocks[k].in_features()});
     graph::spmm_rows(m_exec, m_graph->matrix(), begin(c), end(c), rows(std::as_const(m_buffer[k])), rows(a));
@@ -273,7 +311,7 @@ class gnnpipe_stage {
          std::span<S>(d.data(), static_cast<std::size_t>(d.size())));
   }
 
-  void backward_post(std::size_t k, index_t c, bool historical) {
+  void backward_post_work(std::size_t k, index_t c, bool historical) {
     const nn::tensor<S>& da = m_blocks[k].post_backward(agg(k, c), in(k, c), dout(k, c));
     const index_t n = m_graph->num_nodes();
     const auto& at = m_graph->transpose();
@@ -286,7 +324,7 @@ class gnnpipe_stage {
       graph::spmm_transpose_accumulate(m_exec, at, begin(c), end(c), rows(da), rows(m_late_grad[k]), end(c), n);
   }
 
-  void backward_pre(std::size_t k, index_t c) {
+  void backward_pre_work(std::size_t k, index_t c) {
     const index_t f = m_blocks[k].in_features();
     m_pre_grad.resize({end(c) - begin(c), f});
     std::copy_n(m_buffer_grad[k].data() + begin(c) * f, m_pre_grad.size(), m_pre_grad.data());
@@ -363,6 +401,7 @@ class gnnpipe_stage {
   std::vector<std::vector<nn::tensor<S>>> m_in, m_agg, m_dout;
   nn::tensor<S> m_pre_grad, m_logits;
   std::deque<pending> m_sends;
+  gnnpipe_timing m_timing;
   std::vector<char> m_is_train;
   std::span<const std::int32_t> m_labels;
   index_t m_train_count = 0;
