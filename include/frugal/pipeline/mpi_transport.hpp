@@ -6,7 +6,8 @@
 /// This is the one frugal header that includes `<mpi.h>`; neither `<frugal/frugal.hpp>` nor any
 /// module header includes it. Code that includes it links MPI (CMake: `find_package(MPI
 /// COMPONENTS CXX)` and `MPI::MPI_CXX`), calls `MPI_Init` before making a transport and
-/// `MPI_Finalize` once the last one is gone, and uses each transport from one thread.
+/// `MPI_Finalize` once the last one is gone, and uses each transport from one thread: the one that
+/// called `MPI_Init`, unless MPI was started with `MPI_THREAD_SERIALIZED` or more.
 ///
 /// Where it differs from the in-process transport:
 /// - MPI reads a send's buffer until `wait` returns for it; that is what lets a send overlap
