@@ -7,10 +7,12 @@ if [ "${1:-}" = "--preset" ]; then
   preset=$2
   shift 2
 fi
-# matplotlib for the plot tests (the example figures): installed where this script can install
-# (as root, as in CI) so that they run there; elsewhere they skip without it.
+# Optional packages, installed where this script can install (as root, as in CI) so that what
+# needs them runs there: matplotlib for the plot tests (the example figures; elsewhere they skip),
+# Open MPI for the MPI transport's tests and METIS for graph partitioning (elsewhere what needs
+# them is not built).
 if [ "$(id -u)" -eq 0 ]; then
-  frugal_setup python3-matplotlib
+  frugal_setup python3-matplotlib libopenmpi-dev openmpi-bin libmetis-dev
 else
   frugal_setup
 fi

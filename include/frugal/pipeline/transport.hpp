@@ -5,11 +5,13 @@
 /// point-to-point calls. The schedules never know which transport carries their messages.
 ///
 /// A transport connects `size()` ranks; this object is rank `rank()`. Sends and receives are
-/// non-blocking and matched by (source, destination, tag) in the order they were posted, as in
-/// MPI. A send's buffer may be reused once `wait` returned for its request; a receive's buffer
-/// holds the message once `wait` returned. `wait` gives up with `transport_error` after the
-/// transport's timeout or when any rank has aborted, so a dead or stalled peer ends the run with
-/// a message instead of a hang.
+/// non-blocking. Messages between two ranks with the same tag arrive in the order they were sent;
+/// a receive takes the earliest one not yet taken when it is waited on, so wait on receives with
+/// the same peer and tag in the order you posted them (then matching is MPI's posting order). A
+/// send's buffer must stay valid and unchanged until `wait` returned for its request; a receive's
+/// buffer holds the message once `wait` returned. Tags run from 0 to `collective_tag_base` − 1.
+/// `wait` gives up with `transport_error` after the transport's timeout or when any rank has
+/// aborted, so a dead or stalled peer ends the run with a message instead of a hang.
 
 #include <chrono>
 #include <concepts>
@@ -94,8 +96,11 @@ void recv(T& t, int peer, int tag, std::span<V> values) {
   t.wait(r);
 }
 
-/// Tags at or above this are reserved for the collectives below.
-inline constexpr int collective_tag_base = 1 << 28;
+/// Tags from this one up are reserved for the collectives below (`allreduce_sum` takes it and the
+/// next, `barrier` the two after). MPI promises tags up to 32767 only: Open MPI's ob1 layer allows
+/// 2^31 − 1 but its UCX layer (the usual one on InfiniBand clusters) 2^23 − 1, so the reserved
+/// tags sit just under the bound every MPI guarantees.
+inline constexpr int collective_tag_base = 32000;
 
 /// Element-wise sum of `values` over every rank, left in `values` on every rank. Rank 0 adds the
 /// contributions in rank order and sends the total back, so every rank holds the same bits and
