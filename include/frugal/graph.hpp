@@ -7,11 +7,13 @@
 /// full-graph GNN training.
 
 #include "graph/aggregation.hpp"
+#include "graph/chunks.hpp"
 #include "graph/csr_graph.hpp"
 #include "graph/gcn.hpp"
 #include "graph/node_dataset.hpp"
 #include "graph/node_loss.hpp"
 #include "graph/partition.hpp"  // partition_metis is in graph/metis.hpp, not included here
+#include "graph/permutation.hpp"
 #include "graph/sage.hpp"
 #include "graph/sbm.hpp"
 #include "graph/spmm.hpp"
