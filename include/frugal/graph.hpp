@@ -10,6 +10,7 @@
 #include "graph/chunks.hpp"
 #include "graph/csr_graph.hpp"
 #include "graph/gcn.hpp"
+#include "graph/halo.hpp"
 #include "graph/node_dataset.hpp"
 #include "graph/node_loss.hpp"
 #include "graph/partition.hpp"  // partition_metis is in graph/metis.hpp, not included here
