@@ -37,3 +37,20 @@ if(TARGET Kokkos::kokkos)
   unset(_frugal_kokkos_inc)
   unset(_frugal_kokkos_broken)
 endif()
+
+# METIS 5 (optional), for graph::partition_metis. Looked for quietly: where it is absent nothing
+# fails, frugal::metis is not defined and graph::partition_metis throws, naming the fallback
+# (graph::partition_contiguous). -DFRUGAL_USE_METIS=OFF leaves it out even where it is installed.
+# METIS 5.1 ships no CMake package of its own, hence find_path / find_library.
+if((NOT DEFINED FRUGAL_USE_METIS OR FRUGAL_USE_METIS) AND NOT TARGET frugal::metis)
+  find_path(FRUGAL_METIS_INCLUDE_DIR metis.h)
+  find_library(FRUGAL_METIS_LIBRARY metis)
+  mark_as_advanced(FRUGAL_METIS_INCLUDE_DIR FRUGAL_METIS_LIBRARY)
+  if(FRUGAL_METIS_INCLUDE_DIR AND FRUGAL_METIS_LIBRARY)
+    add_library(frugal::metis UNKNOWN IMPORTED)
+    set_target_properties(frugal::metis PROPERTIES
+      IMPORTED_LOCATION "${FRUGAL_METIS_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${FRUGAL_METIS_INCLUDE_DIR}"
+      INTERFACE_COMPILE_DEFINITIONS FRUGAL_HAVE_METIS)
+  endif()
+endif()

@@ -1,5 +1,6 @@
 // Trains a tiny linear classifier through the installed package and checks that it learned.
 #include <frugal/frugal.hpp>
+#include <frugal/graph/metis.hpp>
 
 #include <cstdio>
 #include <vector>
@@ -30,7 +31,15 @@ int main(int argc, char** argv) {
     if (step == 0) first = l;
     last = l;
   }
-  std::printf("frugal %d.%d.%d consumer: loss %.3f -> %.3f\n", FRUGAL_VERSION_MAJOR, FRUGAL_VERSION_MINOR,
-              FRUGAL_VERSION_PATCH, first, last);
-  return last < 0.5 * first ? 0 : 1;
+  // A path of 12 nodes in 3 parts: METIS where the package found it (its link flags travel with
+  // frugal::frugal), the Cuthill–McKee fallback where it did not. Either cuts 2 edges, 4 entries.
+  std::vector<std::int64_t> src(11), dst(11);
+  for (int i = 0; i < 11; ++i) src[static_cast<std::size_t>(i)] = i, dst[static_cast<std::size_t>(i)] = i + 1;
+  const auto path = frugal::graph::csr_graph<double>::from_edges(12, src, dst);
+  const auto parts = frugal::graph::metis_available ? frugal::graph::partition_metis(path, 3)
+                                                    : frugal::graph::partition_contiguous(path, 3);
+  std::printf("frugal %d.%d.%d consumer: loss %.3f -> %.3f; path cut %lld (METIS %s)\n", FRUGAL_VERSION_MAJOR,
+              FRUGAL_VERSION_MINOR, FRUGAL_VERSION_PATCH, first, last, static_cast<long long>(parts.edge_cut(path)),
+              frugal::graph::metis_available ? "yes" : "no");
+  return last < 0.5 * first && parts.edge_cut(path) == 4 ? 0 : 1;
 }
