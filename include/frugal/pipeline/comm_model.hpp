@@ -8,11 +8,14 @@
 /// Messages cost latency + bytes / bandwidth and queue on their link (one per direction between
 /// neighbouring stages; one per worker for halo exchanges). Work runs as soon as its inputs have
 /// arrived and its worker is free. When the workers share fewer cores than there are workers (the
-/// local runs here), the prediction is also at least the total compute divided by the cores.
+/// local runs here), the busy workers share the cores equally at every moment, as an operating
+/// system's scheduler shares them among runnable threads (`simulate_tasks`).
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "../core/error.hpp"
@@ -29,6 +32,74 @@ struct link_model {
   }
   [[nodiscard]] double transfer_seconds(double bytes) const { return latency_seconds + bytes / bytes_per_second; }
 };
+
+/// One piece of work of `simulate_tasks`: it runs on `worker` after the worker's previous task,
+/// once every dependency has finished and its delay (a message's transfer) has passed.
+struct sim_task {
+  int worker = 0;
+  double work = 0;                                    ///< seconds on a core of its own
+  std::vector<std::pair<std::size_t, double>> after;  ///< (task, delay after it finishes)
+};
+
+/// Finish time of a set of tasks, each worker running its tasks in the order given, the busy
+/// workers sharing `cores` cores equally (0: a core each). Tasks must be listed so that every
+/// dependency comes before its dependents.
+[[nodiscard]] inline double simulate_tasks(const std::vector<sim_task>& tasks, int workers, int cores) {
+  const auto W = static_cast<std::size_t>(workers);
+  std::vector<std::vector<std::size_t>> queue(W);
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    check(tasks[i].worker >= 0 && tasks[i].worker < workers, "frugal::pipeline::simulate_tasks: task ", i,
+          " names worker ", tasks[i].worker);
+    for (const auto& [dep, delay] : tasks[i].after)
+      check(dep < i && delay >= 0, "frugal::pipeline::simulate_tasks: task ", i, " depends on task ", dep,
+            " listed after it");
+    queue[static_cast<std::size_t>(tasks[i].worker)].push_back(i);
+  }
+  std::vector<double> finish(tasks.size(), -1), remaining(tasks.size());
+  for (std::size_t i = 0; i < tasks.size(); ++i) remaining[i] = tasks[i].work;
+  std::vector<std::size_t> next(W, 0);
+  double now = 0;
+  std::size_t done = 0;
+  const auto ready_at = [&](std::size_t i) {  // -1 while a dependency is unfinished
+    double t = 0;
+    for (const auto& [dep, delay] : tasks[i].after) {
+      if (finish[dep] < 0) return -1.0;
+      t = std::max(t, finish[dep] + delay);
+    }
+    return t;
+  };
+  while (done < tasks.size()) {
+    // Workers whose next task can run now, and the earliest time a waiting one can start.
+    std::vector<std::size_t> running;
+    double wake = std::numeric_limits<double>::infinity();
+    for (std::size_t w = 0; w < W; ++w) {
+      if (next[w] == queue[w].size()) continue;
+      const std::size_t i = queue[w][next[w]];
+      const double r = ready_at(i);
+      if (r < 0) continue;
+      if (r <= now)
+        running.push_back(i);
+      else
+        wake = std::min(wake, r);
+    }
+    check(!running.empty() || wake < std::numeric_limits<double>::infinity(),
+          "frugal::pipeline::simulate_tasks: the tasks wait on each other (a cycle)");
+    const double rate =
+        cores > 0 && running.size() > static_cast<std::size_t>(cores) ? double(cores) / double(running.size()) : 1.0;
+    double step = wake - now;
+    for (std::size_t i : running) step = std::min(step, remaining[i] / rate);
+    now += step;
+    for (std::size_t i : running) {
+      remaining[i] -= step * rate;
+      if (remaining[i] <= 1e-15 * std::max(1.0, tasks[i].work)) {
+        finish[i] = now;
+        ++next[static_cast<std::size_t>(tasks[i].worker)];
+        ++done;
+      }
+    }
+  }
+  return now;
+}
 
 struct epoch_prediction {
   double seconds = 0;
@@ -105,8 +176,48 @@ struct gnnpipe_workload {
     }
   }
   p.seconds = *std::max_element(clock.begin(), clock.end());
-  if (w.cores > 0 && static_cast<std::size_t>(w.cores) < S)
-    p.seconds = std::max(p.seconds, p.compute_seconds / w.cores);
+  if (w.cores > 0 && static_cast<std::size_t>(w.cores) < S) {
+    // Shared cores: the same schedule as tasks on stages that share them (messages are delays
+    // here, without link queues: a local link is rarely the bottleneck).
+    std::vector<sim_task> tasks;
+    const auto total = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); };
+    if (historical) {
+      // Forward: stage by stage, chunks in order; task id s·C + c.
+      for (std::size_t s = 0; s < S; ++s)
+        for (std::size_t c = 0; c < C; ++c) {
+          sim_task t{static_cast<int>(s), w.forward[s][c], {}};
+          if (s > 0) t.after.push_back({(s - 1) * C + c, link.transfer_seconds(w.boundary_bytes[s - 1][c])});
+          tasks.push_back(t);
+        }
+      // Backward: from the last stage, chunks in reverse; the task of (s, c) follows that of
+      // (s + 1, c), listed just before this stage's tasks.
+      std::vector<std::size_t> back_id(S * C);
+      for (std::size_t s = S; s-- > 0;)
+        for (std::size_t c = C; c-- > 0;) {
+          sim_task t{static_cast<int>(s), w.backward[s][c], {}};
+          if (s + 1 < S) t.after.push_back({back_id[(s + 1) * C + c], link.transfer_seconds(w.boundary_bytes[s][c])});
+          back_id[s * C + c] = tasks.size();
+          tasks.push_back(t);
+        }
+    } else {
+      for (std::size_t s = 0; s < S; ++s) {
+        sim_task t{static_cast<int>(s), total(w.forward[s]), {}};
+        if (s > 0)
+          t.after.push_back({s - 1, std::accumulate(w.boundary_bytes[s - 1].begin(), w.boundary_bytes[s - 1].end(), 0.0,
+                                                    [&](double a, double b) { return a + link.transfer_seconds(b); })});
+        tasks.push_back(t);
+      }
+      for (std::size_t s = S; s-- > 0;) {
+        sim_task t{static_cast<int>(s), total(w.backward[s]), {}};
+        if (s + 1 < S)
+          t.after.push_back(
+              {tasks.size() - 1, std::accumulate(w.boundary_bytes[s].begin(), w.boundary_bytes[s].end(), 0.0,
+                                                 [&](double a, double b) { return a + link.transfer_seconds(b); })});
+        tasks.push_back(t);
+      }
+    }
+    p.seconds = simulate_tasks(tasks, static_cast<int>(S), w.cores);
+  }
   return p;
 }
 
@@ -123,7 +234,9 @@ struct graph_parallel_workload {
 };
 
 /// Predicted epoch time of graph parallelism: every layer waits for the slowest worker's compute
-/// and halo exchange, forward and backward, then one all-reduce.
+/// and halo exchange, forward and backward, then one all-reduce. With shared cores, each layer's
+/// compute phase takes at least its total compute divided by the cores (the workers meet at every
+/// layer, so time-sharing cannot be made up elsewhere).
 [[nodiscard]] inline epoch_prediction predict_graph_parallel(const graph_parallel_workload& w, const link_model& link) {
   const auto P = w.forward.size();
   check(P >= 1 && w.backward.size() == P && w.halo_bytes.size() == P && w.halo_messages.size() == P,
@@ -153,8 +266,33 @@ struct graph_parallel_workload {
     p.messages += 2 * static_cast<std::int64_t>(P - 1);
   }
   p.seconds = seconds;
-  if (w.cores > 0 && static_cast<std::size_t>(w.cores) < P)
-    p.seconds = std::max(p.seconds, p.compute_seconds / w.cores);
+  if (w.cores > 0 && static_cast<std::size_t>(w.cores) < P) {
+    // Shared cores: every layer's compute as tasks that share them; a phase waits for the
+    // previous one and for the halos the workers sent (each sender's exchange time), and the
+    // all-reduce follows the last.
+    const auto halo_time = [&](std::size_t q, std::size_t l) {
+      return static_cast<double>(w.halo_messages[q][l]) * link.latency_seconds +
+             w.halo_bytes[q][l] / link.bytes_per_second;
+    };
+    std::vector<sim_task> tasks;
+    std::size_t previous = 0;
+    auto phase = [&](const std::vector<std::vector<double>>& work, std::size_t l) {
+      const std::size_t begin = tasks.size();
+      for (std::size_t q = 0; q < P; ++q) {
+        sim_task t{static_cast<int>(q), work[q][l], {}};
+        if (begin > 0)
+          for (std::size_t r = 0; r < P; ++r) t.after.push_back({previous + r, halo_time(r, l)});
+        tasks.push_back(t);
+      }
+      previous = begin;
+    };
+    for (std::size_t l = 0; l < L; ++l) phase(w.forward, l);
+    for (std::size_t l = L; l-- > 0;) phase(w.backward, l);
+    double first_halo = 0;  // the first layer's exchange precedes it
+    for (std::size_t q = 0; q < P; ++q) first_halo = std::max(first_halo, halo_time(q, 0));
+    const double reduce = P > 1 ? 2.0 * static_cast<double>(P - 1) * link.transfer_seconds(w.parameter_bytes) : 0.0;
+    p.seconds = first_halo + simulate_tasks(tasks, static_cast<int>(P), w.cores) + reduce;
+  }
   return p;
 }
 

@@ -29,9 +29,11 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "../core/checkpoint.hpp"
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
 #include "../graph/aggregation.hpp"
@@ -166,6 +168,44 @@ class gnnpipe_stage {
     forward_pass(features, false, false);
     finish_sends();
     return last() ? &m_logits : nullptr;
+  }
+
+  /// Writes what the next epoch needs besides the parameters and the optimizer: the full-graph
+  /// buffers (the next historical reads) and the deferred late gradients.
+  void save_state(checkpoint_writer& out, std::string_view prefix) const {
+    const std::string p(prefix);
+    out.put_value<std::int64_t>(p + "/layers", static_cast<std::int64_t>(m_blocks.size()));
+    out.put<index_t>(p + "/chunk_offsets", std::span<const index_t>(m_offsets));
+    for (std::size_t k = 0; k < m_blocks.size(); ++k) {
+      const std::string key = p + "/" + std::to_string(m_first_layer + static_cast<index_t>(k));
+      out.put<S>(key + "/buffer", std::span<const S>(m_buffer[k].data(), static_cast<std::size_t>(m_buffer[k].size())));
+      out.put<S>(key + "/late_gradient",
+                 std::span<const S>(m_late_grad[k].data(), static_cast<std::size_t>(m_late_grad[k].size())));
+    }
+  }
+
+  /// Reads what `save_state` wrote; the stage must have the same layers, widths and chunks.
+  /// 	hrows format_error naming the file when it was written for another stage
+  void load_state(const checkpoint_reader& in, std::string_view prefix) {
+    const std::string p(prefix);
+    const auto fail = [&](const std::string& what) {
+      throw format_error(
+          frugal::detail::concat("frugal::pipeline::gnnpipe_stage::load_state: '", in.file(), "' ", what), in.file(),
+          0);
+    };
+    if (!in.contains(p + "/layers") ||
+        in.get<std::int64_t>(p + "/layers").at(0) != static_cast<std::int64_t>(m_blocks.size()))
+      fail("was written for another number of layers on this stage");
+    if (in.get<index_t>(p + "/chunk_offsets") != m_offsets) fail("was written for other chunks");
+    for (std::size_t k = 0; k < m_blocks.size(); ++k) {
+      const std::string key = p + "/" + std::to_string(m_first_layer + static_cast<index_t>(k));
+      for (auto* t : {&m_buffer[k], &m_late_grad[k]}) {
+        const std::string name = key + (t == &m_buffer[k] ? "/buffer" : "/late_gradient");
+        if (!in.contains(name) || in.get<S>(name).size() != static_cast<std::size_t>(t->size()))
+          fail("has no record '" + name + "' of this layer's size");
+        in.get_into<S>(name, std::span<S>(t->data(), static_cast<std::size_t>(t->size())));
+      }
+    }
   }
 
   /// Compute time of the last `train_epoch`, per local layer and chunk.

@@ -1,0 +1,669 @@
+// GNNPipe in miniature: a deep residual GCN trained full-graph on a stochastic-block-model graph
+// (or a LINQS / edge-list file) four ways, all on frugal's transports: exact single-process
+// training; layer-synchronous GNNPipe (exact, layers split over the workers); GNNPipe with
+// historical reads (chunks pipelined through the layer stages); and graph parallelism (node
+// partitions, a halo exchange at every layer). Per schedule it prints the epoch time, the bytes
+// and messages sent per epoch, the memory per worker, the epoch time the communication model
+// predicts at 10 and 100 Gb/s, and the final test accuracy; it writes a CSV of test accuracy per
+// epoch (plot.py draws it).
+//
+//   gnnpipe                          4 in-process workers, 16 layers, 3 seeds (a few minutes)
+//   gnnpipe --quick                  a small graph and model, one seed (seconds)
+//   gnnpipe --linqs cora.content cora.cites
+#include <CLI/CLI.hpp>
+#include <frugal/graph.hpp>
+#include <frugal/graph/chunks.hpp>
+#include <frugal/graph/halo.hpp>
+#include <frugal/graph/metis.hpp>
+#include <frugal/graph/partition.hpp>
+#include <frugal/graph/permutation.hpp>
+#include <frugal/io/graph_files.hpp>
+#include <frugal/nn.hpp>
+#include <frugal/pipeline/comm_model.hpp>
+#include <frugal/pipeline/gnnpipe.hpp>
+#include <frugal/pipeline/graph_parallel.hpp>
+#include <frugal/pipeline/in_process.hpp>
+#ifdef FRUGAL_EXAMPLE_WITH_MPI
+#include <frugal/pipeline/mpi_transport.hpp>
+#endif
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../common/stats.hpp"
+
+namespace graph = frugal::graph;
+namespace pipeline = frugal::pipeline;
+namespace nn = frugal::nn;
+using frugal::index_t;
+using transport = pipeline::in_process_transport;
+
+namespace {
+
+struct settings {
+  std::string out_dir = "gnnpipe_out";
+  std::vector<std::string> linqs;  // content, cites
+  index_t nodes = 4000;
+  int classes = 8;
+  index_t features = 64;
+  double homophily = 0.6;
+  double signal = 0.1;
+  double degree = 10;
+  index_t hidden = 64;
+  int layers = 16;
+  int workers = 4;
+  int chunks = 8;
+  int epochs = 100;
+  int warmup = 5;
+  int eval_every = 5;
+  double lr = 0.005;
+  std::vector<std::uint64_t> seeds = {1, 2, 3};
+  std::vector<std::string> schedules = {"exact", "gnnpipe-sync", "gnnpipe", "graph-parallel"};
+  bool quick = false;
+  bool progress = true;
+};
+
+struct curve_point {
+  int epoch;
+  double accuracy;
+};
+
+/// One schedule's run on one seed.
+struct run_result {
+  std::string schedule;
+  std::uint64_t seed = 0;
+  std::vector<curve_point> curve;
+  double accuracy = 0;       // test accuracy after the last epoch
+  double epoch_seconds = 0;  // median training epoch (no evaluation), slowest worker
+  double bytes = 0;          // sent per training epoch, all workers
+  double messages = 0;
+  double memory = 0;  // largest per-worker model state (buffers, kept activations, parameters), bytes
+  double predicted_local = 0, predicted_10g = 0, predicted_100g = 0;
+};
+
+/// The model: features → hidden (ReLU), hidden → hidden residual blocks (LayerNorm, GCN, ReLU),
+/// hidden → classes (LayerNorm, GCN). Every worker builds all of it from the seed and keeps its
+/// share, so every schedule starts from the same weights.
+std::vector<pipeline::gnn_block<float>> make_blocks(const settings& s, int classes, std::uint64_t seed) {
+  std::vector<pipeline::gnn_block<float>> blocks;
+  for (int l = 0; l < s.layers; ++l) {
+    const bool first = l == 0, last = l + 1 == s.layers;
+    blocks.emplace_back(first ? s.features : s.hidden, last ? classes : s.hidden,
+                        pipeline::gnn_block_options{.layer_norm = !first, .relu = !last, .residual = !first && !last});
+  }
+  frugal::rng gen(seed);
+  for (auto& b : blocks) b.reset_parameters(gen);
+  return blocks;
+}
+
+/// Seconds per byte and per message of the in-process transport on this machine, measured with a
+/// ping-pong of 1 MiB and of 8-byte messages: the "link" of the local runs.
+pipeline::link_model local_link() {
+  auto round_trip = [](std::size_t bytes, int reps) {
+    std::vector<double> times;
+    pipeline::run_in_process(2, [&](transport& t) {
+      std::vector<std::byte> buf(bytes);
+      for (int r = 0; r < reps; ++r) {
+        const auto start = std::chrono::steady_clock::now();
+        if (t.rank() == 0) {
+          pipeline::send(t, 1, 0, std::span<const std::byte>(buf));
+          pipeline::recv(t, 1, 1, std::span<std::byte>(buf));
+          times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 2);
+        } else {
+          pipeline::recv(t, 0, 0, std::span<std::byte>(buf));
+          pipeline::send(t, 0, 1, std::span<const std::byte>(buf));
+        }
+      }
+    });
+    return frugal::examples::median(times);
+  };
+  const double latency = round_trip(8, 200);
+  const double big = round_trip(std::size_t{1} << 20, 20);
+  return {static_cast<double>(std::size_t{1} << 20) / std::max(big - latency, 1e-9), latency};
+}
+
+/// What every schedule of one seed shares: the dataset (nodes renumbered so that each GNNPipe
+/// chunk is an id range), Â, the chunk offsets and the workers' partition.
+struct problem {
+  graph::node_dataset<float> data;
+  std::shared_ptr<const graph::aggregation<float>> a;
+  std::vector<index_t> chunk_offsets;
+  graph::partition workers;
+  std::string partitioner;
+  double historical_fraction = 0;  // of Â's entries, with these chunks
+};
+
+graph::partition split(const graph::csr_graph<float>& g, int parts, std::string& how) {
+  if constexpr (graph::metis_available) {
+    how = "METIS";
+    return graph::partition_metis(g, parts);
+  } else {
+    how = "Cuthill-McKee runs (built without METIS)";
+    return graph::partition_contiguous(g, parts);
+  }
+}
+
+problem make_problem(const settings& s, std::uint64_t seed) {
+  problem p;
+  graph::node_dataset<float> d;
+  if (s.linqs.empty()) {
+    d = graph::make_sbm<float>({.nodes = s.nodes,
+                                .classes = s.classes,
+                                .average_degree = s.degree,
+                                .homophily = s.homophily,
+                                .features = s.features,
+                                .signal = s.signal,
+                                .seed = seed});
+  } else {
+    d = graph::from_graph_data<float>(frugal::io::read_linqs(s.linqs[0], s.linqs[1], {.skip_unknown_ids = true}),
+                                      {.seed = seed});
+  }
+  // Chunks: a partition into C parts, renumbered so chunk c is an id range. The same renumbering
+  // serves the workers' partition (computed on the renumbered graph).
+  const auto with_loops = d.graph.with_self_loops();
+  const auto chunks = split(with_loops, s.chunks, p.partitioner);
+  const auto order = graph::contiguous_order(chunks);
+  p.data = graph::permuted(d, order);
+  p.chunk_offsets = order.offsets;
+  p.a = graph::aggregation<float>::of(p.data.graph.with_self_loops(), graph::normalization::symmetric);
+  std::string unused;
+  p.workers = split(p.a->matrix(), s.workers, unused);
+  p.historical_fraction = graph::plan_chunks(p.a->matrix(), graph::permuted(chunks, order)).historical_fraction();
+  return p;
+}
+
+double accuracy_of(const nn::tensor<float>& logits, const problem& p) {
+  return graph::masked_accuracy(logits, p.data.labels, p.data.test);
+}
+
+/// The median of per-epoch wall times, each the slowest worker's.
+double slowest_median(const std::vector<std::vector<double>>& per_rank) {
+  std::vector<double> epochs(per_rank.front().size(), 0.0);
+  for (const auto& r : per_rank)
+    for (std::size_t e = 0; e < epochs.size(); ++e) epochs[e] = std::max(epochs[e], r[e]);
+  return frugal::examples::median(epochs);
+}
+
+struct stage_output {
+  std::vector<double> epoch_seconds;
+  std::vector<curve_point> curve;
+  double bytes = 0, messages = 0, memory = 0;
+  std::vector<std::vector<double>> forward, backward;  // [layer][chunk] of the last training epoch
+  int first_layer = 0;
+};
+
+/// The entry-wise median of a list of [layer][chunk] tables.
+std::vector<std::vector<double>> median_table(const std::vector<std::vector<std::vector<double>>>& tables) {
+  std::vector<std::vector<double>> out = tables.front();
+  for (std::size_t l = 0; l < out.size(); ++l)
+    for (std::size_t c = 0; c < out[l].size(); ++c) {
+      std::vector<double> v;
+      for (const auto& t : tables) v.push_back(t[l][c]);
+      out[l][c] = frugal::examples::median(v);
+    }
+  return out;
+}
+
+/// One GNNPipe stage's training, on rank t.rank() of t.size() stages (1 stage, synchronous:
+/// exact single-process training).
+template <class T>
+stage_output gnnpipe_rank(T& t, const settings& s, const problem& p, std::uint64_t seed,
+                          const std::vector<index_t>& offsets, bool historical, const std::string& label) {
+  const int stages = t.size();
+  {
+    auto blocks = make_blocks(s, p.data.num_classes, seed);
+    const auto L = blocks.size();
+    const auto first = L * static_cast<std::size_t>(t.rank()) / static_cast<std::size_t>(stages);
+    const auto last = L * static_cast<std::size_t>(t.rank() + 1) / static_cast<std::size_t>(stages);
+    std::vector<pipeline::gnn_block<float>> mine;
+    for (auto k = first; k < last; ++k) mine.push_back(std::move(blocks[k]));
+    pipeline::gnnpipe_stage<float, frugal::default_host_space, T> stage(std::move(mine), static_cast<index_t>(first),
+                                                                        p.a, t, {.chunk_offsets = offsets});
+    auto params = stage.parameters();
+    nn::adam<float> opt({.learning_rate = static_cast<float>(s.lr)});
+    stage_output out;
+    out.first_layer = static_cast<int>(first);
+    std::vector<std::vector<std::vector<double>>> forward_history, backward_history;
+    for (int e = 1; e <= s.epochs; ++e) {
+      pipeline::barrier(t);
+      const auto before = t.counters();
+      const auto start = std::chrono::steady_clock::now();
+      params.zero_grad();
+      const auto loss = stage.train_epoch(&p.data.features, p.data.labels, p.data.train, historical && e > s.warmup);
+      opt.step(params);
+      out.epoch_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      forward_history.push_back(stage.timing().forward);
+      backward_history.push_back(stage.timing().backward);
+      const auto after = t.counters();
+      out.bytes = static_cast<double>(after.bytes_sent - before.bytes_sent);
+      out.messages = static_cast<double>(after.messages_sent - before.messages_sent);
+      if (e % s.eval_every == 0 || e == s.epochs) {
+        const nn::tensor<float>* logits = stage.infer(&p.data.features);
+        if (logits) {
+          out.curve.push_back({e, accuracy_of(*logits, p)});
+          if (s.progress)
+            std::fprintf(stderr, "  %s seed %llu epoch %d loss %.4f test accuracy %.4f\n", label.c_str(),
+                         static_cast<unsigned long long>(seed), e, static_cast<double>(*loss),
+                         out.curve.back().accuracy);
+        }
+      }
+    }
+    const auto m = stage.memory();
+    out.memory = static_cast<double>(m.buffers + m.kept + m.parameters);
+    out.forward = median_table(forward_history);
+    out.backward = median_table(backward_history);
+    return out;
+  }
+}
+
+/// One graph-parallel worker's training, on rank t.rank() of t.size() workers.
+template <class T>
+stage_output graph_parallel_rank(T& t, const settings& s, const problem& p, std::uint64_t seed,
+                                 const graph::halo_plan<float>& plan) {
+  {
+    pipeline::graph_parallel_worker<float, frugal::default_host_space, T> worker(
+        make_blocks(s, p.data.num_classes, seed), plan.workers[static_cast<std::size_t>(t.rank())], t);
+    auto params = worker.parameters();
+    nn::adam<float> opt({.learning_rate = static_cast<float>(s.lr)});
+    stage_output out;
+    for (int e = 1; e <= s.epochs; ++e) {
+      pipeline::barrier(t);
+      const auto before = t.counters();
+      const auto start = std::chrono::steady_clock::now();
+      params.zero_grad();
+      const float loss = worker.train_epoch(p.data.features, p.data.labels, p.data.train);
+      opt.step(params);
+      out.epoch_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      const auto after = t.counters();
+      out.bytes = static_cast<double>(after.bytes_sent - before.bytes_sent);
+      out.messages = static_cast<double>(after.messages_sent - before.messages_sent);
+      if (e % s.eval_every == 0 || e == s.epochs) {
+        // Each worker counts its owned test nodes; one all-reduce gives the accuracy.
+        const nn::tensor<float>& logits = worker.infer(p.data.features);
+        std::vector<char> is_test(p.data.labels.size(), 0);
+        for (index_t i : p.data.test) is_test[static_cast<std::size_t>(i)] = 1;
+        std::array<double, 2> counts{0, 0};
+        const index_t classes = logits.extent(1);
+        for (index_t r = 0; r < logits.extent(0); ++r) {
+          const auto g = static_cast<std::size_t>(worker.halo().owned[static_cast<std::size_t>(r)]);
+          if (!is_test[g]) continue;
+          const float* z = logits.data() + r * classes;
+          counts[0] += (std::max_element(z, z + classes) - z) == p.data.labels[g];
+          counts[1] += 1;
+        }
+        pipeline::allreduce_sum(t, std::span<double>(counts));
+        out.curve.push_back({e, counts[0] / counts[1]});
+        if (s.progress && t.rank() == 0)
+          std::fprintf(stderr, "  graph-parallel seed %llu epoch %d loss %.4f test accuracy %.4f\n",
+                       static_cast<unsigned long long>(seed), e, static_cast<double>(loss), out.curve.back().accuracy);
+      }
+    }
+    out.memory = static_cast<double>(worker.memory_bytes());
+    out.forward = {worker.timing().forward};
+    out.backward = {worker.timing().backward};
+    return out;
+  }
+}
+
+/// Every rank's output at rank 0 (empty elsewhere): epoch times, counters, memory and the curve
+/// travel as one vector of doubles per rank; the timing tables stay where they are.
+template <class T>
+std::vector<stage_output> gather(T& t, const stage_output& mine) {
+  std::vector<double> packed = {static_cast<double>(mine.epoch_seconds.size()), static_cast<double>(mine.curve.size()),
+                                mine.bytes, mine.messages, mine.memory};
+  packed.insert(packed.end(), mine.epoch_seconds.begin(), mine.epoch_seconds.end());
+  for (const auto& c : mine.curve) {
+    packed.push_back(c.epoch);
+    packed.push_back(c.accuracy);
+  }
+  auto unpack = [](const std::vector<double>& v) {
+    stage_output o;
+    const auto epochs = static_cast<std::size_t>(v[0]), points = static_cast<std::size_t>(v[1]);
+    o.bytes = v[2];
+    o.messages = v[3];
+    o.memory = v[4];
+    o.epoch_seconds.assign(v.begin() + 5, v.begin() + 5 + static_cast<std::ptrdiff_t>(epochs));
+    for (std::size_t i = 0; i < points; ++i)
+      o.curve.push_back({static_cast<int>(v[5 + epochs + 2 * i]), v[5 + epochs + 2 * i + 1]});
+    return o;
+  };
+  constexpr int tag = 31000;
+  if (t.rank() != 0) {
+    const double size = static_cast<double>(packed.size());
+    pipeline::send(t, 0, tag, std::span<const double>(&size, 1));
+    pipeline::send(t, 0, tag + 1, std::span<const double>(packed));
+    return {};
+  }
+  std::vector<stage_output> all = {mine};
+  for (int r = 1; r < t.size(); ++r) {
+    double size = 0;
+    pipeline::recv(t, r, tag, std::span<double>(&size, 1));
+    std::vector<double> v(static_cast<std::size_t>(size));
+    pipeline::recv(t, r, tag + 1, std::span<double>(v));
+    all.push_back(unpack(v));
+  }
+  return all;
+}
+
+std::string mib(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", bytes / (1 << 20));
+  return buf;
+}
+
+/// Runs a body on `ranks` workers: threads of this process, or (built with MPI and started under
+/// mpirun with several processes) the MPI ranks, where a one-rank run happens on rank 0 alone.
+/// Returns every rank's output on the root, nothing elsewhere.
+struct launcher {
+#ifdef FRUGAL_EXAMPLE_WITH_MPI
+  pipeline::mpi_transport* world = nullptr;
+#endif
+  [[nodiscard]] bool root() const {
+#ifdef FRUGAL_EXAMPLE_WITH_MPI
+    return world == nullptr || world->rank() == 0;
+#else
+    return true;
+#endif
+  }
+
+  template <class Body>
+  std::vector<stage_output> run(int ranks, Body body) {
+#ifdef FRUGAL_EXAMPLE_WITH_MPI
+    if (world != nullptr) {
+      if (ranks == world->size()) return gather(*world, body(*world));
+      frugal::check(ranks == 1, "gnnpipe: under MPI a schedule runs on 1 rank or on all ", world->size());
+      std::vector<stage_output> out;
+      if (world->rank() == 0) out = pipeline::run_in_process(1, [&](transport& t) { return body(t); });
+      pipeline::barrier(*world);
+      return out;
+    }
+#endif
+    return pipeline::run_in_process(ranks, [&](transport& t) { return body(t); });
+  }
+};
+
+int run(settings s, launcher workers) {
+  frugal::check(s.workers >= 1 && s.layers >= s.workers && s.chunks >= 1 && s.epochs >= 1 && s.eval_every >= 1,
+                "gnnpipe: need workers >= 1, layers >= workers, chunks >= 1, epochs >= 1 and eval-every >= 1");
+#ifdef FRUGAL_EXAMPLE_WITH_MPI
+  if (workers.world != nullptr) s.workers = workers.world->size();
+#endif
+  std::filesystem::create_directories(s.out_dir);
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const pipeline::link_model local = local_link();
+  if (workers.root())
+    std::printf(
+        "# gnnpipe: %d-layer residual GCN (hidden %lld), %d workers, %d GNNPipe chunks, %d epochs "
+        "(%d synchronous first), Adam lr %g; in-process transport (%.2f GB/s, %.1f us per message), %u cores\n",
+        s.layers, static_cast<long long>(s.hidden), s.workers, s.chunks, s.epochs, s.warmup, s.lr,
+        local.bytes_per_second / 1e9, local.latency_seconds * 1e6, cores);
+  std::ofstream csv;
+  if (workers.root()) {
+    csv.open(std::filesystem::path(s.out_dir) / "gnnpipe.csv");
+    csv << "schedule,seed,epoch,test_accuracy\n";
+  }
+  std::map<std::string, std::vector<run_result>> results;
+  // The exact run comes first: its compute per layer and chunk is what the model is fed.
+  std::vector<std::string> schedules = {"exact"};
+  for (const auto& k : s.schedules)
+    if (k != "exact") schedules.push_back(k);
+  double analytic_ratio = 0;
+  for (std::uint64_t seed : s.seeds) {
+    const problem p = make_problem(s, seed);
+    const index_t n = p.data.graph.num_nodes();
+    const auto plan = graph::plan_halos(p.a->matrix(), p.workers);
+    if (seed == s.seeds.front() && workers.root())
+      std::printf(
+          "# graph: %lld nodes, %lld edges, %d classes, %lld features; chunks and workers by %s; %.1f %% of "
+          "Â's entries read a later chunk (historical); halo %lld rows per layer over %d workers\n",
+          static_cast<long long>(n), static_cast<long long>(p.data.graph.num_entries() / 2), p.data.num_classes,
+          static_cast<long long>(p.data.features.extent(1)), p.partitioner.c_str(), 100 * p.historical_fraction,
+          static_cast<long long>(plan.halo_nodes()), s.workers);
+    // The analytic bytes ratio: graph parallelism sends every halo row at every layer both ways,
+    // GNNPipe every node's row across each of the S − 1 stage boundaries both ways.
+    double halo = 0;
+    for (int l = 0; l < s.layers; ++l)
+      halo +=
+          static_cast<double>(plan.halo_nodes()) * static_cast<double>(l == 0 ? p.data.features.extent(1) : s.hidden);
+    analytic_ratio =
+        s.workers > 1 ? halo / (static_cast<double>(s.workers - 1) * static_cast<double>(n) * s.hidden) : 0;
+
+    std::vector<stage_output> exact;
+    for (const auto& schedule : schedules) {
+      std::vector<stage_output> out;
+      if (schedule == "graph-parallel") {
+        out = workers.run(s.workers, [&](auto& t) { return graph_parallel_rank(t, s, p, seed, plan); });
+      } else {
+        const bool historical = schedule == "gnnpipe";
+        out = workers.run(schedule == "exact" ? 1 : s.workers,
+                          [&](auto& t) { return gnnpipe_rank(t, s, p, seed, p.chunk_offsets, historical, schedule); });
+      }
+      if (schedule == "exact") exact = out;
+      if (!workers.root()) continue;
+      run_result r;
+      r.schedule = schedule;
+      r.seed = seed;
+      for (const auto& o : out)
+        if (!o.curve.empty()) r.curve = o.curve;
+      r.accuracy = r.curve.back().accuracy;
+      std::vector<std::vector<double>> times;
+      for (const auto& o : out) {
+        times.push_back(o.epoch_seconds);
+        r.bytes += o.bytes;
+        r.messages += o.messages;
+        r.memory = std::max(r.memory, o.memory);
+      }
+      r.epoch_seconds = slowest_median(times);
+      for (const auto& c : r.curve) csv << schedule << ',' << seed << ',' << c.epoch << ',' << c.accuracy << '\n';
+
+      // The model's predictions from the exact run's compute per (layer, chunk).
+      const auto& prof = exact.front();
+      const auto C = p.chunk_offsets.size() - 1;
+      auto layer_chunk = [&](const std::vector<std::vector<double>>& t, std::size_t l, std::size_t c) {
+        return t[l][c];
+      };
+      if (schedule == "graph-parallel") {
+        pipeline::graph_parallel_workload w;
+        for (int q = 0; q < s.workers; ++q) {
+          const auto& h = plan.workers[static_cast<std::size_t>(q)];
+          const double share = static_cast<double>(h.num_owned()) / static_cast<double>(n);
+          w.forward.emplace_back();
+          w.backward.emplace_back();
+          w.halo_bytes.emplace_back();
+          w.halo_messages.emplace_back();
+          index_t sent_rows = 0, peers = 0;
+          for (const auto& list : h.send) {
+            sent_rows += static_cast<index_t>(list.size());
+            peers += list.empty() ? 0 : 1;
+          }
+          for (int l = 0; l < s.layers; ++l) {
+            double f = 0, b = 0;
+            for (std::size_t c = 0; c < C; ++c) {
+              f += layer_chunk(prof.forward, static_cast<std::size_t>(l), c);
+              b += layer_chunk(prof.backward, static_cast<std::size_t>(l), c);
+            }
+            w.forward.back().push_back(f * share);
+            w.backward.back().push_back(b * share);
+            const double width = static_cast<double>(l == 0 ? p.data.features.extent(1) : s.hidden);
+            w.halo_bytes.back().push_back(static_cast<double>(sent_rows) * width * sizeof(float));
+            w.halo_messages.back().push_back(peers);
+          }
+        }
+        double params = 1;
+        for (int l = 0; l < s.layers; ++l) {
+          const double in = static_cast<double>(l == 0 ? p.data.features.extent(1) : s.hidden);
+          const double out = l + 1 == s.layers ? p.data.num_classes : static_cast<double>(s.hidden);
+          params += in * out + out + (l == 0 ? 0 : 2 * in);
+        }
+        w.parameter_bytes = params * sizeof(double);
+        w.cores = static_cast<int>(cores);
+        r.predicted_local = pipeline::predict_graph_parallel(w, local).seconds;
+        w.cores = 0;
+        r.predicted_10g = pipeline::predict_graph_parallel(w, pipeline::link_model::gbit(10)).seconds;
+        r.predicted_100g = pipeline::predict_graph_parallel(w, pipeline::link_model::gbit(100)).seconds;
+      } else {
+        const int S = schedule == "exact" ? 1 : s.workers;
+        pipeline::gnnpipe_workload w;
+        for (int st = 0; st < S; ++st) {
+          const auto first =
+              static_cast<std::size_t>(s.layers) * static_cast<std::size_t>(st) / static_cast<std::size_t>(S);
+          const auto last =
+              static_cast<std::size_t>(s.layers) * static_cast<std::size_t>(st + 1) / static_cast<std::size_t>(S);
+          w.forward.emplace_back(C, 0.0);
+          w.backward.emplace_back(C, 0.0);
+          for (auto l = first; l < last; ++l)
+            for (std::size_t c = 0; c < C; ++c) {
+              w.forward.back()[c] += layer_chunk(prof.forward, l, c);
+              w.backward.back()[c] += layer_chunk(prof.backward, l, c);
+            }
+          if (st + 1 < S) {
+            w.boundary_bytes.emplace_back();
+            for (std::size_t c = 0; c < C; ++c)
+              w.boundary_bytes.back().push_back(static_cast<double>(p.chunk_offsets[c + 1] - p.chunk_offsets[c]) *
+                                                static_cast<double>(s.hidden) * sizeof(float));
+          }
+        }
+        const bool historical = schedule == "gnnpipe";
+        w.cores = static_cast<int>(cores);
+        r.predicted_local = pipeline::predict_gnnpipe(w, local, historical).seconds;
+        w.cores = 0;
+        r.predicted_10g = pipeline::predict_gnnpipe(w, pipeline::link_model::gbit(10), historical).seconds;
+        r.predicted_100g = pipeline::predict_gnnpipe(w, pipeline::link_model::gbit(100), historical).seconds;
+      }
+      std::printf(
+          "%-15s seed %llu  epoch %.4f s (model %.4f s)  sent %s MiB in %.0f messages  memory/worker %s MiB  "
+          "test accuracy %.2f%%\n",
+          schedule.c_str(), static_cast<unsigned long long>(seed), r.epoch_seconds, r.predicted_local,
+          mib(r.bytes).c_str(), r.messages, mib(r.memory).c_str(), 100 * r.accuracy);
+      std::fflush(stdout);
+      results[schedule].push_back(r);
+    }
+  }
+
+  if (!workers.root()) return 0;
+  using frugal::examples::median;
+  auto med = [&](const std::string& k, auto field) {
+    std::vector<double> v;
+    for (const auto& r : results[k]) v.push_back(field(r));
+    return median(v);
+  };
+  std::printf(
+      "\n## Per schedule (medians over %zu seed(s))\n\n| schedule | epoch (s) | model, local (s) | model/measured | "
+      "MiB sent per epoch | messages per epoch | MiB per worker | model @10 Gb/s (s) | model @100 Gb/s (s) | "
+      "test accuracy per seed | median |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+      s.seeds.size());
+  for (const auto& k : schedules) {
+    if (results[k].empty()) continue;
+    std::string per_seed;
+    for (const auto& r : results[k]) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%s%.2f%%", per_seed.empty() ? "" : ", ", 100 * r.accuracy);
+      per_seed += buf;
+    }
+    const double epoch = med(k, [](const run_result& r) { return r.epoch_seconds; });
+    const double model = med(k, [](const run_result& r) { return r.predicted_local; });
+    std::printf("| %s | %.4f | %.4f | %.2f | %s | %.0f | %s | %.4f | %.4f | %s | %.2f%% |\n", k.c_str(), epoch, model,
+                model / epoch, mib(med(k, [](const run_result& r) { return r.bytes; })).c_str(),
+                med(k, [](const run_result& r) { return r.messages; }),
+                mib(med(k, [](const run_result& r) { return r.memory; })).c_str(),
+                med(k, [](const run_result& r) { return r.predicted_10g; }),
+                med(k, [](const run_result& r) { return r.predicted_100g; }), per_seed.c_str(),
+                100 * med(k, [](const run_result& r) { return r.accuracy; }));
+  }
+  const double gp = med("graph-parallel", [](const run_result& r) { return r.bytes; });
+  const double gn = med("gnnpipe", [](const run_result& r) { return r.bytes; });
+  if (gp > 0 && gn > 0)
+    std::printf(
+        "\ngraph parallelism sends %.2fx the bytes of GNNPipe per epoch (analytic, halo rows per layer against "
+        "rows per stage boundary: %.2fx; the rest is graph parallelism's gradient all-reduce)\n",
+        gp / gn, analytic_ratio);
+  if (!results["gnnpipe"].empty()) {
+    std::vector<double> d;
+    for (std::size_t i = 0; i < results["gnnpipe"].size(); ++i)
+      d.push_back(100 * (results["gnnpipe"][i].accuracy - results["exact"][i].accuracy));
+    std::printf("GNNPipe test accuracy minus exact: %+.2f points (median of per-seed differences)\n", median(d));
+  }
+#ifdef FRUGAL_PLOT_SCRIPT
+  std::printf("wrote %s; draw it with: python3 %s %s\n", (std::filesystem::path(s.out_dir) / "gnnpipe.csv").c_str(),
+              FRUGAL_PLOT_SCRIPT, (std::filesystem::path(s.out_dir) / "gnnpipe.csv").c_str());
+#endif
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Kokkos::ScopeGuard kokkos(argc, argv);
+  settings s;
+  CLI::App app{"GNNPipe: layer-pipelined full-graph GNN training beside exact and graph-parallel training"};
+  app.add_option("--out", s.out_dir, "folder for the CSV");
+  app.add_option("--linqs", s.linqs, "a LINQS dataset: the .content and .cites files")->expected(2);
+  app.add_option("--nodes", s.nodes, "SBM nodes");
+  app.add_option("--classes", s.classes, "SBM classes");
+  app.add_option("--features", s.features, "SBM feature width");
+  app.add_option("--homophily", s.homophily, "SBM: fraction of edges inside a class");
+  app.add_option("--signal", s.signal, "SBM: class signal in the features against unit noise");
+  app.add_option("--degree", s.degree, "SBM: mean degree");
+  app.add_option("--hidden", s.hidden, "hidden width");
+  app.add_option("--layers", s.layers, "GCN layers (at least the worker count)");
+  app.add_option("--workers", s.workers, "pipeline stages / graph partitions");
+  app.add_option("--chunks", s.chunks, "GNNPipe chunks");
+  app.add_option("--epochs", s.epochs, "training epochs");
+  app.add_option("--warmup", s.warmup, "GNNPipe epochs without historical reads first");
+  app.add_option("--eval-every", s.eval_every, "epochs between test evaluations");
+  app.add_option("--lr", s.lr, "Adam learning rate");
+  app.add_option("--seeds", s.seeds, "seeds (model initialisation and the SBM graph)");
+  app.add_option("--schedules", s.schedules, "which of exact, gnnpipe-sync, gnnpipe, graph-parallel to run")
+      ->check(CLI::IsMember({"exact", "gnnpipe-sync", "gnnpipe", "graph-parallel"}));
+  app.add_flag("--quick", s.quick, "small graph and model, one seed");
+  app.add_flag("!--no-progress", s.progress, "no per-epoch progress lines");
+  CLI11_PARSE(app, argc, argv);
+  if (s.quick) {
+    s.nodes = 800;
+    s.layers = 8;
+    s.hidden = 32;
+    s.features = 32;
+    s.epochs = 30;
+    s.seeds = {1};
+  }
+#ifdef FRUGAL_EXAMPLE_WITH_MPI
+  // Under mpirun with several processes the workers are the MPI ranks.
+  MPI_Init(&argc, &argv);
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int rc = 0;
+  try {
+    launcher workers;
+    std::optional<pipeline::mpi_transport> world;
+    if (size > 1) {
+      world.emplace();
+      workers.world = &*world;
+    }
+    rc = run(s, workers);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gnnpipe: %s\n", e.what());
+    rc = 1;
+    if (size > 1) MPI_Abort(MPI_COMM_WORLD, 1);  // the other ranks would wait on this one
+  }
+  MPI_Finalize();
+  return rc;
+#else
+  try {
+    return run(s, launcher{});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gnnpipe: %s\n", e.what());
+    return 1;
+  }
+#endif
+}
