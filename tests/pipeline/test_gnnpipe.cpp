@@ -12,50 +12,24 @@
 #include <memory>
 #include <vector>
 
+#include "gcn_reference.hpp"
 #include "test_support.hpp"
 
 using namespace frugal;
 
 namespace {
 
-struct layer_spec {
-  index_t in, out;
-  pipeline::gnn_block_options options;
-};
-
-const std::vector<layer_spec> specs = {
+const std::vector<test::gcn_layer_spec> specs = {
     {5, 6, {.layer_norm = false, .relu = true, .residual = false}},
     {6, 6, {.layer_norm = true, .relu = true, .residual = true}},
     {6, 6, {.layer_norm = true, .relu = true, .residual = true}},
     {6, 3, {.layer_norm = true, .relu = false, .residual = false}},
 };
 
-std::vector<pipeline::gnn_block<double>> make_blocks() {
-  std::vector<pipeline::gnn_block<double>> blocks;
-  rng gen(9);
-  for (const auto& s : specs) {
-    blocks.emplace_back(s.in, s.out, s.options);
-    blocks.back().reset_parameters(gen);
-  }
-  return blocks;
-}
+std::vector<pipeline::gnn_block<double>> make_blocks() { return test::make_gnn_blocks(specs, 9); }
 
-// The same model as an nn::chain of graph::gcn, layer_norm, relu and residual layers.
 nn::chain<double> make_reference(const std::shared_ptr<const graph::aggregation<double>>& a) {
-  nn::chain<double> model;
-  for (const auto& s : specs) {
-    nn::chain<double> body;
-    if (s.options.layer_norm) body.add(nn::layer_norm<double>(s.in));
-    body.add(graph::gcn<double>(a, s.in, s.out));
-    if (s.options.relu) body.add(nn::relu<double>());
-    if (s.options.residual)
-      model.add(nn::residual<nn::chain<double>>(std::move(body)));
-    else
-      model.add(std::move(body));
-  }
-  rng gen(9);
-  model.reset_parameters(gen);
-  return model;
+  return test::make_gcn_reference(specs, a, 9);
 }
 
 struct run_result {

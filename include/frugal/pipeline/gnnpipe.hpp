@@ -39,6 +39,7 @@
 #include "../graph/aggregation.hpp"
 #include "../graph/spmm.hpp"
 #include "../nn/tensor.hpp"
+#include "detail/row_loss.hpp"
 #include "gnn_block.hpp"
 #include "transport.hpp"
 
@@ -403,14 +404,7 @@ class gnnpipe_stage {
       if (!m_is_train[static_cast<std::size_t>(i)]) continue;
       const S* z = logits.data() + (i - begin(c)) * classes;
       S* g = d.data() + (i - begin(c)) * classes;
-      double shift = z[0];
-      for (index_t j = 1; j < classes; ++j) shift = std::max(shift, static_cast<double>(z[j]));
-      double sum = 0;
-      for (index_t j = 0; j < classes; ++j) sum += std::exp(static_cast<double>(z[j]) - shift);
-      const auto y = static_cast<index_t>(m_labels[static_cast<std::size_t>(i)]);
-      m_loss += scale * (std::log(sum) - (static_cast<double>(z[y]) - shift));
-      for (index_t j = 0; j < classes; ++j)
-        g[j] = static_cast<S>(scale * (std::exp(static_cast<double>(z[j]) - shift) / sum - (j == y ? 1.0 : 0.0)));
+      m_loss += detail::softmax_cross_entropy_row(z, classes, m_labels[static_cast<std::size_t>(i)], scale, g);
     }
   }
 

@@ -22,6 +22,7 @@
 #include "../graph/halo.hpp"
 #include "../graph/spmm.hpp"
 #include "../nn/tensor.hpp"
+#include "detail/row_loss.hpp"
 #include "gnn_block.hpp"
 #include "transport.hpp"
 
@@ -240,13 +241,7 @@ class graph_parallel_worker {
     for (const auto& [r, y] : m_owned_train) {
       const S* z = logits.data() + r * classes;
       S* g = d.data() + r * classes;
-      double shift = z[0];
-      for (index_t j = 1; j < classes; ++j) shift = std::max(shift, static_cast<double>(z[j]));
-      double sum = 0;
-      for (index_t j = 0; j < classes; ++j) sum += std::exp(static_cast<double>(z[j]) - shift);
-      loss += scale * (std::log(sum) - (static_cast<double>(z[y]) - shift));
-      for (index_t j = 0; j < classes; ++j)
-        g[j] = static_cast<S>(scale * (std::exp(static_cast<double>(z[j]) - shift) / sum - (j == y ? 1.0 : 0.0)));
+      loss += detail::softmax_cross_entropy_row(z, classes, y, scale, g);
     }
     return loss;
   }
