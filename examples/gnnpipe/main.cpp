@@ -39,6 +39,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "../common/stats.hpp"
@@ -95,8 +96,9 @@ struct run_result {
 /// The model: features → hidden (ReLU), hidden → hidden residual blocks (LayerNorm, GCN, ReLU),
 /// hidden → classes (LayerNorm, GCN). Every worker builds all of it from the seed and keeps its
 /// share, so every schedule starts from the same weights.
-std::vector<pipeline::gnn_block<float>> make_blocks(const settings& s, int classes, std::uint64_t seed) {
-  std::vector<pipeline::gnn_block<float>> blocks;
+template <class Exec>
+std::vector<pipeline::gnn_block<float, Exec>> make_blocks(const settings& s, int classes, std::uint64_t seed) {
+  std::vector<pipeline::gnn_block<float, Exec>> blocks;
   for (int l = 0; l < s.layers; ++l) {
     const bool first = l == 0, last = l + 1 == s.layers;
     blocks.emplace_back(first ? s.features : s.hidden, last ? classes : s.hidden,
@@ -215,6 +217,12 @@ std::vector<std::vector<double>> median_table(const std::vector<std::vector<std:
   return out;
 }
 
+/// The space a rank's kernels run on: Serial for in-process ranks (threads: see
+/// pipeline::in_process_space), the default host space for MPI ranks (one process each).
+template <class T>
+using space_for =
+    std::conditional_t<std::is_same_v<T, transport>, pipeline::in_process_space, frugal::default_host_space>;
+
 /// One GNNPipe stage's training, on rank t.rank() of t.size() stages (1 stage, synchronous:
 /// exact single-process training).
 template <class T>
@@ -222,16 +230,16 @@ stage_output gnnpipe_rank(T& t, const settings& s, const problem& p, std::uint64
                           const std::vector<index_t>& offsets, bool historical, const std::string& label) {
   const int stages = t.size();
   {
-    auto blocks = make_blocks(s, p.data.num_classes, seed);
+    auto blocks = make_blocks<space_for<T>>(s, p.data.num_classes, seed);
     const auto L = blocks.size();
     const auto first = L * static_cast<std::size_t>(t.rank()) / static_cast<std::size_t>(stages);
     const auto last = L * static_cast<std::size_t>(t.rank() + 1) / static_cast<std::size_t>(stages);
-    std::vector<pipeline::gnn_block<float>> mine;
+    std::vector<pipeline::gnn_block<float, space_for<T>>> mine;
     for (auto k = first; k < last; ++k) mine.push_back(std::move(blocks[k]));
-    pipeline::gnnpipe_stage<float, frugal::default_host_space, T> stage(std::move(mine), static_cast<index_t>(first),
-                                                                        p.a, t, {.chunk_offsets = offsets});
+    pipeline::gnnpipe_stage<float, space_for<T>, T> stage(std::move(mine), static_cast<index_t>(first), p.a, t,
+                                                          {.chunk_offsets = offsets});
     auto params = stage.parameters();
-    nn::adam<float> opt({.learning_rate = static_cast<float>(s.lr)});
+    nn::adam<float, space_for<T>> opt({.learning_rate = static_cast<float>(s.lr)});
     stage_output out;
     out.first_layer = static_cast<int>(first);
     std::vector<std::vector<std::vector<double>>> forward_history, backward_history;
@@ -272,10 +280,10 @@ template <class T>
 stage_output graph_parallel_rank(T& t, const settings& s, const problem& p, std::uint64_t seed,
                                  const graph::halo_plan<float>& plan) {
   {
-    pipeline::graph_parallel_worker<float, frugal::default_host_space, T> worker(
-        make_blocks(s, p.data.num_classes, seed), plan.workers[static_cast<std::size_t>(t.rank())], t);
+    pipeline::graph_parallel_worker<float, space_for<T>, T> worker(
+        make_blocks<space_for<T>>(s, p.data.num_classes, seed), plan.workers[static_cast<std::size_t>(t.rank())], t);
     auto params = worker.parameters();
-    nn::adam<float> opt({.learning_rate = static_cast<float>(s.lr)});
+    nn::adam<float, space_for<T>> opt({.learning_rate = static_cast<float>(s.lr)});
     stage_output out;
     for (int e = 1; e <= s.epochs; ++e) {
       pipeline::barrier(t);

@@ -5,6 +5,7 @@
 #include <frugal/graph.hpp>
 #include <frugal/nn.hpp>
 #include <frugal/pipeline/gnn_block.hpp>
+#include <frugal/pipeline/in_process.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -17,10 +18,10 @@ struct gcn_layer_spec {
   pipeline::gnn_block_options options;
 };
 
-/// The blocks, initialised from `seed` in layer order.
-inline std::vector<pipeline::gnn_block<double>> make_gnn_blocks(const std::vector<gcn_layer_spec>& specs,
-                                                                std::uint64_t seed) {
-  std::vector<pipeline::gnn_block<double>> blocks;
+/// The blocks, for in-process ranks (their space), initialised from `seed` in layer order.
+inline std::vector<pipeline::gnn_block<double, pipeline::in_process_space>> make_gnn_blocks(
+    const std::vector<gcn_layer_spec>& specs, std::uint64_t seed) {
+  std::vector<pipeline::gnn_block<double, pipeline::in_process_space>> blocks;
   rng gen(seed);
   for (const auto& s : specs) {
     blocks.emplace_back(s.in, s.out, s.options);

@@ -91,12 +91,12 @@ TEST_CASE("the model's bytes and messages are what a GNNPipe run sends") {
   const auto a = graph::aggregation<double>::of(d.graph.with_self_loops(), graph::normalization::symmetric);
   const std::vector<index_t> offsets = {0, 40, 70, 90};
   const auto counters = pipeline::run_in_process(3, [&](pipeline::in_process_transport& t) {
-    std::vector<pipeline::gnn_block<double>> blocks;
+    std::vector<pipeline::gnn_block<double, pipeline::in_process_space>> blocks;
     const index_t in = t.rank() == 0 ? 4 : 7, out = t.rank() == 2 ? 3 : 7;
     blocks.emplace_back(in, out, pipeline::gnn_block_options{.residual = false});
     rng gen(1);
     blocks.back().reset_parameters(gen);
-    pipeline::gnnpipe_stage<double, default_host_space, pipeline::in_process_transport> stage(
+    pipeline::gnnpipe_stage<double, pipeline::in_process_space, pipeline::in_process_transport> stage(
         std::move(blocks), t.rank(), a, t, {.chunk_offsets = offsets});
     stage.train_epoch(&d.features, d.labels, d.train, true);
     CHECK(stage.timing().forward.size() == 1);

@@ -26,7 +26,9 @@ const std::vector<test::gcn_layer_spec> specs = {
     {6, 3, {.layer_norm = true, .relu = false, .residual = false}},
 };
 
-std::vector<pipeline::gnn_block<double>> make_blocks() { return test::make_gnn_blocks(specs, 9); }
+std::vector<pipeline::gnn_block<double, pipeline::in_process_space>> make_blocks() {
+  return test::make_gnn_blocks(specs, 9);
+}
 
 nn::chain<double> make_reference(const std::shared_ptr<const graph::aggregation<double>>& a) {
   return test::make_gcn_reference(specs, a, 9);
@@ -45,10 +47,10 @@ run_result run_gnnpipe(const graph::node_dataset<double>& d, const std::shared_p
     const std::size_t L = blocks.size();
     const std::size_t first = L * static_cast<std::size_t>(t.rank()) / static_cast<std::size_t>(stages);
     const std::size_t last = L * static_cast<std::size_t>(t.rank() + 1) / static_cast<std::size_t>(stages);
-    std::vector<pipeline::gnn_block<double>> mine(
+    std::vector<pipeline::gnn_block<double, pipeline::in_process_space>> mine(
         std::make_move_iterator(blocks.begin() + static_cast<std::ptrdiff_t>(first)),
         std::make_move_iterator(blocks.begin() + static_cast<std::ptrdiff_t>(last)));
-    pipeline::gnnpipe_stage<double, default_host_space, pipeline::in_process_transport> stage(
+    pipeline::gnnpipe_stage<double, pipeline::in_process_space, pipeline::in_process_transport> stage(
         std::move(mine), static_cast<index_t>(first), a, t, {.chunk_offsets = offsets, .late = late});
     auto params = stage.parameters();
     std::optional<double> loss;
@@ -57,7 +59,7 @@ run_result run_gnnpipe(const graph::node_dataset<double>& d, const std::shared_p
       params.zero_grad();
       loss = stage.train_epoch(&d.features, d.labels, d.train, e >= warmup_epochs ? historical : false);
       if (e + 1 < epochs) {
-        nn::sgd<double> opt({.learning_rate = 0.1});
+        nn::sgd<double, pipeline::in_process_space> opt({.learning_rate = 0.1});
         opt.step(params);
       }
     }
@@ -147,13 +149,13 @@ TEST_CASE("GNNPipe with historical reads: later chunks' rows come from the previ
   auto train = [&](bool historical, late_gradients late) {
     const auto accuracy = pipeline::run_in_process(2, [&](pipeline::in_process_transport& t) {
       auto blocks = make_blocks();
-      std::vector<pipeline::gnn_block<double>> mine;
+      std::vector<pipeline::gnn_block<double, pipeline::in_process_space>> mine;
       for (std::size_t k = 2 * static_cast<std::size_t>(t.rank()); k < 2 * static_cast<std::size_t>(t.rank()) + 2; ++k)
         mine.push_back(std::move(blocks[k]));
-      pipeline::gnnpipe_stage<double, default_host_space, pipeline::in_process_transport> stage(
+      pipeline::gnnpipe_stage<double, pipeline::in_process_space, pipeline::in_process_transport> stage(
           std::move(mine), 2 * t.rank(), a, t, {.chunk_offsets = offsets, .late = late});
       auto params = stage.parameters();
-      nn::adam<double> opt({.learning_rate = 0.02});
+      nn::adam<double, pipeline::in_process_space> opt({.learning_rate = 0.02});
       for (int e = 0; e < 60; ++e) {
         params.zero_grad();
         stage.train_epoch(&d.features, d.labels, d.train, historical && e > 0);

@@ -26,7 +26,9 @@ const std::vector<test::gcn_layer_spec> specs = {
     {6, 3, {.layer_norm = true, .relu = false, .residual = false}},
 };
 
-std::vector<pipeline::gnn_block<double>> make_blocks() { return test::make_gnn_blocks(specs, 5); }
+std::vector<pipeline::gnn_block<double, pipeline::in_process_space>> make_blocks() {
+  return test::make_gnn_blocks(specs, 5);
+}
 
 nn::chain<double> make_reference(const std::shared_ptr<const graph::aggregation<double>>& a) {
   return test::make_gcn_reference(specs, a, 5);
@@ -54,7 +56,7 @@ TEST_CASE("graph-parallel training computes full-graph training's loss and gradi
                                  : graph::partition_contiguous(a->matrix(), workers);
         const auto plan = graph::plan_halos(a->matrix(), part);
         const auto per_rank = pipeline::run_in_process(workers, [&](pipeline::in_process_transport& t) {
-          pipeline::graph_parallel_worker<double, default_host_space, pipeline::in_process_transport> worker(
+          pipeline::graph_parallel_worker<double, pipeline::in_process_space, pipeline::in_process_transport> worker(
               make_blocks(), plan.workers[static_cast<std::size_t>(t.rank())], t);
           auto params = worker.parameters();
           params.zero_grad();

@@ -23,7 +23,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using stage_t = pipeline::gnnpipe_stage<float, default_host_space, pipeline::in_process_transport>;
+using stage_t = pipeline::gnnpipe_stage<float, pipeline::in_process_space, pipeline::in_process_transport>;
 
 struct fixture {
   graph::node_dataset<float> d = graph::make_sbm<float>({.nodes = 300, .classes = 3, .features = 6, .seed = 8});
@@ -40,7 +40,7 @@ std::vector<nn::matrix<float>> train(const fixture& f, int last, const std::file
   const auto per_rank = pipeline::run_in_process(
       2,
       [&](pipeline::in_process_transport& t) {
-        std::vector<pipeline::gnn_block<float>> blocks;
+        std::vector<pipeline::gnn_block<float, pipeline::in_process_space>> blocks;
         rng gen(3);
         const std::vector<std::pair<index_t, index_t>> widths = {{6, 8}, {8, 8}, {8, 8}, {8, 3}};
         for (std::size_t k = 0; k < widths.size(); ++k) {
@@ -49,13 +49,13 @@ std::vector<nn::matrix<float>> train(const fixture& f, int last, const std::file
                                   .layer_norm = k > 0, .relu = k + 1 < widths.size(), .residual = k == 1 || k == 2});
           blocks.back().reset_parameters(gen);
         }
-        std::vector<pipeline::gnn_block<float>> mine;
+        std::vector<pipeline::gnn_block<float, pipeline::in_process_space>> mine;
         for (std::size_t k = 2 * static_cast<std::size_t>(t.rank()); k < 2 * static_cast<std::size_t>(t.rank()) + 2;
              ++k)
           mine.push_back(std::move(blocks[k]));
         stage_t stage(std::move(mine), 2 * t.rank(), f.a, t, {.chunk_offsets = f.offsets});
         auto params = stage.parameters();
-        nn::adam<float> opt({.learning_rate = 0.01f});
+        nn::adam<float, pipeline::in_process_space> opt({.learning_rate = 0.01f});
         std::int64_t done = 0;
         if (resume) done = pipeline::load_epoch_checkpoint(dir, t, params, opt, &stage).value_or(0);
         for (int e = static_cast<int>(done) + 1; e <= last; ++e) {
@@ -103,7 +103,7 @@ TEST_CASE("epoch checkpoints refuse another rank count, a missing rank file and 
   CHECK_THROWS_WITH_AS(pipeline::run_in_process(3,
                                                 [&](pipeline::in_process_transport& t) {
                                                   nn::parameter_registry<float> none;
-                                                  nn::adam<float> opt;
+                                                  nn::adam<float, pipeline::in_process_space> opt;
                                                   (void)pipeline::load_epoch_checkpoint(dir, t, none, opt);
                                                 }),
                        doctest::Contains("was written by 2 ranks; this run has 3"), format_error);

@@ -68,19 +68,23 @@ TEST_CASE("chain::split keeps layer names, so parameters keep theirs") {
 
 namespace {
 
-using model_t = nn::chain<double>;
+// Every layer on the in-process ranks' space (see pipeline::in_process_space).
+using space = pipeline::in_process_space;
+using model_t = nn::chain<double, space>;
+using linear_t = nn::linear<double, nn::dense_weight<double>, space>;
+using relu_t = nn::relu<double, space>;
 
 // An MLP (and, with `cnn`, a small CNN) built the same way on every rank from one seed.
 model_t make_model(bool cnn) {
   model_t m;
   if (cnn) {
-    m.add(nn::conv2d<double>({.in_channels = 1, .out_channels = 3, .kernel = 3})).add(nn::relu<double>());
-    m.add(nn::max_pool2d<double>(2));
-    m.add(nn::flatten<double>()).add(nn::linear<double>(3 * 3 * 3, 8)).add(nn::relu<double>());
-    m.add(nn::linear<double>(8, 4));
+    m.add(nn::conv2d<double, nn::dense_weight<double>, space>({.in_channels = 1, .out_channels = 3, .kernel = 3}));
+    m.add(relu_t()).add(nn::max_pool2d<double, space>(2));
+    m.add(nn::flatten<double, space>()).add(linear_t(3 * 3 * 3, 8)).add(relu_t());
+    m.add(linear_t(8, 4));
   } else {
-    m.add(nn::linear<double>(6, 16)).add(nn::relu<double>()).add(nn::linear<double>(16, 16)).add(nn::relu<double>());
-    m.add(nn::linear<double>(16, 8)).add(nn::relu<double>()).add(nn::linear<double>(8, 4));
+    m.add(linear_t(6, 16)).add(relu_t()).add(linear_t(16, 16)).add(relu_t());
+    m.add(linear_t(16, 8)).add(relu_t()).add(linear_t(8, 4));
   }
   rng gen(42);
   m.reset_parameters(gen);
@@ -110,8 +114,8 @@ using snapshot = std::map<std::string, std::pair<nn::matrix<double>, nn::matrix<
 snapshot reference(bool cnn, int steps) {
   model_t model = make_model(cnn);
   auto params = model.parameters();
-  nn::sgd<double> opt({.learning_rate = 0.1});
-  nn::softmax_cross_entropy<double> loss;
+  nn::sgd<double, pipeline::in_process_space> opt({.learning_rate = 0.1});
+  nn::softmax_cross_entropy<double, space> loss;
   for (int s = 0; s < steps; ++s) {
     const batch_data b = make_batch(cnn, 13, 100 + static_cast<std::uint64_t>(s));
     params.zero_grad();
@@ -132,11 +136,11 @@ snapshot pipelined(bool cnn, int steps, int stages, schedule_kind kind, int micr
     for (int s = 1; s < stages; ++s)
       cuts.push_back(whole.size() * static_cast<std::size_t>(s) / static_cast<std::size_t>(stages));
     auto parts = whole.split(cuts);
-    pipeline::stage<double, default_host_space, pipeline::in_process_transport> stage(
+    pipeline::stage<double, space, pipeline::in_process_transport> stage(
         std::move(parts[static_cast<std::size_t>(t.rank())]), t, {.schedule = kind, .micro_batches = micro_batches});
     auto params = stage.parameters();
-    nn::sgd<double> opt({.learning_rate = 0.1});
-    nn::softmax_cross_entropy<double> loss;
+    nn::sgd<double, pipeline::in_process_space> opt({.learning_rate = 0.1});
+    nn::softmax_cross_entropy<double, space> loss;
     for (int s = 0; s < steps; ++s) {
       const batch_data b = make_batch(cnn, 13, 100 + static_cast<std::uint64_t>(s));
       params.zero_grad();

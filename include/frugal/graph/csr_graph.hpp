@@ -200,7 +200,10 @@ class csr_graph {
   [[nodiscard]] csr_graph transposed() const {
     host_only("transposed");
     const auto n = static_cast<std::size_t>(m_num_nodes);
-    row_map_type row_map("frugal::graph::row_map", n + 1);
+    // Filled by hand rather than by an initialising allocation, which would dispatch a kernel on the
+    // memory space's default execution space (not allowed from a thread Kokkos does not own).
+    row_map_type row_map(Kokkos::view_alloc(Kokkos::WithoutInitializing, "frugal::graph::row_map"), n + 1);
+    std::fill_n(row_map.data(), n + 1, index_t{0});
     for (index_t k = 0; k < num_entries(); ++k) ++row_map(static_cast<std::size_t>(m_entries(k)) + 1);
     for (std::size_t i = 0; i < n; ++i) row_map(i + 1) += row_map(i);
     entries_type entries(Kokkos::view_alloc(Kokkos::WithoutInitializing, "frugal::graph::entries"), num_entries());

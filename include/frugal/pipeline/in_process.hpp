@@ -4,6 +4,8 @@
 /// shared mailboxes. It counts bytes and messages exactly as the MPI transport does, so a
 /// schedule's communication can be measured on one machine, and it is what the tests use.
 
+#include <Kokkos_Core.hpp>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -128,6 +130,12 @@ class in_process_transport {
 };
 
 static_assert(Transport<in_process_transport>);
+
+/// The execution space an in-process rank's kernels run on: `Kokkos::Serial`. The ranks are the
+/// parallelism, and Kokkos 3's OpenMP back end may only be used from the thread that initialised
+/// it (a View allocation or kernel dispatch from another thread fails). Give the stages, blocks and
+/// layers of in-process ranks this space; MPI ranks, one process each, use any host space.
+using in_process_space = Kokkos::Serial;
 
 /// A set of ranks in one process. `endpoint(r)` is rank r's transport.
 class in_process_world {
