@@ -20,6 +20,15 @@
 ///
 /// Chunks are ranges of node ids ([offset[c], offset[c+1])): permute the graph first so that a
 /// chunk's nodes are contiguous (`graph` has partitioners and a permutation for that).
+///
+/// The hybrid of GNNPipe and graph parallelism is the same stage on a grid: ranks are (stage,
+/// partition); each partition's stages form one pipeline over that partition's nodes (chunks are
+/// ranges of its owned rows), and the stages of one layer range exchange their partitions' halo
+/// rows as graph parallelism does. Layer-synchronous, the halo exchange runs at every layer and
+/// the result is again full-graph training's. With `historical` on, a partition reads its halo
+/// rows from the previous epoch too, exchanged once per layer after the epoch's forward pass, so
+/// no chunk ever waits on another partition; their gradients follow `late_gradients`. The weight
+/// gradients of one layer range are summed over its partitions once per epoch.
 
 #include <chrono>
 #include <cmath>
@@ -37,8 +46,10 @@
 #include "../core/error.hpp"
 #include "../core/execution.hpp"
 #include "../graph/aggregation.hpp"
+#include "../graph/halo.hpp"
 #include "../graph/spmm.hpp"
 #include "../nn/tensor.hpp"
+#include "detail/allreduce_gradients.hpp"
 #include "detail/row_loss.hpp"
 #include "gnn_block.hpp"
 #include "transport.hpp"
@@ -89,12 +100,66 @@ class gnnpipe_stage {
         m_offsets(std::move(options.chunk_offsets)),
         m_late(options.late),
         m_exec(std::move(exec)) {
+    check(m_graph != nullptr, "frugal::pipeline::gnnpipe_stage: the aggregation is null");
+    m_matrix = m_graph->matrix();
+    m_transpose = m_graph->transpose();
+    setup();
+  }
+
+  /// Stage `stage_transport.rank()` of the pipeline of partition `partition_transport.rank()` in
+  /// the hybrid (see the file comment).
+  /// \param halo this partition's share of `graph::plan_halos(Â, partition)`
+  /// \param stage_transport the stages of this partition's pipeline (`split(partition, stage)`)
+  /// \param partition_transport the partitions of this stage (`split(stage, partition)`)
+  /// \param options chunk offsets into the owned rows of `halo`: from 0 to `halo.num_owned()`
+  gnnpipe_stage(std::vector<gnn_block<S, Exec>> blocks, index_t first_layer, graph::worker_halo<S> halo,
+                T& stage_transport, T& partition_transport, gnnpipe_options options, Exec exec = Exec{})
+      : m_blocks(std::move(blocks)),
+        m_first_layer(first_layer),
+        m_transport(&stage_transport),
+        m_partitions(&partition_transport),
+        m_offsets(std::move(options.chunk_offsets)),
+        m_late(options.late),
+        m_exec(std::move(exec)) {
     constexpr auto where = "frugal::pipeline::gnnpipe_stage";
-    check(!m_blocks.empty(), where, ": stage ", transport.rank(), " has no layers");
-    check(m_graph != nullptr, where, ": the aggregation is null");
-    const index_t n = m_graph->num_nodes();
-    check(m_offsets.size() >= 2 && m_offsets.front() == 0 && m_offsets.back() == n, where,
-          ": chunk offsets must run from 0 to the node count ", n);
+    check(static_cast<int>(halo.send.size()) == partition_transport.size(), where, ": the halo plan has ",
+          halo.send.size(), " partitions, the partition transport ", partition_transport.size());
+    check(2 * static_cast<index_t>(m_blocks.size()) < collective_tag_base, where, ": too many layers");
+    m_matrix = halo.local;
+    m_transpose = halo.local.transposed();
+    m_owned = halo.owned;
+    m_halo_offsets = halo.halo_offsets;
+    for (int q = 0; q < partition_transport.size(); ++q) m_send_positions.push_back(halo.send_positions(q));
+    setup();
+  }
+
+  [[nodiscard]] int index() const { return m_transport->rank(); }
+  [[nodiscard]] int stages() const { return m_transport->size(); }
+  /// This stage's partition in the hybrid (0 otherwise) and the number of partitions.
+  [[nodiscard]] int partition() const { return m_partitions ? m_partitions->rank() : 0; }
+  [[nodiscard]] int partitions() const { return m_partitions ? m_partitions->size() : 1; }
+  [[nodiscard]] bool first() const { return index() == 0; }
+  [[nodiscard]] bool last() const { return index() + 1 == stages(); }
+  [[nodiscard]] index_t chunks() const { return static_cast<index_t>(m_offsets.size()) - 1; }
+  /// Rows this stage computes: the whole graph's, or its partition's owned rows in the hybrid.
+  [[nodiscard]] index_t rows() const { return m_offsets.back(); }
+  /// Global node ids of `rows()` in order (the identity outside the hybrid).
+  [[nodiscard]] std::vector<std::int32_t> nodes() const {
+    if (!m_owned.empty()) return m_owned;
+    std::vector<std::int32_t> all(static_cast<std::size_t>(rows()));
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int32_t>(i);
+    return all;
+  }
+
+ private:
+  void setup() {
+    constexpr auto where = "frugal::pipeline::gnnpipe_stage";
+    check(!m_blocks.empty(), where, ": stage ", m_transport->rank(), " has no layers");
+    const index_t owned = m_owned.empty() ? m_matrix.num_nodes() : static_cast<index_t>(m_owned.size());
+    check(m_offsets.size() >= 2 && m_offsets.front() == 0 && m_offsets.back() == owned, where,
+          ": chunk offsets must run from 0 to the node count ", owned);
+    const index_t first_layer = m_first_layer;
+    const index_t n = m_matrix.num_nodes();
     for (std::size_t c = 0; c + 1 < m_offsets.size(); ++c)
       check(m_offsets[c] < m_offsets[c + 1], where, ": chunk ", c, " is empty or the offsets decrease");
     check(chunks() < (collective_tag_base >> 1), where, ": too many chunks");
@@ -120,12 +185,7 @@ class gnnpipe_stage {
     }
   }
 
-  [[nodiscard]] int index() const { return m_transport->rank(); }
-  [[nodiscard]] int stages() const { return m_transport->size(); }
-  [[nodiscard]] bool first() const { return index() == 0; }
-  [[nodiscard]] bool last() const { return index() + 1 == stages(); }
-  [[nodiscard]] index_t chunks() const { return static_cast<index_t>(m_offsets.size()) - 1; }
-
+ public:
   /// This stage's parameters, named "<layer>.norm.weight", "<layer>.linear.bias", ...
   [[nodiscard]] nn::parameter_registry<S> parameters() {
     nn::parameter_registry<S> registry;
@@ -158,6 +218,11 @@ class gnnpipe_stage {
     }
     backward_pass(historical);
     finish_sends();
+    if (partitions() > 1) {
+      // One sum of this layer range's gradients (and, on the last stage, the loss) over the
+      // partitions.
+      m_loss = detail::allreduce_gradients(*m_partitions, parameters(), m_loss);
+    }
     if (last()) return static_cast<S>(m_loss);
     return std::nullopt;
   }
@@ -227,6 +292,8 @@ class gnnpipe_stage {
 
  private:
   index_t begin(index_t c) const { return m_offsets[static_cast<std::size_t>(c)]; }
+  /// The global id of local row i.
+  index_t node(index_t i) const { return m_owned.empty() ? i : m_owned[static_cast<std::size_t>(i)]; }
   index_t end(index_t c) const { return m_offsets[static_cast<std::size_t>(c) + 1]; }
   nn::tensor<S>& in(std::size_t k, index_t c) { return m_in[k][static_cast<std::size_t>(c)]; }
   nn::tensor<S>& agg(std::size_t k, index_t c) { return m_agg[k][static_cast<std::size_t>(c)]; }
@@ -246,12 +313,15 @@ class gnnpipe_stage {
     if (first()) {
       check(features != nullptr && features->rank() == 2,
             "frugal::pipeline::gnnpipe_stage: stage 0 needs the features");
-      check_extent("frugal::pipeline::gnnpipe_stage", "feature rows vs nodes", features->extent(0),
-                   m_graph->num_nodes());
+      if (m_owned.empty())
+        check_extent("frugal::pipeline::gnnpipe_stage", "feature rows vs nodes", features->extent(0), rows());
+      else
+        check(m_owned.back() < features->extent(0), "frugal::pipeline::gnnpipe_stage: node ", m_owned.back(),
+              " beyond the ", features->extent(0), " feature rows");
       check_extent("frugal::pipeline::gnnpipe_stage", "feature columns vs layer input", features->extent(1),
                    m_blocks[0].in_features());
     }
-    if (last() && !training) m_logits.resize({m_graph->num_nodes(), m_blocks.back().out_features()});
+    if (last() && !training) m_logits.resize({rows(), m_blocks.back().out_features()});
     if (historical) {
       for (index_t c = 0; c < chunks(); ++c) {
         input(features, c);
@@ -260,10 +330,13 @@ class gnnpipe_stage {
           forward_post(k, c, training);
         }
       }
+      // The halo rows the next epoch's reads take.
+      for (std::size_t k = 0; k < K; ++k) exchange_rows(k);
     } else {
       for (index_t c = 0; c < chunks(); ++c) input(features, c);
       for (std::size_t k = 0; k < K; ++k) {
         for (index_t c = 0; c < chunks(); ++c) forward_pre(k, c);
+        exchange_rows(k);
         for (index_t c = 0; c < chunks(); ++c) forward_post(k, c, training);
       }
     }
@@ -279,13 +352,72 @@ class gnnpipe_stage {
           backward_pre(k, c);
         }
       }
+      // The halo rows' deferred share goes to their owners for the next epoch.
+      if (m_late == late_gradients::deferred)
+        for (std::size_t k = K; k-- > 0;) exchange_gradients(k, m_late_grad[k]);
     } else {
       for (index_t c = chunks(); c-- > 0;) output_gradient(c);
       for (std::size_t k = K; k-- > 0;) {
         for (index_t c = chunks(); c-- > 0;) backward_post(k, c, historical);
+        exchange_gradients(k, m_buffer_grad[k]);
         for (index_t c = chunks(); c-- > 0;) backward_pre(k, c);
       }
     }
+  }
+
+  /// Hybrid: the owned rows of buffer k that the other partitions read go out; their rows this
+  /// partition reads arrive in the halo rows. Tag 2k on the partition transport.
+  void exchange_rows(std::size_t k) {
+    if (partitions() == 1) return;
+    const index_t f = m_blocks[k].in_features(), owned = rows();
+    const int tag = static_cast<int>(2 * k);
+    std::vector<typename T::request> sends;
+    std::deque<std::vector<S>> out;
+    for (int q = 0; q < partitions(); ++q) {
+      const auto& positions = m_send_positions[static_cast<std::size_t>(q)];
+      if (q == partition() || positions.empty()) continue;
+      auto& rows_out = out.emplace_back(positions.size() * static_cast<std::size_t>(f));
+      for (std::size_t r = 0; r < positions.size(); ++r)
+        std::copy_n(m_buffer[k].data() + positions[r] * f, f, rows_out.data() + static_cast<index_t>(r) * f);
+      sends.push_back(isend(*m_partitions, q, tag, std::span<const S>(rows_out)));
+    }
+    for (int q = 0; q < partitions(); ++q) {
+      const index_t b = m_halo_offsets[static_cast<std::size_t>(q)],
+                    e = m_halo_offsets[static_cast<std::size_t>(q) + 1];
+      if (q == partition() || b == e) continue;
+      recv(*m_partitions, q, tag,
+           std::span<S>(m_buffer[k].data() + (owned + b) * f, static_cast<std::size_t>((e - b) * f)));
+    }
+    for (auto& r : sends) m_partitions->wait(r);
+  }
+
+  /// Hybrid: the gradient rows of `g`'s halo go back to their owners; what the other partitions
+  /// computed for this partition's rows is added to them. Tag 2k + 1 on the partition transport.
+  void exchange_gradients(std::size_t k, nn::tensor<S>& g) {
+    if (partitions() == 1) return;
+    const index_t f = m_blocks[k].in_features(), owned = rows();
+    const int tag = static_cast<int>(2 * k + 1);
+    std::vector<typename T::request> sends;
+    for (int q = 0; q < partitions(); ++q) {
+      const index_t b = m_halo_offsets[static_cast<std::size_t>(q)],
+                    e = m_halo_offsets[static_cast<std::size_t>(q) + 1];
+      if (q == partition() || b == e) continue;
+      sends.push_back(isend(*m_partitions, q, tag,
+                            std::span<const S>(g.data() + (owned + b) * f, static_cast<std::size_t>((e - b) * f))));
+    }
+    std::vector<S> incoming;
+    for (int q = 0; q < partitions(); ++q) {
+      const auto& positions = m_send_positions[static_cast<std::size_t>(q)];
+      if (q == partition() || positions.empty()) continue;
+      incoming.resize(positions.size() * static_cast<std::size_t>(f));
+      recv(*m_partitions, q, tag, std::span<S>(incoming));
+      for (std::size_t r = 0; r < positions.size(); ++r) {
+        S* row = g.data() + positions[r] * f;
+        const S* add = incoming.data() + r * static_cast<std::size_t>(f);
+        for (index_t t = 0; t < f; ++t) row[t] += add[t];
+      }
+    }
+    for (auto& r : sends) m_partitions->wait(r);
   }
 
   /// The input rows of chunk c for the first block: the features, or the previous stage's output.
@@ -293,8 +425,11 @@ class gnnpipe_stage {
     nn::tensor<S>& x = in(0, c);
     const index_t f = m_blocks[0].in_features();
     x.resize({end(c) - begin(c), f});
-    if (first())
+    if (first() && m_owned.empty())
       std::copy_n(features->data() + begin(c) * f, x.size(), x.data());
+    else if (first())
+      for (index_t i = begin(c); i < end(c); ++i)
+        std::copy_n(features->data() + node(i) * f, f, x.data() + (i - begin(c)) * f);
     else
       recv(*m_transport, index() - 1, static_cast<int>(c), std::span<S>(x.data(), static_cast<std::size_t>(x.size())));
   }
@@ -330,7 +465,7 @@ class gnnpipe_stage {
   void forward_post_work(std::size_t k, index_t c, bool training) {
     nn::tensor<S>& a = agg(k, c);
     a.resize({end(c) - begin(c), m_blocks[k].in_features()});
-    graph::spmm_rows(m_exec, m_graph->matrix(), begin(c), end(c), rows(std::as_const(m_buffer[k])), rows(a));
+    graph::spmm_rows(m_exec, m_matrix, begin(c), end(c), rows(std::as_const(m_buffer[k])), rows(a));
     const nn::tensor<S>& out = m_blocks[k].post_forward(a, in(k, c));
     if (k + 1 < m_blocks.size()) {
       in(k + 1, c) = out;
@@ -354,8 +489,8 @@ class gnnpipe_stage {
 
   void backward_post_work(std::size_t k, index_t c, bool historical) {
     const nn::tensor<S>& da = m_blocks[k].post_backward(agg(k, c), in(k, c), dout(k, c));
-    const index_t n = m_graph->num_nodes();
-    const auto& at = m_graph->transpose();
+    const index_t n = m_matrix.num_nodes();
+    const auto& at = m_transpose;
     if (!historical) {
       graph::spmm_transpose_accumulate(m_exec, at, begin(c), end(c), rows(da), rows(m_buffer_grad[k]), 0, n);
       return;
@@ -378,8 +513,12 @@ class gnnpipe_stage {
 
   void prepare_loss(std::span<const std::int32_t> labels, std::span<const index_t> train) {
     constexpr auto where = "frugal::pipeline::gnnpipe_stage::train_epoch";
-    const index_t n = m_graph->num_nodes(), classes = m_blocks.back().out_features();
-    check_extent(where, "labels vs nodes", static_cast<index_t>(labels.size()), n);
+    const index_t classes = m_blocks.back().out_features();
+    if (m_owned.empty())
+      check_extent(where, "labels vs nodes", static_cast<index_t>(labels.size()), rows());
+    else
+      check(m_owned.back() < static_cast<index_t>(labels.size()), where, ": node ", m_owned.back(), " has no label");
+    const auto n = static_cast<index_t>(labels.size());
     check(!train.empty(), where, ": no training nodes");
     m_is_train.assign(static_cast<std::size_t>(n), 0);
     for (index_t i : train) {
@@ -401,10 +540,11 @@ class gnnpipe_stage {
     d.set_zero();
     const double scale = 1.0 / static_cast<double>(m_train_count);
     for (index_t i = begin(c); i < end(c); ++i) {
-      if (!m_is_train[static_cast<std::size_t>(i)]) continue;
+      const auto global = static_cast<std::size_t>(node(i));
+      if (!m_is_train[global]) continue;
       const S* z = logits.data() + (i - begin(c)) * classes;
       S* g = d.data() + (i - begin(c)) * classes;
-      m_loss += detail::softmax_cross_entropy_row(z, classes, m_labels[static_cast<std::size_t>(i)], scale, g);
+      m_loss += detail::softmax_cross_entropy_row(z, classes, m_labels[global], scale, g);
     }
   }
 
@@ -426,8 +566,13 @@ class gnnpipe_stage {
 
   std::vector<gnn_block<S, Exec>> m_blocks;
   index_t m_first_layer;
-  std::shared_ptr<const graph::aggregation<S>> m_graph;
+  std::shared_ptr<const graph::aggregation<S>> m_graph;  // keeps the plain stage's operator alive
+  graph::csr_graph<S> m_matrix, m_transpose;             // Â (or the partition's local rows) and Âᵀ
   T* m_transport;
+  T* m_partitions = nullptr;          // the hybrid's partitions of this stage
+  std::vector<std::int32_t> m_owned;  // hybrid: global ids of the rows
+  std::vector<index_t> m_halo_offsets;
+  std::vector<std::vector<std::int32_t>> m_send_positions;
   std::vector<index_t> m_offsets;
   late_gradients m_late = late_gradients::dropped;
   Exec m_exec;

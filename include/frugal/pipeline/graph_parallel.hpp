@@ -22,6 +22,7 @@
 #include "../graph/halo.hpp"
 #include "../graph/spmm.hpp"
 #include "../nn/tensor.hpp"
+#include "detail/allreduce_gradients.hpp"
 #include "detail/row_loss.hpp"
 #include "gnn_block.hpp"
 #include "transport.hpp"
@@ -81,18 +82,7 @@ class graph_parallel_worker {
     double loss = loss_owned(m_in.back());
     const std::size_t K = m_blocks.size();
     for (std::size_t k = K; k-- > 0;) backward_layer(k);
-    // One all-reduce of every gradient and the loss.
-    auto params = parameters();
-    std::vector<S> flat;
-    for (const auto& e : params)
-      flat.insert(flat.end(), e.param->grad.data(), e.param->grad.data() + e.param->grad.size());
-    std::vector<double> packed(flat.begin(), flat.end());
-    packed.push_back(loss);
-    allreduce_sum(*m_transport, std::span<double>(packed));
-    std::size_t at = 0;
-    for (const auto& e : params)
-      for (index_t i = 0; i < e.param->grad.size(); ++i) e.param->grad.data()[i] = static_cast<S>(packed[at++]);
-    return static_cast<S>(packed.back());
+    return static_cast<S>(detail::allreduce_gradients(*m_transport, parameters(), loss));
   }
 
   /// Bytes this worker holds: activations kept for backward, the [owned; halo] blocks, the

@@ -6,6 +6,8 @@
 
 #include <Kokkos_Core.hpp>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -39,7 +41,12 @@ struct in_process_shared {
   const std::chrono::milliseconds timeout;
   std::mutex mutex;
   std::condition_variable arrived;
-  std::map<std::tuple<int, int, int>, std::deque<std::vector<std::byte>>> mailboxes;  // (from, to, tag)
+  // (context, from, to, tag): context 0 is the world, each `split` group has its own, so the
+  // groups' messages never match each other's while sharing the one abort flag and timeout.
+  std::map<std::tuple<int, int, int, int>, std::deque<std::vector<std::byte>>> mailboxes;
+  // (parent context, split number in the parent, color) → context of that group
+  std::map<std::tuple<int, int, int>, int> contexts;
+  int next_context = 1;
   std::optional<std::string> aborted;
 };
 
@@ -57,10 +64,57 @@ class in_process_transport {
   };
 
   in_process_transport(std::shared_ptr<detail::in_process_shared> shared, int rank)
-      : m_shared(std::move(shared)), m_rank(rank) {}
+      : m_shared(std::move(shared)), m_rank(rank), m_size(m_shared->size) {}
 
   [[nodiscard]] int rank() const noexcept { return m_rank; }
-  [[nodiscard]] int size() const noexcept { return m_shared->size; }
+  [[nodiscard]] int size() const noexcept { return m_size; }
+
+  /// A transport over the ranks of this one that pass the same `color`, numbered in the order of
+  /// `key`, ties broken by rank here, as `mpi_transport::split` (`MPI_Comm_split`) does. The group
+  /// shares this world's timeout and abort: any rank's abort stops every group. Collective: every
+  /// rank of this transport calls it, in the same order as its other splits. The messages that
+  /// agree on the groups use tag `collective_tag_base` + 4 and are not counted.
+  /// \param color 0 or more
+  [[nodiscard]] in_process_transport split(int color, int key) {
+    check(color >= 0, "frugal::pipeline::in_process_transport::split: color ", color, " on rank ", m_rank,
+          "; must be 0 or more");
+    const transport_counters before = m_counters;
+    const int tag = collective_tag_base + 4;
+    const std::array<std::int32_t, 2> mine{color, key};
+    std::vector<std::int32_t> all(2 * static_cast<std::size_t>(m_size));
+    std::vector<request> sends;
+    for (int r = 0; r < m_size; ++r)
+      if (r != m_rank) sends.push_back(isend(r, tag, std::as_bytes(std::span<const std::int32_t>(mine))));
+    for (int r = 0; r < m_size; ++r) {
+      const std::span<std::int32_t> slot(all.data() + 2 * static_cast<std::size_t>(r), 2);
+      if (r == m_rank) {
+        std::copy(mine.begin(), mine.end(), slot.begin());
+        continue;
+      }
+      auto q = irecv(r, tag, std::as_writable_bytes(slot));
+      wait(q);
+    }
+    for (auto& q : sends) wait(q);
+    m_counters = before;
+    std::vector<std::pair<std::int32_t, int>> members;  // (key, rank) of this color
+    for (int r = 0; r < m_size; ++r)
+      if (all[2 * static_cast<std::size_t>(r)] == color)
+        members.emplace_back(all[2 * static_cast<std::size_t>(r) + 1], r);
+    std::sort(members.begin(), members.end());
+    const auto me = std::find(members.begin(), members.end(), std::pair<std::int32_t, int>(key, m_rank));
+    int context = 0;
+    {
+      std::lock_guard lock(m_shared->mutex);
+      int& slot = m_shared->contexts[{m_context, m_splits, color}];
+      if (slot == 0) slot = m_shared->next_context++;
+      context = slot;
+    }
+    ++m_splits;
+    in_process_transport group(m_shared, static_cast<int>(me - members.begin()));
+    group.m_size = static_cast<int>(members.size());
+    group.m_context = context;
+    return group;
+  }
 
   /// Buffered: the bytes are copied at once, so the request is already complete.
   request isend(int peer, int tag, std::span<const std::byte> bytes) {
@@ -68,7 +122,7 @@ class in_process_transport {
     {
       std::lock_guard lock(m_shared->mutex);
       if (m_shared->aborted) throw transport_error(*m_shared->aborted);
-      m_shared->mailboxes[{m_rank, peer, tag}].emplace_back(bytes.begin(), bytes.end());
+      m_shared->mailboxes[{m_context, m_rank, peer, tag}].emplace_back(bytes.begin(), bytes.end());
     }
     m_shared->arrived.notify_all();
     m_counters.bytes_sent += static_cast<std::int64_t>(bytes.size());
@@ -85,7 +139,7 @@ class in_process_transport {
   void wait(request& r) {
     if (r.done) return;
     std::unique_lock lock(m_shared->mutex);
-    auto& box = m_shared->mailboxes[{r.peer, m_rank, r.tag}];
+    auto& box = m_shared->mailboxes[{m_context, r.peer, m_rank, r.tag}];
     const bool ready = m_shared->arrived.wait_for(lock, m_shared->timeout,
                                                   [&] { return !box.empty() || m_shared->aborted.has_value(); });
     if (m_shared->aborted) throw transport_error(*m_shared->aborted);
@@ -126,6 +180,9 @@ class in_process_transport {
 
   std::shared_ptr<detail::in_process_shared> m_shared;
   int m_rank;
+  int m_size;
+  int m_context = 0;
+  int m_splits = 0;  // splits made from this transport, so that every member names the same group
   transport_counters m_counters;
 };
 

@@ -97,9 +97,9 @@ void recv(T& t, int peer, int tag, std::span<V> values) {
 }
 
 /// Tags from this one up are reserved for the collectives below (`allreduce_sum` takes it and the
-/// next, `barrier` the two after). MPI promises tags up to 32767 only: Open MPI's ob1 layer allows
-/// 2^31 − 1 but its UCX layer (the usual one on InfiniBand clusters) 2^23 − 1, so the reserved
-/// tags sit just under the bound every MPI guarantees.
+/// next, `barrier` the two after, `in_process_transport::split` the one after those). MPI promises tags up to 32767
+/// only: Open MPI's ob1 layer allows 2^31 − 1 but its UCX layer (the usual one on InfiniBand clusters) 2^23 − 1, so the
+/// reserved tags sit just under the bound every MPI guarantees.
 inline constexpr int collective_tag_base = 32000;
 
 /// Element-wise sum of `values` over every rank, left in `values` on every rank. Rank 0 adds the
