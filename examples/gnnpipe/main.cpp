@@ -1,11 +1,11 @@
 // GNNPipe in miniature: a deep residual GCN trained full-graph on a stochastic-block-model graph
 // (or a LINQS / edge-list file) four ways, all on frugal's transports: exact single-process
 // training; layer-synchronous GNNPipe (exact, layers split over the workers); GNNPipe with
-// historical reads (chunks pipelined through the layer stages); and graph parallelism (node
-// partitions, a halo exchange at every layer). Per schedule it prints the epoch time, the bytes
-// and messages sent per epoch, the memory per worker, the epoch time the communication model
-// predicts at 10 and 100 Gb/s, and the final test accuracy; it writes a CSV of test accuracy per
-// epoch (plot.py draws it).
+// historical reads (chunks pipelined through the layer stages); graph parallelism (node
+// partitions, a halo exchange at every layer); and the hybrid (a grid of stages × partitions,
+// each partition a GNNPipe pipeline, halo rows from the previous epoch). Per schedule it prints the epoch time, the
+// bytes and messages sent per epoch, the memory per worker, the epoch time the communication model predicts at 10 and
+// 100 Gb/s, and the final test accuracy; it writes a CSV of test accuracy per epoch (plot.py draws it).
 //
 //   gnnpipe                          4 in-process workers, 16 layers, 3 seeds (a few minutes)
 //   gnnpipe --quick                  a small graph and model, one seed (seconds)
@@ -64,13 +64,14 @@ struct settings {
   index_t hidden = 64;
   int layers = 16;
   int workers = 4;
+  int hybrid_partitions = 2;  // the hybrid's grid: workers / this stages × this partitions
   int chunks = 8;
   int epochs = 100;
   int warmup = 5;
   int eval_every = 5;
   double lr = 0.005;
   std::vector<std::uint64_t> seeds = {1, 2, 3};
-  std::vector<std::string> schedules = {"exact", "gnnpipe-sync", "gnnpipe", "graph-parallel"};
+  std::vector<std::string> schedules = {"exact", "gnnpipe-sync", "gnnpipe", "graph-parallel", "hybrid"};
   bool quick = false;
   bool progress = true;
 };
@@ -142,6 +143,11 @@ struct problem {
   std::shared_ptr<const graph::aggregation<float>> a;
   std::vector<index_t> chunk_offsets;
   graph::partition workers;
+  // The hybrid's partitions: runs of consecutive chunks, so each partition's rows are an id range
+  // and its chunks are the global chunks inside it.
+  graph::partition hybrid;
+  std::vector<std::vector<index_t>> hybrid_offsets;  // per partition, chunk offsets in its rows
+  std::vector<std::size_t> hybrid_chunks;            // per partition, its first global chunk
   std::string partitioner;
   double historical_fraction = 0;  // of Â's entries, with these chunks
 };
@@ -182,6 +188,19 @@ problem make_problem(const settings& s, std::uint64_t seed) {
   std::string unused;
   p.workers = split(p.a->matrix(), s.workers, unused);
   p.historical_fraction = graph::plan_chunks(p.a->matrix(), graph::permuted(chunks, order)).historical_fraction();
+  const int P = s.hybrid_partitions;
+  const auto C = p.chunk_offsets.size() - 1;
+  p.hybrid.parts = P;
+  p.hybrid.part_of.resize(static_cast<std::size_t>(p.data.graph.num_nodes()));
+  for (int q = 0; q < P; ++q) {
+    const std::size_t first = C * static_cast<std::size_t>(q) / static_cast<std::size_t>(P);
+    const std::size_t last = C * static_cast<std::size_t>(q + 1) / static_cast<std::size_t>(P);
+    p.hybrid_chunks.push_back(first);
+    auto& offsets = p.hybrid_offsets.emplace_back();
+    for (std::size_t c = first; c <= last; ++c) offsets.push_back(p.chunk_offsets[c] - p.chunk_offsets[first]);
+    for (index_t i = p.chunk_offsets[first]; i < p.chunk_offsets[last]; ++i)
+      p.hybrid.part_of[static_cast<std::size_t>(i)] = q;
+  }
   return p;
 }
 
@@ -324,6 +343,72 @@ stage_output graph_parallel_rank(T& t, const settings& s, const problem& p, std:
   }
 }
 
+/// One rank of the hybrid: world rank = stage · partitions + partition.
+template <class T>
+stage_output hybrid_rank(T& world, const settings& s, const problem& p, std::uint64_t seed,
+                         const graph::halo_plan<float>& plan, bool historical, const std::string& label) {
+  const int P = s.hybrid_partitions, S = world.size() / P;
+  const int stage_index = world.rank() / P, part = world.rank() % P;
+  T pipe = world.split(part, stage_index);    // this partition's stages
+  T across = world.split(stage_index, part);  // this stage's partitions
+  auto blocks = make_blocks<space_for<T>>(s, p.data.num_classes, seed);
+  const auto L = blocks.size();
+  const auto first = L * static_cast<std::size_t>(stage_index) / static_cast<std::size_t>(S);
+  const auto last = L * static_cast<std::size_t>(stage_index + 1) / static_cast<std::size_t>(S);
+  std::vector<pipeline::gnn_block<float, space_for<T>>> mine;
+  for (auto k = first; k < last; ++k) mine.push_back(std::move(blocks[k]));
+  pipeline::gnnpipe_stage<float, space_for<T>, T> stage(
+      std::move(mine), static_cast<index_t>(first), plan.workers[static_cast<std::size_t>(part)], pipe, across,
+      {.chunk_offsets = p.hybrid_offsets[static_cast<std::size_t>(part)]});
+  auto params = stage.parameters();
+  nn::adam<float, space_for<T>> opt({.learning_rate = static_cast<float>(s.lr)});
+  stage_output out;
+  out.first_layer = static_cast<int>(first);
+  std::vector<char> is_test(p.data.labels.size(), 0);
+  for (index_t i : p.data.test) is_test[static_cast<std::size_t>(i)] = 1;
+  const auto sent = [&] {
+    auto c = pipe.counters();
+    c += across.counters();
+    return c;
+  };
+  for (int e = 1; e <= s.epochs; ++e) {
+    pipeline::barrier(world);
+    const auto before = sent();
+    const auto start = std::chrono::steady_clock::now();
+    params.zero_grad();
+    const auto loss = stage.train_epoch(&p.data.features, p.data.labels, p.data.train, historical && e > s.warmup);
+    opt.step(params);
+    out.epoch_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    const auto after = sent();
+    out.bytes = static_cast<double>(after.bytes_sent - before.bytes_sent);
+    out.messages = static_cast<double>(after.messages_sent - before.messages_sent);
+    if (e % s.eval_every == 0 || e == s.epochs) {
+      // The last stage of each partition counts its test nodes; one all-reduce over the grid.
+      std::array<double, 3> counts{0, 0, 0};
+      if (const nn::tensor<float>* logits = stage.infer(&p.data.features)) {
+        const auto nodes = stage.nodes();
+        const index_t classes = logits->extent(1);
+        for (std::size_t r = 0; r < nodes.size(); ++r) {
+          const auto g = static_cast<std::size_t>(nodes[r]);
+          if (!is_test[g]) continue;
+          const float* z = logits->data() + static_cast<index_t>(r) * classes;
+          counts[0] += (std::max_element(z, z + classes) - z) == p.data.labels[g];
+          counts[1] += 1;
+        }
+        if (part == 0) counts[2] = static_cast<double>(*loss);  // the partitions' sum already
+      }
+      pipeline::allreduce_sum(world, std::span<double>(counts));
+      out.curve.push_back({e, counts[0] / counts[1]});
+      if (s.progress && world.rank() == 0)
+        std::fprintf(stderr, "  %s seed %llu epoch %d loss %.4f test accuracy %.4f\n", label.c_str(),
+                     static_cast<unsigned long long>(seed), e, counts[2], out.curve.back().accuracy);
+    }
+  }
+  const auto m = stage.memory();
+  out.memory = static_cast<double>(m.buffers + m.kept + m.parameters);
+  return out;
+}
+
 /// Every rank's output at rank 0 (empty elsewhere): epoch times, counters, memory and the curve
 /// travel as one vector of doubles per rank; the timing tables stay where they are.
 template <class T>
@@ -390,7 +475,7 @@ struct launcher {
 #ifdef FRUGAL_EXAMPLE_WITH_MPI
     if (world != nullptr) {
       if (ranks == world->size()) return gather(*world, body(*world));
-      frugal::check(ranks == 1, "gnnpipe: under MPI a schedule runs on 1 rank or on all ", world->size());
+      frugal::check(ranks == 1, "under MPI a schedule runs on 1 rank or on all ", world->size());
       std::vector<stage_output> out;
       if (world->rank() == 0) out = pipeline::run_in_process(1, [&](transport& t) { return body(t); });
       pipeline::barrier(*world);
@@ -403,10 +488,13 @@ struct launcher {
 
 int run(settings s, launcher workers) {
   frugal::check(s.workers >= 1 && s.layers >= s.workers && s.chunks >= 1 && s.epochs >= 1 && s.eval_every >= 1,
-                "gnnpipe: need workers >= 1, layers >= workers, chunks >= 1, epochs >= 1 and eval-every >= 1");
+                "need workers >= 1, layers >= workers, chunks >= 1, epochs >= 1 and eval-every >= 1");
 #ifdef FRUGAL_EXAMPLE_WITH_MPI
   if (workers.world != nullptr) s.workers = workers.world->size();
 #endif
+  frugal::check(s.hybrid_partitions >= 1 && s.workers % s.hybrid_partitions == 0 && s.chunks >= s.hybrid_partitions,
+                "the hybrid needs its partitions (", s.hybrid_partitions, ") to divide the workers (", s.workers,
+                ") and to be no more than the chunks (", s.chunks, ")");
   std::filesystem::create_directories(s.out_dir);
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const pipeline::link_model local = local_link();
@@ -431,6 +519,7 @@ int run(settings s, launcher workers) {
     const problem p = make_problem(s, seed);
     const index_t n = p.data.graph.num_nodes();
     const auto plan = graph::plan_halos(p.a->matrix(), p.workers);
+    const auto hybrid_plan = graph::plan_halos(p.a->matrix(), p.hybrid);
     if (seed == s.seeds.front() && workers.root())
       std::printf(
           "# graph: %lld nodes, %lld edges, %d classes, %lld features; chunks and workers by %s; %.1f %% of "
@@ -452,6 +541,10 @@ int run(settings s, launcher workers) {
       std::vector<stage_output> out;
       if (schedule == "graph-parallel") {
         out = workers.run(s.workers, [&](auto& t) { return graph_parallel_rank(t, s, p, seed, plan); });
+      } else if (schedule.starts_with("hybrid")) {
+        out = workers.run(s.workers, [&](auto& t) {
+          return hybrid_rank(t, s, p, seed, hybrid_plan, schedule == "hybrid", schedule);
+        });
       } else {
         const bool historical = schedule == "gnnpipe";
         out = workers.run(schedule == "exact" ? 1 : s.workers,
@@ -520,6 +613,60 @@ int run(settings s, launcher workers) {
         w.cores = 0;
         r.predicted_10g = pipeline::predict_graph_parallel(w, pipeline::link_model::gbit(10)).seconds;
         r.predicted_100g = pipeline::predict_graph_parallel(w, pipeline::link_model::gbit(100)).seconds;
+      } else if (schedule.starts_with("hybrid")) {
+        const int P = s.hybrid_partitions, S = s.workers / P;
+        pipeline::hybrid_workload w;
+        for (int st = 0; st <= S; ++st)
+          w.stage_offsets.push_back(static_cast<std::size_t>(s.layers) * static_cast<std::size_t>(st) /
+                                    static_cast<std::size_t>(S));
+        for (int q = 0; q < P; ++q) {
+          const auto& offsets = p.hybrid_offsets[static_cast<std::size_t>(q)];
+          const std::size_t first_chunk = p.hybrid_chunks[static_cast<std::size_t>(q)], Cq = offsets.size() - 1;
+          const auto& h = hybrid_plan.workers[static_cast<std::size_t>(q)];
+          index_t sent_rows = 0, peers = 0;
+          for (const auto& list : h.send) {
+            sent_rows += static_cast<index_t>(list.size());
+            peers += list.empty() ? 0 : 1;
+          }
+          w.forward.emplace_back();
+          w.backward.emplace_back();
+          w.halo_bytes.emplace_back();
+          w.halo_messages.emplace_back();
+          for (int l = 0; l < s.layers; ++l) {
+            const auto L = static_cast<std::size_t>(l);
+            w.forward.back().emplace_back(prof.forward[L].begin() + static_cast<std::ptrdiff_t>(first_chunk),
+                                          prof.forward[L].begin() + static_cast<std::ptrdiff_t>(first_chunk + Cq));
+            w.backward.back().emplace_back(prof.backward[L].begin() + static_cast<std::ptrdiff_t>(first_chunk),
+                                           prof.backward[L].begin() + static_cast<std::ptrdiff_t>(first_chunk + Cq));
+            const double width = static_cast<double>(l == 0 ? p.data.features.extent(1) : s.hidden);
+            w.halo_bytes.back().push_back(static_cast<double>(sent_rows) * width * sizeof(float));
+            w.halo_messages.back().push_back(peers);
+          }
+          w.boundary_bytes.emplace_back();
+          for (int st = 0; st + 1 < S; ++st) {
+            w.boundary_bytes.back().emplace_back();
+            for (std::size_t c = 0; c < Cq; ++c)
+              w.boundary_bytes.back().back().push_back(static_cast<double>(offsets[c + 1] - offsets[c]) *
+                                                       static_cast<double>(s.hidden) * sizeof(float));
+          }
+        }
+        for (int st = 0; st < S; ++st) {
+          double params = 1;  // the loss travels with the gradients
+          for (auto l = w.stage_offsets[static_cast<std::size_t>(st)];
+               l < w.stage_offsets[static_cast<std::size_t>(st) + 1]; ++l) {
+            const double in = static_cast<double>(l == 0 ? p.data.features.extent(1) : s.hidden);
+            const double out =
+                l + 1 == static_cast<std::size_t>(s.layers) ? p.data.num_classes : static_cast<double>(s.hidden);
+            params += in * out + out + (l == 0 ? 0 : 2 * in);
+          }
+          w.parameter_bytes.push_back(params * sizeof(double));
+        }
+        const bool historical = schedule == "hybrid";
+        w.cores = static_cast<int>(cores);
+        r.predicted_local = pipeline::predict_hybrid(w, local, historical).seconds;
+        w.cores = 0;
+        r.predicted_10g = pipeline::predict_hybrid(w, pipeline::link_model::gbit(10), historical).seconds;
+        r.predicted_100g = pipeline::predict_hybrid(w, pipeline::link_model::gbit(100), historical).seconds;
       } else {
         const int S = schedule == "exact" ? 1 : s.workers;
         pipeline::gnnpipe_workload w;
@@ -596,11 +743,16 @@ int run(settings s, launcher workers) {
         "\ngraph parallelism sends %.2fx the bytes of GNNPipe per epoch (analytic, halo rows per layer against "
         "rows per stage boundary: %.2fx; the rest is graph parallelism's gradient all-reduce)\n",
         gp / gn, analytic_ratio);
-  if (!results["gnnpipe"].empty()) {
+  const double hy = med("hybrid", [](const run_result& r) { return r.bytes; });
+  if (gp > 0 && hy > 0)
+    std::printf("graph parallelism sends %.2fx the bytes of the hybrid (%d stages x %d partitions) per epoch\n",
+                gp / hy, s.workers / s.hybrid_partitions, s.hybrid_partitions);
+  for (const char* k : {"gnnpipe", "hybrid"}) {
+    if (results[k].empty() || results["exact"].empty()) continue;
     std::vector<double> d;
-    for (std::size_t i = 0; i < results["gnnpipe"].size(); ++i)
-      d.push_back(100 * (results["gnnpipe"][i].accuracy - results["exact"][i].accuracy));
-    std::printf("GNNPipe test accuracy minus exact: %+.2f points (median of per-seed differences)\n", median(d));
+    for (std::size_t i = 0; i < results[k].size(); ++i)
+      d.push_back(100 * (results[k][i].accuracy - results["exact"][i].accuracy));
+    std::printf("%s test accuracy minus exact: %+.2f points (median of per-seed differences)\n", k, median(d));
   }
 #ifdef FRUGAL_PLOT_SCRIPT
   std::printf("wrote %s; draw it with: python3 %s %s\n", (std::filesystem::path(s.out_dir) / "gnnpipe.csv").c_str(),
@@ -627,13 +779,16 @@ int main(int argc, char** argv) {
   app.add_option("--layers", s.layers, "GCN layers (at least the worker count)");
   app.add_option("--workers", s.workers, "pipeline stages / graph partitions");
   app.add_option("--chunks", s.chunks, "GNNPipe chunks");
+  app.add_option("--hybrid-partitions", s.hybrid_partitions,
+                 "the hybrid's partitions (it runs workers / this stages per partition)");
   app.add_option("--epochs", s.epochs, "training epochs");
   app.add_option("--warmup", s.warmup, "GNNPipe epochs without historical reads first");
   app.add_option("--eval-every", s.eval_every, "epochs between test evaluations");
   app.add_option("--lr", s.lr, "Adam learning rate");
   app.add_option("--seeds", s.seeds, "seeds (model initialisation and the SBM graph)");
-  app.add_option("--schedules", s.schedules, "which of exact, gnnpipe-sync, gnnpipe, graph-parallel to run")
-      ->check(CLI::IsMember({"exact", "gnnpipe-sync", "gnnpipe", "graph-parallel"}));
+  app.add_option("--schedules", s.schedules,
+                 "which of exact, gnnpipe-sync, gnnpipe, graph-parallel, hybrid-sync, hybrid to run")
+      ->check(CLI::IsMember({"exact", "gnnpipe-sync", "gnnpipe", "graph-parallel", "hybrid-sync", "hybrid"}));
   app.add_flag("--quick", s.quick, "small graph and model, one seed");
   app.add_flag("!--no-progress", s.progress, "no per-epoch progress lines");
   CLI11_PARSE(app, argc, argv);

@@ -120,3 +120,57 @@ TEST_CASE("the model's bytes and messages are what a GNNPipe run sends") {
   CHECK(sent == p.bytes);
   CHECK(messages == p.messages);
 }
+
+TEST_CASE("predict_hybrid: one partition is GNNPipe; halo phases and the gradient sum by hand; shared cores") {
+  const auto grid3 = [](std::size_t a, std::size_t b, std::size_t c, double v) {
+    return std::vector<std::vector<std::vector<double>>>(
+        a, std::vector<std::vector<double>>(b, std::vector<double>(c, v)));
+  };
+  const link_model free_link{1e300, 0};
+  // One partition, 3 stages of one layer, 4 chunks, t_f = 1, t_b = 2: GNNPipe's (C + S − 1)(t_f + t_b)
+  // and S·C·(t_f + t_b).
+  pipeline::hybrid_workload one{grid3(1, 3, 4, 1), grid3(1, 3, 4, 2), {0, 1, 2, 3}, grid3(1, 2, 4, 0),
+                                {{0, 0, 0}},       {{0, 0, 0}},       {0, 0, 0},    0};
+  CHECK(pipeline::predict_hybrid(one, free_link, true).seconds == doctest::Approx(6 * 3.0));
+  CHECK(pipeline::predict_hybrid(one, free_link, false).seconds == doctest::Approx(3 * 4 * 3.0));
+
+  // Two partitions, one stage of two layers, one chunk; t_f = 1, t_b = 2 per layer. A 1000 B/s
+  // link without latency: each layer's halo (1000 bytes, 1 message) takes 1 s, the gradient sum
+  // of 500 bytes 2·(P − 1)·0.5 s.
+  pipeline::hybrid_workload two{grid3(2, 2, 1, 1),
+                                grid3(2, 2, 1, 2),
+                                {0, 2},
+                                grid3(2, 0, 1, 0),
+                                {{1000, 1000}, {1000, 1000}},
+                                {{1, 1}, {1, 1}},
+                                {500},
+                                0};
+  const link_model slow{1000, 0};
+  // Synchronous: halo 0, layer 0, halo 1, layer 1; back: layer 1, its halo, layer 0; the sum.
+  const auto sync = pipeline::predict_hybrid(two, slow, false);
+  CHECK(sync.seconds == doctest::Approx(1 + 1 + 1 + 1 + 2 + 1 + 2 + 1));
+  CHECK(sync.bytes == 2 * 2 * 2 * 1000 + 2 * 500);
+  CHECK(sync.messages == 2 * 2 * 2 + 2);
+  // Historical: both layers forward, the halos of both (2 s), both layers back, the sum; the halo
+  // moves once per epoch.
+  const auto stale = pipeline::predict_hybrid(two, slow, true);
+  CHECK(stale.seconds == doctest::Approx(2 + 2 + 4 + 1));
+  CHECK(stale.bytes == 2 * 2 * 1000 + 2 * 500);
+  CHECK(stale.compute_seconds == doctest::Approx(2 * 2 * 3.0));
+
+  // 2 × 2 workers on one core: no faster than the total compute.
+  pipeline::hybrid_workload four{grid3(2, 2, 3, 1), grid3(2, 2, 3, 2), {0, 1, 2}, grid3(2, 1, 3, 0),
+                                 {{0, 0}, {0, 0}},  {{0, 0}, {0, 0}},  {0, 0},    1};
+  for (bool historical : {false, true})
+    CHECK(pipeline::predict_hybrid(four, free_link, historical).seconds >= doctest::Approx(2 * 2 * 3 * 3.0));
+  four.cores = 0;
+  CHECK(pipeline::predict_hybrid(four, free_link, true).seconds == doctest::Approx((3 + 2 - 1) * 3.0));
+
+  // Malformed workloads are errors, not nonsense.
+  auto bad = two;
+  bad.parameter_bytes.push_back(1);
+  CHECK_THROWS_AS((void)pipeline::predict_hybrid(bad, slow, false), invalid_argument);
+  bad = two;
+  bad.forward[1].pop_back();
+  CHECK_THROWS_AS((void)pipeline::predict_hybrid(bad, slow, true), invalid_argument);
+}

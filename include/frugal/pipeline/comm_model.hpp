@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// A communication model: the epoch time of GNNPipe and of graph parallelism predicted from the
+/// A communication model: the epoch time of GNNPipe, graph parallelism and their hybrid predicted from the
 /// compute each worker does (measured) and the messages it sends (counted or computed), for a
 /// link of given bandwidth and latency. It is how the example answers "what would this take on
 /// 4 machines over 10 Gb/s" from a run on one machine.
@@ -294,6 +294,151 @@ struct graph_parallel_workload {
     p.seconds = first_halo + simulate_tasks(tasks, static_cast<int>(P), w.cores) + reduce;
   }
   return p;
+}
+
+/// The hybrid's work per epoch (stages × partitions): per partition, the compute of each layer on
+/// each of its chunks, forward and backward, and the bytes of each chunk crossing each stage
+/// boundary; per partition and layer the halo it sends (the layer-synchronous backward sends as
+/// many gradient rows back; with historical reads the halo moves once per layer and epoch and its
+/// gradients are dropped, `late_gradients::dropped`); per stage the bytes of its gradients,
+/// summed over the partitions once per epoch.
+struct hybrid_workload {
+  std::vector<std::vector<std::vector<double>>> forward, backward;  ///< [partition][layer][chunk] seconds
+  std::vector<std::size_t> stage_offsets;                           ///< stage s holds layers [o[s], o[s + 1])
+  std::vector<std::vector<std::vector<double>>> boundary_bytes;     ///< [partition][boundary][chunk] bytes
+  std::vector<std::vector<double>> halo_bytes;                      ///< [partition][layer] bytes sent
+  std::vector<std::vector<std::int64_t>> halo_messages;             ///< [partition][layer] messages sent
+  std::vector<double> parameter_bytes;                              ///< [stage]
+  int cores = 0;  ///< cores the stages × partitions workers share (0: one each)
+};
+
+/// Predicted epoch time of the hybrid, as tasks on stages × partitions workers (`simulate_tasks`;
+/// messages are delays, without link queues). Layer-synchronous: one task per partition and
+/// layer, after the previous layer's tasks of every partition (the halo exchange) and, at a stage
+/// boundary, the previous stage's. Historical: each partition a GNNPipe pipeline of chunk tasks,
+/// a stage's backward after the forward passes of its layer range in every partition (the halo
+/// for the next epoch). Then the gradient sum over the partitions.
+[[nodiscard]] inline epoch_prediction predict_hybrid(const hybrid_workload& w, const link_model& link,
+                                                     bool historical) {
+  constexpr auto where = "frugal::pipeline::predict_hybrid";
+  const std::size_t P = w.forward.size();
+  check(P >= 1 && w.backward.size() == P && w.boundary_bytes.size() == P && w.halo_bytes.size() == P &&
+            w.halo_messages.size() == P,
+        where, ": one entry per partition in every table");
+  check(w.stage_offsets.size() >= 2 && w.stage_offsets.front() == 0, where, ": stage offsets must start at 0");
+  const std::size_t S = w.stage_offsets.size() - 1, L = w.stage_offsets.back();
+  check(w.parameter_bytes.size() == S, where, ": one parameter size per stage");
+  std::vector<std::size_t> stage_of(L);
+  for (std::size_t s = 0; s < S; ++s) {
+    check(w.stage_offsets[s] < w.stage_offsets[s + 1], where, ": stage ", s, " has no layers");
+    for (std::size_t l = w.stage_offsets[s]; l < w.stage_offsets[s + 1]; ++l) stage_of[l] = s;
+  }
+  for (std::size_t p = 0; p < P; ++p) {
+    check(w.forward[p].size() == L && w.backward[p].size() == L && w.halo_bytes[p].size() == L &&
+              w.halo_messages[p].size() == L && w.boundary_bytes[p].size() == S - 1,
+          where, ": partition ", p, " needs one entry per layer and per stage boundary");
+    for (std::size_t l = 0; l < L; ++l)
+      check(w.forward[p][l].size() == w.forward[p][0].size() && w.backward[p][l].size() == w.forward[p][0].size(),
+            where, ": partition ", p, " has a different chunk count at layer ", l);
+    for (const auto& b : w.boundary_bytes[p])
+      check(b.size() == w.forward[p][0].size(), where, ": partition ", p, " boundary without one entry per chunk");
+  }
+  const auto sum = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); };
+  const auto halo_time = [&](std::size_t p, std::size_t l) {
+    return static_cast<double>(w.halo_messages[p][l]) * link.latency_seconds +
+           w.halo_bytes[p][l] / link.bytes_per_second;
+  };
+  const auto boundary_time = [&](std::size_t p, std::size_t b) {
+    double t = 0;
+    for (double bytes : w.boundary_bytes[p][b]) t += link.transfer_seconds(bytes);
+    return t;
+  };
+  epoch_prediction out;
+  for (std::size_t p = 0; p < P; ++p) {
+    for (std::size_t l = 0; l < L; ++l) {
+      out.compute_seconds += sum(w.forward[p][l]) + sum(w.backward[p][l]);
+      const double ways = historical ? 1 : 2;
+      out.bytes += ways * w.halo_bytes[p][l];
+      out.messages += static_cast<std::int64_t>(ways) * w.halo_messages[p][l];
+    }
+    for (const auto& b : w.boundary_bytes[p]) {
+      out.bytes += 2 * sum(b);
+      out.messages += 2 * static_cast<std::int64_t>(b.size());
+    }
+  }
+  const auto worker = [&](std::size_t p, std::size_t s) { return static_cast<int>(p * S + s); };
+  std::vector<sim_task> tasks;
+  double start = 0;
+  if (!historical) {
+    // Forward, layer by layer; task id l·P + p.
+    for (std::size_t l = 0; l < L; ++l)
+      for (std::size_t p = 0; p < P; ++p) {
+        sim_task t{worker(p, stage_of[l]), sum(w.forward[p][l]), {}};
+        if (l > 0) {
+          for (std::size_t q = 0; q < P; ++q) t.after.push_back({(l - 1) * P + q, halo_time(q, l)});
+          if (stage_of[l] != stage_of[l - 1]) t.after.push_back({(l - 1) * P + p, boundary_time(p, stage_of[l - 1])});
+        }
+        tasks.push_back(t);
+      }
+    // Backward from the last layer; task id L·P + (L − 1 − l)·P + p.
+    const auto back_id = [&](std::size_t l, std::size_t p) { return L * P + (L - 1 - l) * P + p; };
+    for (std::size_t l = L; l-- > 0;)
+      for (std::size_t p = 0; p < P; ++p) {
+        sim_task t{worker(p, stage_of[l]), sum(w.backward[p][l]), {}};
+        if (l + 1 < L) {
+          for (std::size_t q = 0; q < P; ++q) t.after.push_back({back_id(l + 1, q), halo_time(q, l + 1)});
+          if (stage_of[l] != stage_of[l + 1]) t.after.push_back({back_id(l + 1, p), boundary_time(p, stage_of[l])});
+        } else {
+          t.after.push_back({(L - 1) * P + p, 0.0});
+        }
+        tasks.push_back(t);
+      }
+    for (std::size_t p = 0; p < P; ++p) start = std::max(start, halo_time(p, 0));  // the first layer's exchange
+  } else {
+    // Per partition, GNNPipe's chunk tasks: forward (s, c) after (s − 1, c); backward in reverse.
+    std::vector<std::vector<std::size_t>> last_forward(P, std::vector<std::size_t>(S));
+    for (std::size_t p = 0; p < P; ++p) {
+      const std::size_t C = w.forward[p][0].size();
+      const std::size_t base = tasks.size();
+      for (std::size_t s = 0; s < S; ++s)
+        for (std::size_t c = 0; c < C; ++c) {
+          double work = 0;
+          for (std::size_t l = w.stage_offsets[s]; l < w.stage_offsets[s + 1]; ++l) work += w.forward[p][l][c];
+          sim_task t{worker(p, s), work, {}};
+          if (s > 0) t.after.push_back({base + (s - 1) * C + c, link.transfer_seconds(w.boundary_bytes[p][s - 1][c])});
+          tasks.push_back(t);
+          last_forward[p][s] = tasks.size() - 1;
+        }
+    }
+    for (std::size_t p = 0; p < P; ++p) {
+      const std::size_t C = w.forward[p][0].size();
+      std::vector<std::size_t> id(S * C);
+      for (std::size_t s = S; s-- > 0;)
+        for (std::size_t c = C; c-- > 0;) {
+          double work = 0;
+          for (std::size_t l = w.stage_offsets[s]; l < w.stage_offsets[s + 1]; ++l) work += w.backward[p][l][c];
+          sim_task t{worker(p, s), work, {}};
+          if (s + 1 < S) t.after.push_back({id[(s + 1) * C + c], link.transfer_seconds(w.boundary_bytes[p][s][c])});
+          if (c + 1 == C)  // the halo of every layer of this stage, from every partition
+            for (std::size_t q = 0; q < P; ++q) {
+              double halo = 0;
+              for (std::size_t l = w.stage_offsets[s]; l < w.stage_offsets[s + 1]; ++l) halo += halo_time(q, l);
+              t.after.push_back({last_forward[q][s], halo});
+            }
+          id[s * C + c] = tasks.size();
+          tasks.push_back(t);
+        }
+    }
+  }
+  double reduce = 0;
+  if (P > 1)
+    for (std::size_t s = 0; s < S; ++s) {
+      reduce = std::max(reduce, 2.0 * static_cast<double>(P - 1) * link.transfer_seconds(w.parameter_bytes[s]));
+      out.bytes += 2.0 * static_cast<double>(P - 1) * w.parameter_bytes[s];
+      out.messages += 2 * static_cast<std::int64_t>(P - 1);
+    }
+  out.seconds = start + simulate_tasks(tasks, static_cast<int>(P * S), w.cores) + reduce;
+  return out;
 }
 
 }  // namespace frugal::pipeline
