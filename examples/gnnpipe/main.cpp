@@ -36,6 +36,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <thread>
@@ -136,6 +137,31 @@ pipeline::link_model local_link() {
   return {static_cast<double>(std::size_t{1} << 20) / std::max(big - latency, 1e-9), latency};
 }
 
+/// The hybrid's partitions: runs of consecutive chunks, so each partition's rows are an id range
+/// and its chunks are the global chunks inside it.
+struct hybrid_layout {
+  graph::partition parts;
+  std::vector<std::vector<index_t>> offsets;  // per partition, chunk offsets in its rows
+  std::vector<std::size_t> first_chunk;       // per partition, its first global chunk
+};
+
+hybrid_layout make_hybrid_layout(const std::vector<index_t>& chunk_offsets, int P) {
+  const auto C = chunk_offsets.size() - 1;
+  hybrid_layout h;
+  h.parts.parts = P;
+  h.parts.part_of.resize(static_cast<std::size_t>(chunk_offsets.back()));
+  for (int q = 0; q < P; ++q) {
+    const std::size_t first = C * static_cast<std::size_t>(q) / static_cast<std::size_t>(P);
+    const std::size_t last = C * static_cast<std::size_t>(q + 1) / static_cast<std::size_t>(P);
+    h.first_chunk.push_back(first);
+    auto& offsets = h.offsets.emplace_back();
+    for (std::size_t c = first; c <= last; ++c) offsets.push_back(chunk_offsets[c] - chunk_offsets[first]);
+    for (index_t i = chunk_offsets[first]; i < chunk_offsets[last]; ++i)
+      h.parts.part_of[static_cast<std::size_t>(i)] = q;
+  }
+  return h;
+}
+
 /// What every schedule of one seed shares: the dataset (nodes renumbered so that each GNNPipe
 /// chunk is an id range), Â, the chunk offsets and the workers' partition.
 struct problem {
@@ -143,11 +169,7 @@ struct problem {
   std::shared_ptr<const graph::aggregation<float>> a;
   std::vector<index_t> chunk_offsets;
   graph::partition workers;
-  // The hybrid's partitions: runs of consecutive chunks, so each partition's rows are an id range
-  // and its chunks are the global chunks inside it.
-  graph::partition hybrid;
-  std::vector<std::vector<index_t>> hybrid_offsets;  // per partition, chunk offsets in its rows
-  std::vector<std::size_t> hybrid_chunks;            // per partition, its first global chunk
+  hybrid_layout hybrid;
   std::string partitioner;
   double historical_fraction = 0;  // of Â's entries, with these chunks
 };
@@ -188,19 +210,7 @@ problem make_problem(const settings& s, std::uint64_t seed) {
   std::string unused;
   p.workers = split(p.a->matrix(), s.workers, unused);
   p.historical_fraction = graph::plan_chunks(p.a->matrix(), graph::permuted(chunks, order)).historical_fraction();
-  const int P = s.hybrid_partitions;
-  const auto C = p.chunk_offsets.size() - 1;
-  p.hybrid.parts = P;
-  p.hybrid.part_of.resize(static_cast<std::size_t>(p.data.graph.num_nodes()));
-  for (int q = 0; q < P; ++q) {
-    const std::size_t first = C * static_cast<std::size_t>(q) / static_cast<std::size_t>(P);
-    const std::size_t last = C * static_cast<std::size_t>(q + 1) / static_cast<std::size_t>(P);
-    p.hybrid_chunks.push_back(first);
-    auto& offsets = p.hybrid_offsets.emplace_back();
-    for (std::size_t c = first; c <= last; ++c) offsets.push_back(p.chunk_offsets[c] - p.chunk_offsets[first]);
-    for (index_t i = p.chunk_offsets[first]; i < p.chunk_offsets[last]; ++i)
-      p.hybrid.part_of[static_cast<std::size_t>(i)] = q;
-  }
+  p.hybrid = make_hybrid_layout(p.chunk_offsets, s.hybrid_partitions);
   return p;
 }
 
@@ -359,7 +369,7 @@ stage_output hybrid_rank(T& world, const settings& s, const problem& p, std::uin
   for (auto k = first; k < last; ++k) mine.push_back(std::move(blocks[k]));
   pipeline::gnnpipe_stage<float, space_for<T>, T> stage(
       std::move(mine), static_cast<index_t>(first), plan.workers[static_cast<std::size_t>(part)], pipe, across,
-      {.chunk_offsets = p.hybrid_offsets[static_cast<std::size_t>(part)]});
+      {.chunk_offsets = p.hybrid.offsets[static_cast<std::size_t>(part)]});
   auto params = stage.parameters();
   nn::adam<float, space_for<T>> opt({.learning_rate = static_cast<float>(s.lr)});
   stage_output out;
@@ -409,6 +419,164 @@ stage_output hybrid_rank(T& world, const settings& s, const problem& p, std::uin
   return out;
 }
 
+/// The input width of layer l.
+double layer_width(const settings& s, const problem& p, std::size_t l) {
+  return static_cast<double>(l == 0 ? p.data.features.extent(1) : s.hidden);
+}
+
+/// Bytes of the gradients of layers [first, last) and the loss, as the all-reduce sends them
+/// (doubles).
+double gradient_bytes(const settings& s, const problem& p, std::size_t first, std::size_t last) {
+  double values = 1;
+  for (auto l = first; l < last; ++l) {
+    const double in = layer_width(s, p, l);
+    const double out = l + 1 == static_cast<std::size_t>(s.layers) ? p.data.num_classes : static_cast<double>(s.hidden);
+    values += in * out + out + (l == 0 ? 0 : 2 * in);
+  }
+  return values * sizeof(double);
+}
+
+/// Halo rows a worker sends per layer, and to how many peers.
+std::pair<double, std::int64_t> halo_sends(const graph::worker_halo<float>& h) {
+  double rows = 0;
+  std::int64_t peers = 0;
+  for (const auto& list : h.send) {
+    rows += static_cast<double>(list.size());
+    peers += list.empty() ? 0 : 1;
+  }
+  return {rows, peers};
+}
+
+/// Layer l of stage st of S: stage st holds layers [L·st/S, L·(st+1)/S).
+std::size_t stage_begin(const settings& s, int st, int S) {
+  return static_cast<std::size_t>(s.layers) * static_cast<std::size_t>(st) / static_cast<std::size_t>(S);
+}
+
+/// The communication model's inputs, from the exact run's compute per layer and chunk (`prof`).
+pipeline::graph_parallel_workload graph_parallel_model(const settings& s, const problem& p,
+                                                       const graph::halo_plan<float>& plan, const stage_output& prof) {
+  pipeline::graph_parallel_workload w;
+  const auto n = static_cast<double>(p.data.graph.num_nodes());
+  for (const auto& h : plan.workers) {
+    const double share = static_cast<double>(h.num_owned()) / n;
+    const auto [rows, peers] = halo_sends(h);
+    w.forward.emplace_back();
+    w.backward.emplace_back();
+    w.halo_bytes.emplace_back();
+    w.halo_messages.emplace_back();
+    for (std::size_t l = 0; l < static_cast<std::size_t>(s.layers); ++l) {
+      const auto& f = prof.forward[l];
+      const auto& b = prof.backward[l];
+      w.forward.back().push_back(std::accumulate(f.begin(), f.end(), 0.0) * share);
+      w.backward.back().push_back(std::accumulate(b.begin(), b.end(), 0.0) * share);
+      w.halo_bytes.back().push_back(rows * layer_width(s, p, l) * sizeof(float));
+      w.halo_messages.back().push_back(peers);
+    }
+  }
+  w.parameter_bytes = gradient_bytes(s, p, 0, static_cast<std::size_t>(s.layers));
+  return w;
+}
+
+pipeline::gnnpipe_workload gnnpipe_model(const settings& s, const problem& p, int S, const stage_output& prof) {
+  const auto C = p.chunk_offsets.size() - 1;
+  pipeline::gnnpipe_workload w;
+  for (int st = 0; st < S; ++st) {
+    w.forward.emplace_back(C, 0.0);
+    w.backward.emplace_back(C, 0.0);
+    for (auto l = stage_begin(s, st, S); l < stage_begin(s, st + 1, S); ++l)
+      for (std::size_t c = 0; c < C; ++c) {
+        w.forward.back()[c] += prof.forward[l][c];
+        w.backward.back()[c] += prof.backward[l][c];
+      }
+    if (st + 1 < S) {
+      w.boundary_bytes.emplace_back();
+      for (std::size_t c = 0; c < C; ++c)
+        w.boundary_bytes.back().push_back(static_cast<double>(p.chunk_offsets[c + 1] - p.chunk_offsets[c]) *
+                                          static_cast<double>(s.hidden) * sizeof(float));
+    }
+  }
+  return w;
+}
+
+pipeline::hybrid_workload hybrid_model(const settings& s, const problem& p, const hybrid_layout& layout,
+                                       const graph::halo_plan<float>& plan, int S, const stage_output& prof) {
+  pipeline::hybrid_workload w;
+  for (int st = 0; st <= S; ++st) w.stage_offsets.push_back(stage_begin(s, st, S));
+  for (std::size_t q = 0; q < layout.offsets.size(); ++q) {
+    const auto& offsets = layout.offsets[q];
+    const auto first = static_cast<std::ptrdiff_t>(layout.first_chunk[q]);
+    const auto Cq = static_cast<std::ptrdiff_t>(offsets.size() - 1);
+    const auto [rows, peers] = halo_sends(plan.workers[q]);
+    w.forward.emplace_back();
+    w.backward.emplace_back();
+    w.halo_bytes.emplace_back();
+    w.halo_messages.emplace_back();
+    for (std::size_t l = 0; l < static_cast<std::size_t>(s.layers); ++l) {
+      w.forward.back().emplace_back(prof.forward[l].begin() + first, prof.forward[l].begin() + first + Cq);
+      w.backward.back().emplace_back(prof.backward[l].begin() + first, prof.backward[l].begin() + first + Cq);
+      w.halo_bytes.back().push_back(rows * layer_width(s, p, l) * sizeof(float));
+      w.halo_messages.back().push_back(peers);
+    }
+    w.boundary_bytes.emplace_back(static_cast<std::size_t>(S - 1));
+    for (auto& boundary : w.boundary_bytes.back())
+      for (std::ptrdiff_t c = 0; c < Cq; ++c)
+        boundary.push_back(
+            static_cast<double>(offsets[static_cast<std::size_t>(c) + 1] - offsets[static_cast<std::size_t>(c)]) *
+            static_cast<double>(s.hidden) * sizeof(float));
+  }
+  for (int st = 0; st < S; ++st)
+    w.parameter_bytes.push_back(gradient_bytes(s, p, stage_begin(s, st, S), stage_begin(s, st + 1, S)));
+  return w;
+}
+
+std::string mib(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", bytes / (1 << 20));
+  return buf;
+}
+
+/// Beyond this machine: the model's epoch time for 4 to 64 workers, a core and a link each (20 us
+/// per message), at 10 and 100 Gb/s, for graph parallelism on that many METIS partitions and for
+/// GNNPipe on min(workers, layers) stages (more workers become the hybrid's partitions), both fed
+/// the exact run's compute. A markdown table.
+std::string worker_sweep(const settings& s, const problem& p, const stage_output& prof) {
+  std::string out =
+      "\n## The model beyond this machine (the first seed's graph; a core and a link per worker, 20 us per message)\n\n"
+      "| workers | graph-parallel @10 Gb/s (s) | @100 Gb/s (s) | MiB per epoch | GNNPipe grid (stages x "
+      "partitions) | GNNPipe @10 Gb/s (s) | @100 Gb/s (s) | MiB per epoch |\n|---|---|---|---|---|---|---|---|\n";
+  const auto ten = pipeline::link_model::gbit(10), hundred = pipeline::link_model::gbit(100);
+  for (int W : {4, 8, 16, 32, 64}) {
+    if (W > p.data.graph.num_nodes()) break;
+    std::string unused;
+    const auto gp_plan = graph::plan_halos(p.a->matrix(), split(p.a->matrix(), W, unused));
+    const auto gp = graph_parallel_model(s, p, gp_plan, prof);
+    const auto gp10 = pipeline::predict_graph_parallel(gp, ten), gp100 = pipeline::predict_graph_parallel(gp, hundred);
+    const int S = std::min(W, s.layers), P = W / S;
+    const auto C = static_cast<int>(p.chunk_offsets.size()) - 1;
+    char row[256];
+    if (W % S != 0 || P > C) {
+      std::snprintf(row, sizeof row, "| %d | %.4f | %.4f | %s | (needs %d chunks) | | | |\n", W, gp10.seconds,
+                    gp100.seconds, mib(gp10.bytes).c_str(), P);
+    } else {
+      pipeline::epoch_prediction p10, p100;
+      if (P == 1) {
+        const auto w = gnnpipe_model(s, p, S, prof);
+        p10 = pipeline::predict_gnnpipe(w, ten, true);
+        p100 = pipeline::predict_gnnpipe(w, hundred, true);
+      } else {
+        const auto layout = make_hybrid_layout(p.chunk_offsets, P);
+        const auto w = hybrid_model(s, p, layout, graph::plan_halos(p.a->matrix(), layout.parts), S, prof);
+        p10 = pipeline::predict_hybrid(w, ten, true);
+        p100 = pipeline::predict_hybrid(w, hundred, true);
+      }
+      std::snprintf(row, sizeof row, "| %d | %.4f | %.4f | %s | %d x %d | %.4f | %.4f | %s |\n", W, gp10.seconds,
+                    gp100.seconds, mib(gp10.bytes).c_str(), S, P, p10.seconds, p100.seconds, mib(p10.bytes).c_str());
+    }
+    out += row;
+  }
+  return out;
+}
+
 /// Every rank's output at rank 0 (empty elsewhere): epoch times, counters, memory and the curve
 /// travel as one vector of doubles per rank; the timing tables stay where they are.
 template <class T>
@@ -447,12 +615,6 @@ std::vector<stage_output> gather(T& t, const stage_output& mine) {
     all.push_back(unpack(v));
   }
   return all;
-}
-
-std::string mib(double bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", bytes / (1 << 20));
-  return buf;
 }
 
 /// Runs a body on `ranks` workers: threads of this process, or (built with MPI and started under
@@ -515,11 +677,12 @@ int run(settings s, launcher workers) {
   for (const auto& k : s.schedules)
     if (k != "exact") schedules.push_back(k);
   double analytic_ratio = 0;
+  std::string sweep;
   for (std::uint64_t seed : s.seeds) {
     const problem p = make_problem(s, seed);
     const index_t n = p.data.graph.num_nodes();
     const auto plan = graph::plan_halos(p.a->matrix(), p.workers);
-    const auto hybrid_plan = graph::plan_halos(p.a->matrix(), p.hybrid);
+    const auto hybrid_plan = graph::plan_halos(p.a->matrix(), p.hybrid.parts);
     if (seed == s.seeds.front() && workers.root())
       std::printf(
           "# graph: %lld nodes, %lld edges, %d classes, %lld features; chunks and workers by %s; %.1f %% of "
@@ -570,131 +733,29 @@ int run(settings s, launcher workers) {
 
       // The model's predictions from the exact run's compute per (layer, chunk).
       const auto& prof = exact.front();
-      const auto C = p.chunk_offsets.size() - 1;
-      auto layer_chunk = [&](const std::vector<std::vector<double>>& t, std::size_t l, std::size_t c) {
-        return t[l][c];
+      auto predict = [&](auto&& model) {
+        r.predicted_local = model(local, static_cast<int>(cores));
+        r.predicted_10g = model(pipeline::link_model::gbit(10), 0);
+        r.predicted_100g = model(pipeline::link_model::gbit(100), 0);
       };
       if (schedule == "graph-parallel") {
-        pipeline::graph_parallel_workload w;
-        for (int q = 0; q < s.workers; ++q) {
-          const auto& h = plan.workers[static_cast<std::size_t>(q)];
-          const double share = static_cast<double>(h.num_owned()) / static_cast<double>(n);
-          w.forward.emplace_back();
-          w.backward.emplace_back();
-          w.halo_bytes.emplace_back();
-          w.halo_messages.emplace_back();
-          index_t sent_rows = 0, peers = 0;
-          for (const auto& list : h.send) {
-            sent_rows += static_cast<index_t>(list.size());
-            peers += list.empty() ? 0 : 1;
-          }
-          for (int l = 0; l < s.layers; ++l) {
-            double f = 0, b = 0;
-            for (std::size_t c = 0; c < C; ++c) {
-              f += layer_chunk(prof.forward, static_cast<std::size_t>(l), c);
-              b += layer_chunk(prof.backward, static_cast<std::size_t>(l), c);
-            }
-            w.forward.back().push_back(f * share);
-            w.backward.back().push_back(b * share);
-            const double width = static_cast<double>(l == 0 ? p.data.features.extent(1) : s.hidden);
-            w.halo_bytes.back().push_back(static_cast<double>(sent_rows) * width * sizeof(float));
-            w.halo_messages.back().push_back(peers);
-          }
-        }
-        double params = 1;
-        for (int l = 0; l < s.layers; ++l) {
-          const double in = static_cast<double>(l == 0 ? p.data.features.extent(1) : s.hidden);
-          const double out = l + 1 == s.layers ? p.data.num_classes : static_cast<double>(s.hidden);
-          params += in * out + out + (l == 0 ? 0 : 2 * in);
-        }
-        w.parameter_bytes = params * sizeof(double);
-        w.cores = static_cast<int>(cores);
-        r.predicted_local = pipeline::predict_graph_parallel(w, local).seconds;
-        w.cores = 0;
-        r.predicted_10g = pipeline::predict_graph_parallel(w, pipeline::link_model::gbit(10)).seconds;
-        r.predicted_100g = pipeline::predict_graph_parallel(w, pipeline::link_model::gbit(100)).seconds;
+        auto w = graph_parallel_model(s, p, plan, prof);
+        predict([&](const pipeline::link_model& link, int c) {
+          w.cores = c;
+          return pipeline::predict_graph_parallel(w, link).seconds;
+        });
       } else if (schedule.starts_with("hybrid")) {
-        const int P = s.hybrid_partitions, S = s.workers / P;
-        pipeline::hybrid_workload w;
-        for (int st = 0; st <= S; ++st)
-          w.stage_offsets.push_back(static_cast<std::size_t>(s.layers) * static_cast<std::size_t>(st) /
-                                    static_cast<std::size_t>(S));
-        for (int q = 0; q < P; ++q) {
-          const auto& offsets = p.hybrid_offsets[static_cast<std::size_t>(q)];
-          const std::size_t first_chunk = p.hybrid_chunks[static_cast<std::size_t>(q)], Cq = offsets.size() - 1;
-          const auto& h = hybrid_plan.workers[static_cast<std::size_t>(q)];
-          index_t sent_rows = 0, peers = 0;
-          for (const auto& list : h.send) {
-            sent_rows += static_cast<index_t>(list.size());
-            peers += list.empty() ? 0 : 1;
-          }
-          w.forward.emplace_back();
-          w.backward.emplace_back();
-          w.halo_bytes.emplace_back();
-          w.halo_messages.emplace_back();
-          for (int l = 0; l < s.layers; ++l) {
-            const auto L = static_cast<std::size_t>(l);
-            w.forward.back().emplace_back(prof.forward[L].begin() + static_cast<std::ptrdiff_t>(first_chunk),
-                                          prof.forward[L].begin() + static_cast<std::ptrdiff_t>(first_chunk + Cq));
-            w.backward.back().emplace_back(prof.backward[L].begin() + static_cast<std::ptrdiff_t>(first_chunk),
-                                           prof.backward[L].begin() + static_cast<std::ptrdiff_t>(first_chunk + Cq));
-            const double width = static_cast<double>(l == 0 ? p.data.features.extent(1) : s.hidden);
-            w.halo_bytes.back().push_back(static_cast<double>(sent_rows) * width * sizeof(float));
-            w.halo_messages.back().push_back(peers);
-          }
-          w.boundary_bytes.emplace_back();
-          for (int st = 0; st + 1 < S; ++st) {
-            w.boundary_bytes.back().emplace_back();
-            for (std::size_t c = 0; c < Cq; ++c)
-              w.boundary_bytes.back().back().push_back(static_cast<double>(offsets[c + 1] - offsets[c]) *
-                                                       static_cast<double>(s.hidden) * sizeof(float));
-          }
-        }
-        for (int st = 0; st < S; ++st) {
-          double params = 1;  // the loss travels with the gradients
-          for (auto l = w.stage_offsets[static_cast<std::size_t>(st)];
-               l < w.stage_offsets[static_cast<std::size_t>(st) + 1]; ++l) {
-            const double in = static_cast<double>(l == 0 ? p.data.features.extent(1) : s.hidden);
-            const double out =
-                l + 1 == static_cast<std::size_t>(s.layers) ? p.data.num_classes : static_cast<double>(s.hidden);
-            params += in * out + out + (l == 0 ? 0 : 2 * in);
-          }
-          w.parameter_bytes.push_back(params * sizeof(double));
-        }
-        const bool historical = schedule == "hybrid";
-        w.cores = static_cast<int>(cores);
-        r.predicted_local = pipeline::predict_hybrid(w, local, historical).seconds;
-        w.cores = 0;
-        r.predicted_10g = pipeline::predict_hybrid(w, pipeline::link_model::gbit(10), historical).seconds;
-        r.predicted_100g = pipeline::predict_hybrid(w, pipeline::link_model::gbit(100), historical).seconds;
+        auto w = hybrid_model(s, p, p.hybrid, hybrid_plan, s.workers / s.hybrid_partitions, prof);
+        predict([&](const pipeline::link_model& link, int c) {
+          w.cores = c;
+          return pipeline::predict_hybrid(w, link, schedule == "hybrid").seconds;
+        });
       } else {
-        const int S = schedule == "exact" ? 1 : s.workers;
-        pipeline::gnnpipe_workload w;
-        for (int st = 0; st < S; ++st) {
-          const auto first =
-              static_cast<std::size_t>(s.layers) * static_cast<std::size_t>(st) / static_cast<std::size_t>(S);
-          const auto last =
-              static_cast<std::size_t>(s.layers) * static_cast<std::size_t>(st + 1) / static_cast<std::size_t>(S);
-          w.forward.emplace_back(C, 0.0);
-          w.backward.emplace_back(C, 0.0);
-          for (auto l = first; l < last; ++l)
-            for (std::size_t c = 0; c < C; ++c) {
-              w.forward.back()[c] += layer_chunk(prof.forward, l, c);
-              w.backward.back()[c] += layer_chunk(prof.backward, l, c);
-            }
-          if (st + 1 < S) {
-            w.boundary_bytes.emplace_back();
-            for (std::size_t c = 0; c < C; ++c)
-              w.boundary_bytes.back().push_back(static_cast<double>(p.chunk_offsets[c + 1] - p.chunk_offsets[c]) *
-                                                static_cast<double>(s.hidden) * sizeof(float));
-          }
-        }
-        const bool historical = schedule == "gnnpipe";
-        w.cores = static_cast<int>(cores);
-        r.predicted_local = pipeline::predict_gnnpipe(w, local, historical).seconds;
-        w.cores = 0;
-        r.predicted_10g = pipeline::predict_gnnpipe(w, pipeline::link_model::gbit(10), historical).seconds;
-        r.predicted_100g = pipeline::predict_gnnpipe(w, pipeline::link_model::gbit(100), historical).seconds;
+        auto w = gnnpipe_model(s, p, schedule == "exact" ? 1 : s.workers, prof);
+        predict([&](const pipeline::link_model& link, int c) {
+          w.cores = c;
+          return pipeline::predict_gnnpipe(w, link, schedule == "gnnpipe").seconds;
+        });
       }
       std::printf(
           "%-15s seed %llu  epoch %.4f s (model %.4f s)  sent %s MiB in %.0f messages  memory/worker %s MiB  "
@@ -704,6 +765,7 @@ int run(settings s, launcher workers) {
       std::fflush(stdout);
       results[schedule].push_back(r);
     }
+    if (seed == s.seeds.front() && workers.root() && !exact.empty()) sweep = worker_sweep(s, p, exact.front());
   }
 
   if (!workers.root()) return 0;
@@ -754,6 +816,7 @@ int run(settings s, launcher workers) {
       d.push_back(100 * (results[k][i].accuracy - results["exact"][i].accuracy));
     std::printf("%s test accuracy minus exact: %+.2f points (median of per-seed differences)\n", k, median(d));
   }
+  std::printf("%s", sweep.c_str());
 #ifdef FRUGAL_PLOT_SCRIPT
   std::printf("wrote %s; draw it with: python3 %s %s\n", (std::filesystem::path(s.out_dir) / "gnnpipe.csv").c_str(),
               FRUGAL_PLOT_SCRIPT, (std::filesystem::path(s.out_dir) / "gnnpipe.csv").c_str());
