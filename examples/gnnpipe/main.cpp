@@ -71,6 +71,7 @@ struct settings {
   int warmup = 5;
   int eval_every = 5;
   double lr = 0.005;
+  double smoothing = 0;  // historical-embedding smoothing of GNNPipe and the hybrid
   std::vector<std::uint64_t> seeds = {1, 2, 3};
   std::vector<std::string> schedules = {"exact", "gnnpipe-sync", "gnnpipe", "graph-parallel", "hybrid"};
   bool quick = false;
@@ -265,8 +266,9 @@ stage_output gnnpipe_rank(T& t, const settings& s, const problem& p, std::uint64
     const auto last = L * static_cast<std::size_t>(t.rank() + 1) / static_cast<std::size_t>(stages);
     std::vector<pipeline::gnn_block<float, space_for<T>>> mine;
     for (auto k = first; k < last; ++k) mine.push_back(std::move(blocks[k]));
-    pipeline::gnnpipe_stage<float, space_for<T>, T> stage(std::move(mine), static_cast<index_t>(first), p.a, t,
-                                                          {.chunk_offsets = offsets});
+    pipeline::gnnpipe_stage<float, space_for<T>, T> stage(
+        std::move(mine), static_cast<index_t>(first), p.a, t,
+        {.chunk_offsets = offsets, .smoothing = historical ? s.smoothing : 0.0});
     auto params = stage.parameters();
     nn::adam<float, space_for<T>> opt({.learning_rate = static_cast<float>(s.lr)});
     stage_output out;
@@ -369,7 +371,7 @@ stage_output hybrid_rank(T& world, const settings& s, const problem& p, std::uin
   for (auto k = first; k < last; ++k) mine.push_back(std::move(blocks[k]));
   pipeline::gnnpipe_stage<float, space_for<T>, T> stage(
       std::move(mine), static_cast<index_t>(first), plan.workers[static_cast<std::size_t>(part)], pipe, across,
-      {.chunk_offsets = p.hybrid.offsets[static_cast<std::size_t>(part)]});
+      {.chunk_offsets = p.hybrid.offsets[static_cast<std::size_t>(part)], .smoothing = historical ? s.smoothing : 0.0});
   auto params = stage.parameters();
   nn::adam<float, space_for<T>> opt({.learning_rate = static_cast<float>(s.lr)});
   stage_output out;
@@ -663,8 +665,9 @@ int run(settings s, launcher workers) {
   if (workers.root())
     std::printf(
         "# gnnpipe: %d-layer residual GCN (hidden %lld), %d workers, %d GNNPipe chunks, %d epochs "
-        "(%d synchronous first), Adam lr %g; in-process transport (%.2f GB/s, %.1f us per message), %u cores\n",
-        s.layers, static_cast<long long>(s.hidden), s.workers, s.chunks, s.epochs, s.warmup, s.lr,
+        "(%d synchronous first), Adam lr %g, smoothing %g; in-process transport (%.2f GB/s, %.1f us per message), %u "
+        "cores\n",
+        s.layers, static_cast<long long>(s.hidden), s.workers, s.chunks, s.epochs, s.warmup, s.lr, s.smoothing,
         local.bytes_per_second / 1e9, local.latency_seconds * 1e6, cores);
   std::ofstream csv;
   if (workers.root()) {
@@ -848,6 +851,8 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", s.warmup, "GNNPipe epochs without historical reads first");
   app.add_option("--eval-every", s.eval_every, "epochs between test evaluations");
   app.add_option("--lr", s.lr, "Adam learning rate");
+  app.add_option("--smoothing", s.smoothing, "historical-embedding smoothing factor in [0, 1) (0: off)")
+      ->check(CLI::Range(0.0, 0.999));
   app.add_option("--seeds", s.seeds, "seeds (model initialisation and the SBM graph)");
   app.add_option("--schedules", s.schedules,
                  "which of exact, gnnpipe-sync, gnnpipe, graph-parallel, hybrid-sync, hybrid to run")

@@ -41,7 +41,8 @@ struct run_result {
 
 run_result run_gnnpipe(const graph::node_dataset<double>& d, const std::shared_ptr<const graph::aggregation<double>>& a,
                        int stages, std::vector<index_t> offsets, bool historical, int warmup_epochs,
-                       pipeline::late_gradients late = pipeline::late_gradients::dropped, int historical_epochs = 1) {
+                       pipeline::late_gradients late = pipeline::late_gradients::dropped, int historical_epochs = 1,
+                       double smoothing = 0, double learning_rate = 0.1) {
   const auto per_rank = pipeline::run_in_process(stages, [&](pipeline::in_process_transport& t) {
     auto blocks = make_blocks();
     const std::size_t L = blocks.size();
@@ -51,7 +52,8 @@ run_result run_gnnpipe(const graph::node_dataset<double>& d, const std::shared_p
         std::make_move_iterator(blocks.begin() + static_cast<std::ptrdiff_t>(first)),
         std::make_move_iterator(blocks.begin() + static_cast<std::ptrdiff_t>(last)));
     pipeline::gnnpipe_stage<double, pipeline::in_process_space, pipeline::in_process_transport> stage(
-        std::move(mine), static_cast<index_t>(first), a, t, {.chunk_offsets = offsets, .late = late});
+        std::move(mine), static_cast<index_t>(first), a, t,
+        {.chunk_offsets = offsets, .late = late, .smoothing = smoothing});
     auto params = stage.parameters();
     std::optional<double> loss;
     const int epochs = warmup_epochs + (historical ? historical_epochs : 1);
@@ -59,7 +61,7 @@ run_result run_gnnpipe(const graph::node_dataset<double>& d, const std::shared_p
       params.zero_grad();
       loss = stage.train_epoch(&d.features, d.labels, d.train, e >= warmup_epochs ? historical : false);
       if (e + 1 < epochs) {
-        nn::sgd<double, pipeline::in_process_space> opt({.learning_rate = 0.1});
+        nn::sgd<double, pipeline::in_process_space> opt({.learning_rate = learning_rate});
         opt.step(params);
       }
     }
@@ -78,6 +80,12 @@ run_result run_gnnpipe(const graph::node_dataset<double>& d, const std::shared_p
     all.grads.insert(all.grads.end(), r.grads.begin(), r.grads.end());
   }
   return all;
+}
+
+void stage_type_check(pipeline::in_process_transport& t, const std::shared_ptr<const graph::aggregation<double>>& a,
+                      double smoothing) {
+  pipeline::gnnpipe_stage<double, pipeline::in_process_space, pipeline::in_process_transport> stage(
+      make_blocks(), 0, a, t, {.chunk_offsets = {0, a->num_nodes()}, .smoothing = smoothing});
 }
 
 double relative_gap(const nn::matrix<double>& a, const nn::matrix<double>& b) {
@@ -174,4 +182,30 @@ TEST_CASE("GNNPipe with historical reads: later chunks' rows come from the previ
   CHECK(sync_accuracy > 0.8);
   CHECK(dropped_accuracy > sync_accuracy - 0.05);
   CHECK(deferred_accuracy > sync_accuracy - 0.1);
+}
+
+TEST_CASE("historical smoothing: stale reads see an average of the epochs' rows, fresh reads never") {
+  const auto d = graph::make_sbm<double>({.nodes = 600, .classes = 3, .features = 5, .seed = 4});
+  const auto a = graph::aggregation<double>::of(d.graph.with_self_loops(), graph::normalization::symmetric);
+  using pipeline::late_gradients;
+  const auto gap = [](const run_result& x, const run_result& y) {
+    double worst = 0;
+    for (std::size_t i = 0; i < x.grads.size(); ++i) worst = std::max(worst, relative_gap(x.grads[i], y.grads[i]));
+    return worst;
+  };
+  // One chunk reads nothing stale: smoothing changes nothing.
+  const std::vector<index_t> one = {0, 600};
+  CHECK(gap(run_gnnpipe(d, a, 2, one, true, 1, late_gradients::dropped, 3, 0.5),
+            run_gnnpipe(d, a, 2, one, true, 1, late_gradients::dropped, 3, 0.0)) == 0.0);
+  // With the weights held every epoch computes the same rows, and their average (γ = 1/2, exact in
+  // binary) is those rows: smoothing changes nothing either.
+  const std::vector<index_t> four = {0, 150, 300, 450, 600};
+  CHECK(gap(run_gnnpipe(d, a, 2, four, true, 1, late_gradients::dropped, 3, 0.5, 0.0),
+            run_gnnpipe(d, a, 2, four, true, 1, late_gradients::dropped, 3, 0.0, 0.0)) == 0.0);
+  // Training, the stale reads see older rows than the last epoch's.
+  CHECK(gap(run_gnnpipe(d, a, 2, four, true, 1, late_gradients::dropped, 3, 0.5),
+            run_gnnpipe(d, a, 2, four, true, 1, late_gradients::dropped, 3, 0.0)) > 1e-6);
+  CHECK_THROWS_WITH_AS(
+      pipeline::run_in_process(1, [&](pipeline::in_process_transport& t) { stage_type_check(t, a, 1.0); }),
+      doctest::Contains("smoothing 1 outside [0, 1)"), invalid_argument);
 }

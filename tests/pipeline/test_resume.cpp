@@ -36,7 +36,7 @@ struct fixture {
 /// checkpoint after each epoch when `dir` is set and resuming from it when `resume`; rank `die_rank`
 /// throws in the middle of epoch `die_epoch`. Returns every parameter's value, rank order.
 std::vector<nn::matrix<float>> train(const fixture& f, int last, const std::filesystem::path& dir, bool resume,
-                                     int die_rank = -1, int die_epoch = -1) {
+                                     int die_rank = -1, int die_epoch = -1, double smoothing = 0) {
   const auto per_rank = pipeline::run_in_process(
       2,
       [&](pipeline::in_process_transport& t) {
@@ -53,7 +53,7 @@ std::vector<nn::matrix<float>> train(const fixture& f, int last, const std::file
         for (std::size_t k = 2 * static_cast<std::size_t>(t.rank()); k < 2 * static_cast<std::size_t>(t.rank()) + 2;
              ++k)
           mine.push_back(std::move(blocks[k]));
-        stage_t stage(std::move(mine), 2 * t.rank(), f.a, t, {.chunk_offsets = f.offsets});
+        stage_t stage(std::move(mine), 2 * t.rank(), f.a, t, {.chunk_offsets = f.offsets, .smoothing = smoothing});
         auto params = stage.parameters();
         nn::adam<float, pipeline::in_process_space> opt({.learning_rate = 0.01f});
         std::int64_t done = 0;
@@ -93,6 +93,23 @@ TEST_CASE("a rank that dies stops the run; resume from the epoch checkpoint repr
   const auto resumed = train(f, 5, dir, true);
   REQUIRE(resumed.size() == uninterrupted.size());
   for (std::size_t i = 0; i < resumed.size(); ++i) CHECK(resumed[i] == uninterrupted[i]);
+}
+
+TEST_CASE("resume with smoothed historical rows is bit-identical too; a smoothing run needs smoothed rows") {
+  const fixture f;
+  const auto dir = test::scratch_dir("pipeline-resume-smooth");
+  const auto uninterrupted = train(f, 5, {}, false, -1, -1, 0.5);
+  const auto plain = train(f, 5, {}, false);
+  bool differs = false;
+  for (std::size_t i = 0; i < plain.size(); ++i) differs = differs || plain[i] != uninterrupted[i];
+  CHECK(differs);  // the smoothing changed the run
+  CHECK_THROWS_AS(train(f, 5, dir, false, 0, 4, 0.5), std::runtime_error);
+  const auto resumed = train(f, 5, dir, true, -1, -1, 0.5);
+  for (std::size_t i = 0; i < resumed.size(); ++i) CHECK(resumed[i] == uninterrupted[i]);
+  // A checkpoint written without smoothing does not hold what a smoothing stage reads.
+  const auto other = test::scratch_dir("pipeline-resume-unsmoothed");
+  (void)train(f, 2, other, false);
+  CHECK_THROWS_WITH_AS(train(f, 3, other, true, -1, -1, 0.5), doctest::Contains("smoothed"), format_error);
 }
 
 TEST_CASE("epoch checkpoints refuse another rank count, a missing rank file and a damaged one") {

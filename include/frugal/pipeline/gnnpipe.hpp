@@ -67,6 +67,10 @@ struct gnnpipe_options {
   /// strictly increasing.
   std::vector<index_t> chunk_offsets;
   late_gradients late = late_gradients::dropped;
+  /// Historical-embedding smoothing (as PipeGCN smooths its stale boundary features): stale reads
+  /// see h̄ ← γ·h̄ + (1 − γ)·h, an average over the training epochs' rows, instead of the last
+  /// epoch's rows; fresh reads are untouched. γ in [0, 1); 0 (the default) reads the last rows.
+  double smoothing = 0;
 };
 
 /// Compute seconds of one stage's last epoch per (local layer, chunk), receives and sends
@@ -99,6 +103,7 @@ class gnnpipe_stage {
         m_transport(&transport),
         m_offsets(std::move(options.chunk_offsets)),
         m_late(options.late),
+        m_smoothing(options.smoothing),
         m_exec(std::move(exec)) {
     check(m_graph != nullptr, "frugal::pipeline::gnnpipe_stage: the aggregation is null");
     m_matrix = m_graph->matrix();
@@ -120,6 +125,7 @@ class gnnpipe_stage {
         m_partitions(&partition_transport),
         m_offsets(std::move(options.chunk_offsets)),
         m_late(options.late),
+        m_smoothing(options.smoothing),
         m_exec(std::move(exec)) {
     constexpr auto where = "frugal::pipeline::gnnpipe_stage";
     check(static_cast<int>(halo.send.size()) == partition_transport.size(), where, ": the halo plan has ",
@@ -154,6 +160,7 @@ class gnnpipe_stage {
  private:
   void setup() {
     constexpr auto where = "frugal::pipeline::gnnpipe_stage";
+    check(m_smoothing >= 0 && m_smoothing < 1, where, ": smoothing ", m_smoothing, " outside [0, 1)");
     check(!m_blocks.empty(), where, ": stage ", m_transport->rank(), " has no layers");
     const index_t owned = m_owned.empty() ? m_matrix.num_nodes() : static_cast<index_t>(m_owned.size());
     check(m_offsets.size() >= 2 && m_offsets.front() == 0 && m_offsets.back() == owned, where,
@@ -169,6 +176,7 @@ class gnnpipe_stage {
             m_blocks[k + 1].in_features());
     const std::size_t K = m_blocks.size(), C = static_cast<std::size_t>(chunks());
     m_buffer.resize(K);
+    m_smoothed.resize(m_smoothing > 0 ? K : 0);
     m_buffer_grad.resize(K);
     m_late_grad.resize(K);
     m_in.assign(K, std::vector<nn::tensor<S>>(C));
@@ -182,6 +190,7 @@ class gnnpipe_stage {
       m_buffer_grad[k].resize({n, m_blocks[k].in_features()});
       m_late_grad[k].resize({n, m_blocks[k].in_features()});
       m_late_grad[k].set_zero();
+      if (m_smoothing > 0) m_smoothed[k].resize({n, m_blocks[k].in_features()});
     }
   }
 
@@ -237,7 +246,8 @@ class gnnpipe_stage {
   }
 
   /// Writes what the next epoch needs besides the parameters and the optimizer: the full-graph
-  /// buffers (the next historical reads) and the deferred late gradients.
+  /// buffers (the next historical reads), the deferred late gradients and, when smoothing, the
+  /// smoothed rows.
   void save_state(checkpoint_writer& out, std::string_view prefix) const {
     const std::string p(prefix);
     out.put_value<std::int64_t>(p + "/layers", static_cast<std::int64_t>(m_blocks.size()));
@@ -247,11 +257,16 @@ class gnnpipe_stage {
       out.put<S>(key + "/buffer", std::span<const S>(m_buffer[k].data(), static_cast<std::size_t>(m_buffer[k].size())));
       out.put<S>(key + "/late_gradient",
                  std::span<const S>(m_late_grad[k].data(), static_cast<std::size_t>(m_late_grad[k].size())));
+      if (m_smoothing > 0)
+        out.put<S>(key + "/smoothed",
+                   std::span<const S>(m_smoothed[k].data(), static_cast<std::size_t>(m_smoothed[k].size())));
     }
+    if (m_smoothing > 0) out.put_value<std::int64_t>(p + "/smoothed_epochs", m_smoothed_epochs);
   }
 
   /// Reads what `save_state` wrote; the stage must have the same layers, widths and chunks.
-  /// 	hrows format_error naming the file when it was written for another stage
+  /// \throws format_error naming the file when it was written for another stage, or without the
+  ///         smoothed rows a smoothing stage needs
   void load_state(const checkpoint_reader& in, std::string_view prefix) {
     const std::string p(prefix);
     const auto fail = [&](const std::string& what) {
@@ -265,12 +280,19 @@ class gnnpipe_stage {
     if (in.get<index_t>(p + "/chunk_offsets") != m_offsets) fail("was written for other chunks");
     for (std::size_t k = 0; k < m_blocks.size(); ++k) {
       const std::string key = p + "/" + std::to_string(m_first_layer + static_cast<index_t>(k));
-      for (auto* t : {&m_buffer[k], &m_late_grad[k]}) {
-        const std::string name = key + (t == &m_buffer[k] ? "/buffer" : "/late_gradient");
+      std::vector<std::pair<nn::tensor<S>*, const char*>> records = {{&m_buffer[k], "/buffer"},
+                                                                     {&m_late_grad[k], "/late_gradient"}};
+      if (m_smoothing > 0) records.emplace_back(&m_smoothed[k], "/smoothed");
+      for (auto [t, suffix] : records) {
+        const std::string name = key + suffix;
         if (!in.contains(name) || in.get<S>(name).size() != static_cast<std::size_t>(t->size()))
           fail("has no record '" + name + "' of this layer's size");
         in.get_into<S>(name, std::span<S>(t->data(), static_cast<std::size_t>(t->size())));
       }
+    }
+    if (m_smoothing > 0) {
+      if (!in.contains(p + "/smoothed_epochs")) fail("has no smoothed rows (written without smoothing)");
+      m_smoothed_epochs = in.get<std::int64_t>(p + "/smoothed_epochs").at(0);
     }
   }
 
@@ -322,6 +344,10 @@ class gnnpipe_stage {
                    m_blocks[0].in_features());
     }
     if (last() && !training) m_logits.resize({rows(), m_blocks.back().out_features()});
+    // Stale reads take the smoothed rows: the buffers start from them and chunks overwrite their
+    // own rows with fresh ones as they go.
+    if (historical && training && m_smoothing > 0 && m_smoothed_epochs > 0)
+      for (std::size_t k = 0; k < K; ++k) std::copy_n(m_smoothed[k].data(), m_smoothed[k].size(), m_buffer[k].data());
     if (historical) {
       for (index_t c = 0; c < chunks(); ++c) {
         input(features, c);
@@ -339,6 +365,18 @@ class gnnpipe_stage {
         exchange_rows(k);
         for (index_t c = 0; c < chunks(); ++c) forward_post(k, c, training);
       }
+    }
+    if (training && m_smoothing > 0) {
+      const S g = static_cast<S>(m_smoothing);
+      for (std::size_t k = 0; k < K; ++k) {
+        S* avg = m_smoothed[k].data();
+        const S* now = m_buffer[k].data();
+        if (m_smoothed_epochs == 0)
+          std::copy_n(now, m_buffer[k].size(), avg);
+        else
+          for (index_t i = 0; i < m_buffer[k].size(); ++i) avg[i] = g * avg[i] + (1 - g) * now[i];
+      }
+      ++m_smoothed_epochs;
     }
   }
 
@@ -575,8 +613,10 @@ class gnnpipe_stage {
   std::vector<std::vector<std::int32_t>> m_send_positions;
   std::vector<index_t> m_offsets;
   late_gradients m_late = late_gradients::dropped;
+  double m_smoothing = 0;
+  std::int64_t m_smoothed_epochs = 0;  // training forwards averaged into m_smoothed
   Exec m_exec;
-  std::vector<nn::tensor<S>> m_buffer, m_buffer_grad, m_late_grad;
+  std::vector<nn::tensor<S>> m_buffer, m_buffer_grad, m_late_grad, m_smoothed;
   std::vector<std::vector<nn::tensor<S>>> m_in, m_agg, m_dout;
   nn::tensor<S> m_pre_grad, m_logits;
   std::deque<pending> m_sends;
