@@ -28,6 +28,9 @@
 #endif
 
 #include <algorithm>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -93,6 +96,7 @@ struct run_result {
   double bytes = 0;          // sent per training epoch, all workers
   double messages = 0;
   double memory = 0;  // largest per-worker model state (buffers, kept activations, parameters), bytes
+  double rss = 0;     // peak resident bytes: of the process in-process, of the largest rank under MPI
   double predicted_local = 0, predicted_10g = 0, predicted_100g = 0;
 };
 
@@ -231,6 +235,7 @@ struct stage_output {
   std::vector<double> epoch_seconds;
   std::vector<curve_point> curve;
   double bytes = 0, messages = 0, memory = 0;
+  double rss = 0;                                      // peak resident bytes of the process while the schedule ran
   std::vector<std::vector<double>> forward, backward;  // [layer][chunk] of the last training epoch
   int first_layer = 0;
 };
@@ -583,8 +588,12 @@ std::string worker_sweep(const settings& s, const problem& p, const stage_output
 /// travel as one vector of doubles per rank; the timing tables stay where they are.
 template <class T>
 std::vector<stage_output> gather(T& t, const stage_output& mine) {
-  std::vector<double> packed = {static_cast<double>(mine.epoch_seconds.size()), static_cast<double>(mine.curve.size()),
-                                mine.bytes, mine.messages, mine.memory};
+  std::vector<double> packed = {static_cast<double>(mine.epoch_seconds.size()),
+                                static_cast<double>(mine.curve.size()),
+                                mine.bytes,
+                                mine.messages,
+                                mine.memory,
+                                mine.rss};
   packed.insert(packed.end(), mine.epoch_seconds.begin(), mine.epoch_seconds.end());
   for (const auto& c : mine.curve) {
     packed.push_back(c.epoch);
@@ -596,9 +605,10 @@ std::vector<stage_output> gather(T& t, const stage_output& mine) {
     o.bytes = v[2];
     o.messages = v[3];
     o.memory = v[4];
-    o.epoch_seconds.assign(v.begin() + 5, v.begin() + 5 + static_cast<std::ptrdiff_t>(epochs));
+    o.rss = v[5];
+    o.epoch_seconds.assign(v.begin() + 6, v.begin() + 6 + static_cast<std::ptrdiff_t>(epochs));
     for (std::size_t i = 0; i < points; ++i)
-      o.curve.push_back({static_cast<int>(v[5 + epochs + 2 * i]), v[5 + epochs + 2 * i + 1]});
+      o.curve.push_back({static_cast<int>(v[6 + epochs + 2 * i]), v[6 + epochs + 2 * i + 1]});
     return o;
   };
   constexpr int tag = 31000;
@@ -619,6 +629,25 @@ std::vector<stage_output> gather(T& t, const stage_output& mine) {
   return all;
 }
 
+/// The process's peak resident set since the last `reset_peak_rss`, in bytes (Linux's VmHWM; 0
+/// where /proc is missing).
+double peak_rss() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) * 1024;
+  return 0;
+}
+
+/// Starts a new peak (Linux: "5" to /proc/self/clear_refs), after handing the heap the previous
+/// schedule freed back to the system (glibc keeps it otherwise, and it would count again).
+void reset_peak_rss() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
 /// Runs a body on `ranks` workers: threads of this process, or (built with MPI and started under
 /// mpirun with several processes) the MPI ranks, where a one-rank run happens on rank 0 alone.
 /// Returns every rank's output on the root, nothing elsewhere.
@@ -626,6 +655,13 @@ struct launcher {
 #ifdef FRUGAL_EXAMPLE_WITH_MPI
   pipeline::mpi_transport* world = nullptr;
 #endif
+  [[nodiscard]] bool in_process() const {
+#ifdef FRUGAL_EXAMPLE_WITH_MPI
+    return world == nullptr;
+#else
+    return true;
+#endif
+  }
   [[nodiscard]] bool root() const {
 #ifdef FRUGAL_EXAMPLE_WITH_MPI
     return world == nullptr || world->rank() == 0;
@@ -636,17 +672,25 @@ struct launcher {
 
   template <class Body>
   std::vector<stage_output> run(int ranks, Body body) {
+    reset_peak_rss();
 #ifdef FRUGAL_EXAMPLE_WITH_MPI
     if (world != nullptr) {
-      if (ranks == world->size()) return gather(*world, body(*world));
+      if (ranks == world->size()) {
+        auto mine = body(*world);
+        mine.rss = peak_rss();
+        return gather(*world, mine);
+      }
       frugal::check(ranks == 1, "under MPI a schedule runs on 1 rank or on all ", world->size());
       std::vector<stage_output> out;
       if (world->rank() == 0) out = pipeline::run_in_process(1, [&](transport& t) { return body(t); });
+      for (auto& o : out) o.rss = peak_rss();
       pipeline::barrier(*world);
       return out;
     }
 #endif
-    return pipeline::run_in_process(ranks, [&](transport& t) { return body(t); });
+    auto out = pipeline::run_in_process(ranks, [&](transport& t) { return body(t); });
+    for (auto& o : out) o.rss = peak_rss();  // the ranks share the process
+    return out;
   }
 };
 
@@ -730,6 +774,7 @@ int run(settings s, launcher workers) {
         r.bytes += o.bytes;
         r.messages += o.messages;
         r.memory = std::max(r.memory, o.memory);
+        r.rss = std::max(r.rss, o.rss);
       }
       r.epoch_seconds = slowest_median(times);
       for (const auto& c : r.curve) csv << schedule << ',' << seed << ',' << c.epoch << ',' << c.accuracy << '\n';
@@ -761,10 +806,11 @@ int run(settings s, launcher workers) {
         });
       }
       std::printf(
-          "%-15s seed %llu  epoch %.4f s (model %.4f s)  sent %s MiB in %.0f messages  memory/worker %s MiB  "
+          "%-15s seed %llu  epoch %.4f s (model %.4f s)  sent %s MiB in %.0f messages  state/worker %s MiB  peak RSS "
+          "%s MiB  "
           "test accuracy %.2f%%\n",
           schedule.c_str(), static_cast<unsigned long long>(seed), r.epoch_seconds, r.predicted_local,
-          mib(r.bytes).c_str(), r.messages, mib(r.memory).c_str(), 100 * r.accuracy);
+          mib(r.bytes).c_str(), r.messages, mib(r.memory).c_str(), mib(r.rss).c_str(), 100 * r.accuracy);
       std::fflush(stdout);
       results[schedule].push_back(r);
     }
@@ -780,9 +826,9 @@ int run(settings s, launcher workers) {
   };
   std::printf(
       "\n## Per schedule (medians over %zu seed(s))\n\n| schedule | epoch (s) | model, local (s) | model/measured | "
-      "MiB sent per epoch | messages per epoch | MiB per worker | model @10 Gb/s (s) | model @100 Gb/s (s) | "
-      "test accuracy per seed | median |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
-      s.seeds.size());
+      "MiB sent per epoch | messages per epoch | state MiB per worker | peak RSS MiB (%s) | model @10 Gb/s (s) | "
+      "model @100 Gb/s (s) | test accuracy per seed | median |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+      s.seeds.size(), workers.in_process() ? "process" : "largest rank");
   for (const auto& k : schedules) {
     if (results[k].empty()) continue;
     std::string per_seed;
@@ -793,10 +839,11 @@ int run(settings s, launcher workers) {
     }
     const double epoch = med(k, [](const run_result& r) { return r.epoch_seconds; });
     const double model = med(k, [](const run_result& r) { return r.predicted_local; });
-    std::printf("| %s | %.4f | %.4f | %.2f | %s | %.0f | %s | %.4f | %.4f | %s | %.2f%% |\n", k.c_str(), epoch, model,
-                model / epoch, mib(med(k, [](const run_result& r) { return r.bytes; })).c_str(),
+    std::printf("| %s | %.4f | %.4f | %.2f | %s | %.0f | %s | %s | %.4f | %.4f | %s | %.2f%% |\n", k.c_str(), epoch,
+                model, model / epoch, mib(med(k, [](const run_result& r) { return r.bytes; })).c_str(),
                 med(k, [](const run_result& r) { return r.messages; }),
                 mib(med(k, [](const run_result& r) { return r.memory; })).c_str(),
+                mib(med(k, [](const run_result& r) { return r.rss; })).c_str(),
                 med(k, [](const run_result& r) { return r.predicted_10g; }),
                 med(k, [](const run_result& r) { return r.predicted_100g; }), per_seed.c_str(),
                 100 * med(k, [](const run_result& r) { return r.accuracy; }));

@@ -81,7 +81,7 @@ struct gnnpipe_timing {
 
 /// Memory one stage holds, in bytes.
 struct gnnpipe_memory {
-  std::int64_t buffers = 0;     ///< full-graph normalised-input buffers and their gradients
+  std::int64_t buffers = 0;     ///< full-graph normalised-input buffers, their gradients, smoothed rows
   std::int64_t kept = 0;        ///< each chunk's block inputs and aggregates, kept for backward
   std::int64_t parameters = 0;  ///< weights and gradients
 };
@@ -304,6 +304,7 @@ class gnnpipe_stage {
     for (std::size_t k = 0; k < m_blocks.size(); ++k) {
       m.buffers +=
           static_cast<std::int64_t>((m_buffer[k].size() + m_buffer_grad[k].size() + m_late_grad[k].size()) * sizeof(S));
+      if (m_smoothing > 0) m.buffers += static_cast<std::int64_t>(m_smoothed[k].size() * sizeof(S));
       for (index_t c = 0; c < chunks(); ++c)
         m.kept += static_cast<std::int64_t>((in(k, c).size() + agg(k, c).size()) * sizeof(S));
     }
