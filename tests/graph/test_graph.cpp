@@ -94,6 +94,22 @@ TEST_CASE("csr_graph::from_edges matches a dense adjacency for every option, and
                        doctest::Contains("row 1 has columns out of order"), invalid_argument);
 }
 
+TEST_CASE("csr_graph::clone: the same graph in arrays of its own") {
+  const auto g = graph::make_sbm<double>({.nodes = 50, .classes = 2, .features = 2, .seed = 1})
+                     .graph.normalized(graph::normalization::symmetric);
+  const auto c = g.clone();
+  REQUIRE(c.num_nodes() == g.num_nodes());
+  REQUIRE(c.num_entries() == g.num_entries());
+  CHECK(c.values().data() != g.values().data());
+  CHECK(c.values().use_count() == 1);  // no View of g was copied
+  CHECK(g.values().use_count() == 1);
+  for (index_t i = 0; i <= g.num_nodes(); ++i) CHECK(c.row_map()(i) == g.row_map()(i));
+  for (index_t k = 0; k < g.num_entries(); ++k) {
+    CHECK(c.entries()(k) == g.entries()(k));
+    CHECK(c.values()(k) == g.values()(k));
+  }
+}
+
 TEST_CASE("normalisation: symmetric is D^-1/2 A D^-1/2, mean rows sum to one, isolated nodes stay zero") {
   rng gen(12);
   edge_list e = random_edges(30, 60, gen);

@@ -174,3 +174,27 @@ TEST_CASE("predict_hybrid: one partition is GNNPipe; halo phases and the gradien
   bad.forward[1].pop_back();
   CHECK_THROWS_AS((void)pipeline::predict_hybrid(bad, slow, true), invalid_argument);
 }
+
+TEST_CASE("a link whose copies run on the workers' cores: transfers compete with compute where cores are shared") {
+  // Graph parallelism, 2 workers on 1 core, one layer (1 s forward, 1 s backward each), a 1 s
+  // halo each way. As delays, the halos overlap nothing but each other: 1 (first halo) + 2 + 1 +
+  // 2 = 6 s. As copies on the core, every second is work on the one core: 1 + (4 + 2) / 1 = 7 s.
+  pipeline::graph_parallel_workload w{{{1}, {1}}, {{1}, {1}}, {{1000}, {1000}}, {{1}, {1}}, 0, 1};
+  link_model link{1000, 0};
+  CHECK(pipeline::predict_graph_parallel(w, link).seconds == doctest::Approx(6));
+  link.copies_on_cores = true;
+  CHECK(pipeline::predict_graph_parallel(w, link).seconds == doctest::Approx(7));
+  // GNNPipe, 2 stages of 2 chunks on 1 core: all the work and the 4 transfers of 1 s each.
+  const auto grid = [](std::size_t s, std::size_t c, double v) {
+    return std::vector<std::vector<double>>(s, std::vector<double>(c, v));
+  };
+  pipeline::gnnpipe_workload g{grid(2, 2, 1), grid(2, 2, 1), grid(1, 2, 1000), 1};
+  CHECK(pipeline::predict_gnnpipe(g, link, true).seconds == doctest::Approx(8 + 4));
+  link.copies_on_cores = false;
+  CHECK(pipeline::predict_gnnpipe(g, link, true).seconds < 8 + 4);
+  // The hybrid's synchronous halo, 2 partitions of one stage on 1 core: as graph parallelism.
+  pipeline::hybrid_workload h{{{{1}}, {{1}}}, {{{1}}, {{1}}}, {0, 1}, {{}, {}}, {{1000}, {1000}}, {{1}, {1}}, {0}, 1};
+  link.copies_on_cores = true;
+  CHECK(pipeline::predict_hybrid(h, link, false).seconds ==
+        doctest::Approx(1 + 4));  // one layer: no halo between phases
+}

@@ -223,6 +223,21 @@ class csr_graph {
     return g;
   }
 
+  /// A deep copy in the same (host) space, made without copying a View of this graph: Kokkos
+  /// counts View copies with atomics only when a threaded back end is enabled, so threads of one
+  /// process (in-process ranks) that take copies of one graph at once must clone it instead.
+  [[nodiscard]] csr_graph clone() const {
+    host_only("clone");
+    const auto n = static_cast<std::size_t>(m_num_nodes);
+    row_map_type row_map(Kokkos::view_alloc(Kokkos::WithoutInitializing, "frugal::graph::row_map"), n + 1);
+    entries_type entries(Kokkos::view_alloc(Kokkos::WithoutInitializing, "frugal::graph::entries"), num_entries());
+    values_type values(Kokkos::view_alloc(Kokkos::WithoutInitializing, "frugal::graph::values"), num_entries());
+    std::copy_n(m_row_map.data(), n + 1, row_map.data());
+    std::copy_n(m_entries.data(), num_entries(), entries.data());
+    std::copy_n(m_values.data(), num_entries(), values.data());
+    return adopt(m_num_nodes, std::move(row_map), std::move(entries), std::move(values));
+  }
+
   /// Whether A equals Aᵀ, values included (then the backward pass reuses A).
   [[nodiscard]] bool is_symmetric() const {
     const csr_graph t = transposed();

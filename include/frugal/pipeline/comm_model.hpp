@@ -25,6 +25,10 @@ namespace frugal::pipeline {
 struct link_model {
   double bytes_per_second = 10e9 / 8;
   double latency_seconds = 20e-6;
+  /// The workers' own cores move the bytes (the in-process transport copies each message in and
+  /// out; MPI's shared-memory path does too): where workers share cores, a message's transfer is
+  /// then work of its sender, competing with compute, instead of a delay on a wire.
+  bool copies_on_cores = false;
 
   /// A link of `gigabits` Gb/s with `microseconds` of latency per message.
   [[nodiscard]] static link_model gbit(double gigabits, double microseconds = 20) {
@@ -100,6 +104,23 @@ struct sim_task {
   }
   return now;
 }
+
+namespace detail {
+
+/// Task `t` receives a message that task `from` sends after it finishes and that takes `seconds`
+/// to move: a delay on the edge, or, when the link's transfers run on the workers' cores, work
+/// added to the sender (call once per message).
+inline void message(std::vector<sim_task>& tasks, sim_task& t, std::size_t from, double seconds,
+                    const link_model& link) {
+  if (link.copies_on_cores) {
+    tasks[from].work += seconds;
+    t.after.push_back({from, 0.0});
+  } else {
+    t.after.push_back({from, seconds});
+  }
+}
+
+}  // namespace detail
 
 struct epoch_prediction {
   double seconds = 0;
@@ -178,15 +199,21 @@ struct gnnpipe_workload {
   p.seconds = *std::max_element(clock.begin(), clock.end());
   if (w.cores > 0 && static_cast<std::size_t>(w.cores) < S) {
     // Shared cores: the same schedule as tasks on stages that share them (messages are delays
-    // here, without link queues: a local link is rarely the bottleneck).
+    // here, or their sender's work with `copies_on_cores`, without link queues: a local link is
+    // rarely the bottleneck).
     std::vector<sim_task> tasks;
     const auto total = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); };
+    const auto transfers = [&](const std::vector<double>& bytes) {
+      return std::accumulate(bytes.begin(), bytes.end(), 0.0,
+                             [&](double a, double b) { return a + link.transfer_seconds(b); });
+    };
     if (historical) {
       // Forward: stage by stage, chunks in order; task id s·C + c.
       for (std::size_t s = 0; s < S; ++s)
         for (std::size_t c = 0; c < C; ++c) {
           sim_task t{static_cast<int>(s), w.forward[s][c], {}};
-          if (s > 0) t.after.push_back({(s - 1) * C + c, link.transfer_seconds(w.boundary_bytes[s - 1][c])});
+          if (s > 0)
+            detail::message(tasks, t, (s - 1) * C + c, link.transfer_seconds(w.boundary_bytes[s - 1][c]), link);
           tasks.push_back(t);
         }
       // Backward: from the last stage, chunks in reverse; the task of (s, c) follows that of
@@ -195,24 +222,20 @@ struct gnnpipe_workload {
       for (std::size_t s = S; s-- > 0;)
         for (std::size_t c = C; c-- > 0;) {
           sim_task t{static_cast<int>(s), w.backward[s][c], {}};
-          if (s + 1 < S) t.after.push_back({back_id[(s + 1) * C + c], link.transfer_seconds(w.boundary_bytes[s][c])});
+          if (s + 1 < S)
+            detail::message(tasks, t, back_id[(s + 1) * C + c], link.transfer_seconds(w.boundary_bytes[s][c]), link);
           back_id[s * C + c] = tasks.size();
           tasks.push_back(t);
         }
     } else {
       for (std::size_t s = 0; s < S; ++s) {
         sim_task t{static_cast<int>(s), total(w.forward[s]), {}};
-        if (s > 0)
-          t.after.push_back({s - 1, std::accumulate(w.boundary_bytes[s - 1].begin(), w.boundary_bytes[s - 1].end(), 0.0,
-                                                    [&](double a, double b) { return a + link.transfer_seconds(b); })});
+        if (s > 0) detail::message(tasks, t, s - 1, transfers(w.boundary_bytes[s - 1]), link);
         tasks.push_back(t);
       }
       for (std::size_t s = S; s-- > 0;) {
         sim_task t{static_cast<int>(s), total(w.backward[s]), {}};
-        if (s + 1 < S)
-          t.after.push_back(
-              {tasks.size() - 1, std::accumulate(w.boundary_bytes[s].begin(), w.boundary_bytes[s].end(), 0.0,
-                                                 [&](double a, double b) { return a + link.transfer_seconds(b); })});
+        if (s + 1 < S) detail::message(tasks, t, tasks.size() - 1, transfers(w.boundary_bytes[s]), link);
         tasks.push_back(t);
       }
     }
@@ -278,10 +301,14 @@ struct graph_parallel_workload {
     std::size_t previous = 0;
     auto phase = [&](const std::vector<std::vector<double>>& work, std::size_t l) {
       const std::size_t begin = tasks.size();
+      // Each worker's exchange, after its previous phase: a delay for the others, or its own work.
+      if (begin > 0 && link.copies_on_cores)
+        for (std::size_t r = 0; r < P; ++r) tasks[previous + r].work += halo_time(r, l);
       for (std::size_t q = 0; q < P; ++q) {
         sim_task t{static_cast<int>(q), work[q][l], {}};
         if (begin > 0)
-          for (std::size_t r = 0; r < P; ++r) t.after.push_back({previous + r, halo_time(r, l)});
+          for (std::size_t r = 0; r < P; ++r)
+            t.after.push_back({previous + r, link.copies_on_cores ? 0.0 : halo_time(r, l)});
         tasks.push_back(t);
       }
       previous = begin;
@@ -369,30 +396,45 @@ struct hybrid_workload {
   const auto worker = [&](std::size_t p, std::size_t s) { return static_cast<int>(p * S + s); };
   std::vector<sim_task> tasks;
   double start = 0;
+  const bool on_cores = link.copies_on_cores;
+  // The halo every partition sends after task `from(q)`: each sender pays it once.
+  const auto halo_edges = [&](sim_task& t, auto from, std::size_t l) {
+    for (std::size_t q = 0; q < P; ++q) t.after.push_back({from(q), on_cores ? 0.0 : halo_time(q, l)});
+  };
   if (!historical) {
     // Forward, layer by layer; task id l·P + p.
-    for (std::size_t l = 0; l < L; ++l)
+    for (std::size_t l = 0; l < L; ++l) {
+      if (l > 0 && on_cores)
+        for (std::size_t q = 0; q < P; ++q) tasks[(l - 1) * P + q].work += halo_time(q, l);
       for (std::size_t p = 0; p < P; ++p) {
         sim_task t{worker(p, stage_of[l]), sum(w.forward[p][l]), {}};
         if (l > 0) {
-          for (std::size_t q = 0; q < P; ++q) t.after.push_back({(l - 1) * P + q, halo_time(q, l)});
-          if (stage_of[l] != stage_of[l - 1]) t.after.push_back({(l - 1) * P + p, boundary_time(p, stage_of[l - 1])});
+          halo_edges(
+              t, [&](std::size_t q) { return (l - 1) * P + q; }, l);
+          if (stage_of[l] != stage_of[l - 1])
+            detail::message(tasks, t, (l - 1) * P + p, boundary_time(p, stage_of[l - 1]), link);
         }
         tasks.push_back(t);
       }
+    }
     // Backward from the last layer; task id L·P + (L − 1 − l)·P + p.
     const auto back_id = [&](std::size_t l, std::size_t p) { return L * P + (L - 1 - l) * P + p; };
-    for (std::size_t l = L; l-- > 0;)
+    for (std::size_t l = L; l-- > 0;) {
+      if (l + 1 < L && on_cores)
+        for (std::size_t q = 0; q < P; ++q) tasks[back_id(l + 1, q)].work += halo_time(q, l + 1);
       for (std::size_t p = 0; p < P; ++p) {
         sim_task t{worker(p, stage_of[l]), sum(w.backward[p][l]), {}};
         if (l + 1 < L) {
-          for (std::size_t q = 0; q < P; ++q) t.after.push_back({back_id(l + 1, q), halo_time(q, l + 1)});
-          if (stage_of[l] != stage_of[l + 1]) t.after.push_back({back_id(l + 1, p), boundary_time(p, stage_of[l])});
+          halo_edges(
+              t, [&](std::size_t q) { return back_id(l + 1, q); }, l + 1);
+          if (stage_of[l] != stage_of[l + 1])
+            detail::message(tasks, t, back_id(l + 1, p), boundary_time(p, stage_of[l]), link);
         } else {
           t.after.push_back({(L - 1) * P + p, 0.0});
         }
         tasks.push_back(t);
       }
+    }
     for (std::size_t p = 0; p < P; ++p) start = std::max(start, halo_time(p, 0));  // the first layer's exchange
   } else {
     // Per partition, GNNPipe's chunk tasks: forward (s, c) after (s − 1, c); backward in reverse.
@@ -405,11 +447,21 @@ struct hybrid_workload {
           double work = 0;
           for (std::size_t l = w.stage_offsets[s]; l < w.stage_offsets[s + 1]; ++l) work += w.forward[p][l][c];
           sim_task t{worker(p, s), work, {}};
-          if (s > 0) t.after.push_back({base + (s - 1) * C + c, link.transfer_seconds(w.boundary_bytes[p][s - 1][c])});
+          if (s > 0)
+            detail::message(tasks, t, base + (s - 1) * C + c, link.transfer_seconds(w.boundary_bytes[p][s - 1][c]),
+                            link);
           tasks.push_back(t);
           last_forward[p][s] = tasks.size() - 1;
         }
     }
+    const auto stage_halo = [&](std::size_t q, std::size_t s) {
+      double halo = 0;
+      for (std::size_t l = w.stage_offsets[s]; l < w.stage_offsets[s + 1]; ++l) halo += halo_time(q, l);
+      return halo;
+    };
+    if (on_cores)
+      for (std::size_t q = 0; q < P; ++q)
+        for (std::size_t s = 0; s < S; ++s) tasks[last_forward[q][s]].work += stage_halo(q, s);
     for (std::size_t p = 0; p < P; ++p) {
       const std::size_t C = w.forward[p][0].size();
       std::vector<std::size_t> id(S * C);
@@ -418,13 +470,11 @@ struct hybrid_workload {
           double work = 0;
           for (std::size_t l = w.stage_offsets[s]; l < w.stage_offsets[s + 1]; ++l) work += w.backward[p][l][c];
           sim_task t{worker(p, s), work, {}};
-          if (s + 1 < S) t.after.push_back({id[(s + 1) * C + c], link.transfer_seconds(w.boundary_bytes[p][s][c])});
+          if (s + 1 < S)
+            detail::message(tasks, t, id[(s + 1) * C + c], link.transfer_seconds(w.boundary_bytes[p][s][c]), link);
           if (c + 1 == C)  // the halo of every layer of this stage, from every partition
-            for (std::size_t q = 0; q < P; ++q) {
-              double halo = 0;
-              for (std::size_t l = w.stage_offsets[s]; l < w.stage_offsets[s + 1]; ++l) halo += halo_time(q, l);
-              t.after.push_back({last_forward[q][s], halo});
-            }
+            for (std::size_t q = 0; q < P; ++q)
+              t.after.push_back({last_forward[q][s], on_cores ? 0.0 : stage_halo(q, s)});
           id[s * C + c] = tasks.size();
           tasks.push_back(t);
         }

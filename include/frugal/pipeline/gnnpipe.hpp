@@ -106,18 +106,17 @@ class gnnpipe_stage {
         m_smoothing(options.smoothing),
         m_exec(std::move(exec)) {
     check(m_graph != nullptr, "frugal::pipeline::gnnpipe_stage: the aggregation is null");
-    m_matrix = m_graph->matrix();
-    m_transpose = m_graph->transpose();
     setup();
   }
 
   /// Stage `stage_transport.rank()` of the pipeline of partition `partition_transport.rank()` in
   /// the hybrid (see the file comment).
-  /// \param halo this partition's share of `graph::plan_halos(Â, partition)`
+  /// \param halo this partition's share of `graph::plan_halos(Â, partition)`; the stage keeps a
+  ///        clone, so the stages of one partition may be built from one plan on threads at once
   /// \param stage_transport the stages of this partition's pipeline (`split(partition, stage)`)
   /// \param partition_transport the partitions of this stage (`split(stage, partition)`)
   /// \param options chunk offsets into the owned rows of `halo`: from 0 to `halo.num_owned()`
-  gnnpipe_stage(std::vector<gnn_block<S, Exec>> blocks, index_t first_layer, graph::worker_halo<S> halo,
+  gnnpipe_stage(std::vector<gnn_block<S, Exec>> blocks, index_t first_layer, const graph::worker_halo<S>& halo,
                 T& stage_transport, T& partition_transport, gnnpipe_options options, Exec exec = Exec{})
       : m_blocks(std::move(blocks)),
         m_first_layer(first_layer),
@@ -131,8 +130,8 @@ class gnnpipe_stage {
     check(static_cast<int>(halo.send.size()) == partition_transport.size(), where, ": the halo plan has ",
           halo.send.size(), " partitions, the partition transport ", partition_transport.size());
     check(2 * static_cast<index_t>(m_blocks.size()) < collective_tag_base, where, ": too many layers");
-    m_matrix = halo.local;
-    m_transpose = halo.local.transposed();
+    m_local = halo.local.clone();
+    m_local_transpose = halo.local.transposed();
     m_owned = halo.owned;
     m_halo_offsets = halo.halo_offsets;
     for (int q = 0; q < partition_transport.size(); ++q) m_send_positions.push_back(halo.send_positions(q));
@@ -162,11 +161,11 @@ class gnnpipe_stage {
     constexpr auto where = "frugal::pipeline::gnnpipe_stage";
     check(m_smoothing >= 0 && m_smoothing < 1, where, ": smoothing ", m_smoothing, " outside [0, 1)");
     check(!m_blocks.empty(), where, ": stage ", m_transport->rank(), " has no layers");
-    const index_t owned = m_owned.empty() ? m_matrix.num_nodes() : static_cast<index_t>(m_owned.size());
+    const index_t owned = m_owned.empty() ? matrix().num_nodes() : static_cast<index_t>(m_owned.size());
     check(m_offsets.size() >= 2 && m_offsets.front() == 0 && m_offsets.back() == owned, where,
           ": chunk offsets must run from 0 to the node count ", owned);
     const index_t first_layer = m_first_layer;
-    const index_t n = m_matrix.num_nodes();
+    const index_t n = matrix().num_nodes();
     for (std::size_t c = 0; c + 1 < m_offsets.size(); ++c)
       check(m_offsets[c] < m_offsets[c + 1], where, ": chunk ", c, " is empty or the offsets decrease");
     check(chunks() < (collective_tag_base >> 1), where, ": too many chunks");
@@ -504,7 +503,7 @@ class gnnpipe_stage {
   void forward_post_work(std::size_t k, index_t c, bool training) {
     nn::tensor<S>& a = agg(k, c);
     a.resize({end(c) - begin(c), m_blocks[k].in_features()});
-    graph::spmm_rows(m_exec, m_matrix, begin(c), end(c), rows(std::as_const(m_buffer[k])), rows(a));
+    graph::spmm_rows(m_exec, matrix(), begin(c), end(c), rows(std::as_const(m_buffer[k])), rows(a));
     const nn::tensor<S>& out = m_blocks[k].post_forward(a, in(k, c));
     if (k + 1 < m_blocks.size()) {
       in(k + 1, c) = out;
@@ -528,8 +527,8 @@ class gnnpipe_stage {
 
   void backward_post_work(std::size_t k, index_t c, bool historical) {
     const nn::tensor<S>& da = m_blocks[k].post_backward(agg(k, c), in(k, c), dout(k, c));
-    const index_t n = m_matrix.num_nodes();
-    const auto& at = m_transpose;
+    const index_t n = matrix().num_nodes();
+    const auto& at = transpose();
     if (!historical) {
       graph::spmm_transpose_accumulate(m_exec, at, begin(c), end(c), rows(da), rows(m_buffer_grad[k]), 0, n);
       return;
@@ -605,8 +604,13 @@ class gnnpipe_stage {
 
   std::vector<gnn_block<S, Exec>> m_blocks;
   index_t m_first_layer;
-  std::shared_ptr<const graph::aggregation<S>> m_graph;  // keeps the plain stage's operator alive
-  graph::csr_graph<S> m_matrix, m_transpose;             // Â (or the partition's local rows) and Âᵀ
+  // Â and Âᵀ: the aggregation's (read in place: in-process ranks share it, and copying its Views
+  // from several threads at once is not safe in a Serial-only Kokkos), or the hybrid's own
+  // clone of its partition's local rows.
+  std::shared_ptr<const graph::aggregation<S>> m_graph;
+  graph::csr_graph<S> m_local, m_local_transpose;
+  const graph::csr_graph<S>& matrix() const { return m_graph ? m_graph->matrix() : m_local; }
+  const graph::csr_graph<S>& transpose() const { return m_graph ? m_graph->transpose() : m_local_transpose; }
   T* m_transport;
   T* m_partitions = nullptr;          // the hybrid's partitions of this stage
   std::vector<std::int32_t> m_owned;  // hybrid: global ids of the rows
