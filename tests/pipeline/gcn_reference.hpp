@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace frugal::test {
@@ -48,6 +49,38 @@ inline nn::chain<double> make_gcn_reference(const std::vector<gcn_layer_spec>& s
   rng gen(seed);
   model.reset_parameters(gen);
   return model;
+}
+
+/// The four-layer model most pipeline tests train: 5 features → 6, two residual blocks, → 3 classes.
+inline const std::vector<gcn_layer_spec> four_layer_specs = {
+    {5, 6, {.layer_norm = false, .relu = true, .residual = false}},
+    {6, 6, {.layer_norm = true, .relu = true, .residual = true}},
+    {6, 6, {.layer_norm = true, .relu = true, .residual = true}},
+    {6, 3, {.layer_norm = true, .relu = false, .residual = false}},
+};
+
+/// One full-graph epoch of the reference model: the loss over the training nodes and the
+/// gradients of each layer's parameters, in registration order.
+struct reference_epoch {
+  double loss = 0;
+  std::vector<std::vector<nn::matrix<double>>> grads_by_layer;
+};
+
+inline reference_epoch run_reference_epoch(const std::vector<gcn_layer_spec>& specs,
+                                           const std::shared_ptr<const graph::aggregation<double>>& a,
+                                           const graph::node_dataset<double>& d, std::uint64_t seed) {
+  auto model = make_gcn_reference(specs, a, seed);
+  auto params = model.parameters();
+  params.zero_grad();
+  graph::masked_cross_entropy<double> loss;
+  reference_epoch r;
+  r.loss = loss.forward(model.forward(d.features), d.labels, d.train);
+  model.backward(loss.backward(), false);
+  r.grads_by_layer.resize(specs.size());
+  for (const auto& e : params)
+    r.grads_by_layer.at(static_cast<std::size_t>(std::stoi(e.name.substr(0, e.name.find('.')))))
+        .push_back(e.param->grad);
+  return r;
 }
 
 }  // namespace frugal::test

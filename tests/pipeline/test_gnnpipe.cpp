@@ -19,12 +19,7 @@ using namespace frugal;
 
 namespace {
 
-const std::vector<test::gcn_layer_spec> specs = {
-    {5, 6, {.layer_norm = false, .relu = true, .residual = false}},
-    {6, 6, {.layer_norm = true, .relu = true, .residual = true}},
-    {6, 6, {.layer_norm = true, .relu = true, .residual = true}},
-    {6, 3, {.layer_norm = true, .relu = false, .residual = false}},
-};
+const auto& specs = test::four_layer_specs;
 
 std::vector<pipeline::gnn_block<double, pipeline::in_process_space>> make_blocks() {
   return test::make_gnn_blocks(specs, 9);

@@ -25,12 +25,7 @@ namespace {
 using transport = pipeline::in_process_transport;
 using stage_type = pipeline::gnnpipe_stage<double, pipeline::in_process_space, transport>;
 
-const std::vector<test::gcn_layer_spec> specs = {
-    {5, 6, {.layer_norm = false, .relu = true, .residual = false}},
-    {6, 6, {.layer_norm = true, .relu = true, .residual = true}},
-    {6, 6, {.layer_norm = true, .relu = true, .residual = true}},
-    {6, 3, {.layer_norm = true, .relu = false, .residual = false}},
-};
+const auto& specs = test::four_layer_specs;
 
 struct grid_result {
   double loss = 0;
@@ -180,12 +175,7 @@ TEST_CASE("in_process_transport::split: groups by color, ranks by key, messages 
 TEST_CASE("layer-synchronous hybrid: every stage × partition grid computes full-graph training's gradients") {
   const auto d = graph::make_sbm<double>({.nodes = 61, .classes = 3, .average_degree = 4, .features = 5, .seed = 3});
   const auto a = graph::aggregation<double>::of(d.graph.with_self_loops(), graph::normalization::symmetric);
-  auto reference = test::make_gcn_reference(specs, a, 9);
-  auto ref_params = reference.parameters();
-  ref_params.zero_grad();
-  graph::masked_cross_entropy<double> loss;
-  const double ref_loss = loss.forward(reference.forward(d.features), d.labels, d.train);
-  reference.backward(loss.backward(), false);
+  const auto reference = test::run_reference_epoch(specs, a, d, 9);
 
   struct grid {
     int stages, parts, chunks;
@@ -193,21 +183,17 @@ TEST_CASE("layer-synchronous hybrid: every stage × partition grid computes full
   for (const grid g : {grid{1, 2, 1}, grid{2, 2, 2}, grid{2, 3, 3}, grid{4, 2, 1}, grid{1, 1, 2}}) {
     INFO(g.stages << " stages × " << g.parts << " partitions, " << g.chunks << " chunks each");
     const auto r = run_grid(d, a, g.stages, round_robin(61, g.parts), g.chunks, false, 1);
-    CHECK(r.loss == doctest::Approx(ref_loss).epsilon(1e-12));
+    CHECK(r.loss == doctest::Approx(reference.loss).epsilon(1e-12));
     // Every rank holds its layers' full-graph gradients. Parameters are named "<layer>.<part>"
     // in both models, with different parts: match them by layer and position in the layer.
-    auto layer_of = [](const std::string& name) { return std::stoi(name.substr(0, name.find('.'))); };
-    std::vector<std::vector<const nn::matrix<double>*>> reference_by_layer(specs.size());
-    for (const auto& e : ref_params)
-      reference_by_layer[static_cast<std::size_t>(layer_of(e.name))].push_back(&e.param->grad);
     for (const auto& rank : r.grads) {
       REQUIRE(!rank.empty());
       std::vector<std::size_t> seen(specs.size(), 0);
       for (const auto& [name, grad] : rank) {
         INFO(name);
-        const auto layer = static_cast<std::size_t>(layer_of(name));
-        REQUIRE(seen[layer] < reference_by_layer[layer].size());
-        CHECK(relative_gap(grad, *reference_by_layer[layer][seen[layer]++]) < 1e-12);
+        const auto layer = static_cast<std::size_t>(std::stoi(name.substr(0, name.find('.'))));
+        REQUIRE(seen[layer] < reference.grads_by_layer[layer].size());
+        CHECK(relative_gap(grad, reference.grads_by_layer[layer][seen[layer]++]) < 1e-12);
       }
     }
   }

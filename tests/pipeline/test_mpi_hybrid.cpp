@@ -28,20 +28,10 @@ TEST_CASE("hybrid over MPI: a 2-stage × size/2-partition grid computes full-gra
   auto pipe = world.split(p, s);
   auto across = world.split(s, p);
 
-  const std::vector<test::gcn_layer_spec> specs = {
-      {5, 6, {.layer_norm = false, .relu = true, .residual = false}},
-      {6, 6, {.layer_norm = true, .relu = true, .residual = true}},
-      {6, 6, {.layer_norm = true, .relu = true, .residual = true}},
-      {6, 3, {.layer_norm = true, .relu = false, .residual = false}},
-  };
+  const auto& specs = test::four_layer_specs;
   const auto d = graph::make_sbm<double>({.nodes = 61, .classes = 3, .average_degree = 4, .features = 5, .seed = 3});
   const auto a = graph::aggregation<double>::of(d.graph.with_self_loops(), graph::normalization::symmetric);
-  auto reference = test::make_gcn_reference(specs, a, 9);
-  auto ref_params = reference.parameters();
-  ref_params.zero_grad();
-  graph::masked_cross_entropy<double> loss;
-  const double ref_loss = loss.forward(reference.forward(d.features), d.labels, d.train);
-  reference.backward(loss.backward(), false);
+  const auto reference = test::run_reference_epoch(specs, a, d, 9);
 
   const auto plan = graph::plan_halos(a->matrix(), graph::partition_blocks(61, P));
   auto blocks = test::make_gnn_blocks(specs, 9);
@@ -56,15 +46,13 @@ TEST_CASE("hybrid over MPI: a 2-stage × size/2-partition grid computes full-gra
   const auto got = stage.train_epoch(&d.features, d.labels, d.train, false);
   if (s == 1) {
     REQUIRE(got.has_value());
-    CHECK(*got == doctest::Approx(ref_loss).epsilon(1e-12));
+    CHECK(*got == doctest::Approx(reference.loss).epsilon(1e-12));
   }
   // Stage s holds layers 2s and 2s + 1; the reference lists its parameters in layer order, with
   // other names: match them by position.
   std::vector<const nn::matrix<double>*> expected;
-  for (const auto& e : ref_params) {
-    const int layer = std::stoi(e.name.substr(0, e.name.find('.')));
-    if (layer / 2 == s) expected.push_back(&e.param->grad);
-  }
+  for (std::size_t layer = 2 * static_cast<std::size_t>(s); layer < 2 * static_cast<std::size_t>(s) + 2; ++layer)
+    for (const auto& g : reference.grads_by_layer[layer]) expected.push_back(&g);
   REQUIRE(expected.size() == params.size());
   for (std::size_t i = 0; i < params.size(); ++i) {
     const auto& g = params[i].param->grad;
@@ -91,12 +79,7 @@ TEST_CASE("resume over MPI: a hybrid grid restarted from its epoch checkpoint co
   }
   pipeline::barrier(world);
 
-  const std::vector<test::gcn_layer_spec> specs = {
-      {5, 6, {.layer_norm = false, .relu = true, .residual = false}},
-      {6, 6, {.layer_norm = true, .relu = true, .residual = true}},
-      {6, 6, {.layer_norm = true, .relu = true, .residual = true}},
-      {6, 3, {.layer_norm = true, .relu = false, .residual = false}},
-  };
+  const auto& specs = test::four_layer_specs;
   const auto d = graph::make_sbm<double>({.nodes = 200, .classes = 3, .features = 5, .seed = 5});
   const auto a = graph::aggregation<double>::of(d.graph.with_self_loops(), graph::normalization::symmetric);
   const auto plan = graph::plan_halos(a->matrix(), graph::partition_blocks(200, P));
