@@ -35,12 +35,17 @@ namespace detail {
 
 /// The mailboxes and abort flag that the ranks of one in-process world share.
 struct in_process_shared {
-  explicit in_process_shared(int ranks, std::chrono::milliseconds timeout) : size(ranks), timeout(timeout) {}
+  explicit in_process_shared(int ranks, std::chrono::milliseconds timeout)
+      : size(ranks),
+        timeout(timeout),
+        arrived(std::make_unique<std::condition_variable[]>(static_cast<std::size_t>(ranks))) {}
 
   const int size;
   const std::chrono::milliseconds timeout;
   std::mutex mutex;
-  std::condition_variable arrived;
+  // One per world rank, which only that rank's thread waits on: a message wakes its receiver
+  // alone (one shared variable woke every waiting rank on every message).
+  std::unique_ptr<std::condition_variable[]> arrived;
   // (context, from, to, tag): context 0 is the world, each `split` group has its own, so the
   // groups' messages never match each other's while sharing the one abort flag and timeout.
   std::map<std::tuple<int, int, int, int>, std::deque<std::vector<std::byte>>> mailboxes;
@@ -64,7 +69,9 @@ class in_process_transport {
   };
 
   in_process_transport(std::shared_ptr<detail::in_process_shared> shared, int rank)
-      : m_shared(std::move(shared)), m_rank(rank), m_size(m_shared->size) {}
+      : m_shared(std::move(shared)), m_rank(rank), m_size(m_shared->size) {
+    for (int r = 0; r < m_size; ++r) m_world_rank.push_back(r);
+  }
 
   [[nodiscard]] int rank() const noexcept { return m_rank; }
   [[nodiscard]] int size() const noexcept { return m_size; }
@@ -113,6 +120,8 @@ class in_process_transport {
     in_process_transport group(m_shared, static_cast<int>(me - members.begin()));
     group.m_size = static_cast<int>(members.size());
     group.m_context = context;
+    group.m_world_rank.clear();
+    for (const auto& m : members) group.m_world_rank.push_back(m_world_rank[static_cast<std::size_t>(m.second)]);
     return group;
   }
 
@@ -124,7 +133,7 @@ class in_process_transport {
       if (m_shared->aborted) throw transport_error(*m_shared->aborted);
       m_shared->mailboxes[{m_context, m_rank, peer, tag}].emplace_back(bytes.begin(), bytes.end());
     }
-    m_shared->arrived.notify_all();
+    m_shared->arrived[static_cast<std::size_t>(m_world_rank[static_cast<std::size_t>(peer)])].notify_all();
     m_counters.bytes_sent += static_cast<std::int64_t>(bytes.size());
     ++m_counters.messages_sent;
     return {false, true, peer, tag, {}};
@@ -140,8 +149,9 @@ class in_process_transport {
     if (r.done) return;
     std::unique_lock lock(m_shared->mutex);
     auto& box = m_shared->mailboxes[{m_context, r.peer, m_rank, r.tag}];
-    const bool ready = m_shared->arrived.wait_for(lock, m_shared->timeout,
-                                                  [&] { return !box.empty() || m_shared->aborted.has_value(); });
+    auto& arrived = m_shared->arrived[static_cast<std::size_t>(m_world_rank[static_cast<std::size_t>(m_rank)])];
+    const bool ready =
+        arrived.wait_for(lock, m_shared->timeout, [&] { return !box.empty() || m_shared->aborted.has_value(); });
     if (m_shared->aborted) throw transport_error(*m_shared->aborted);
     if (!ready)
       throw transport_error(frugal::detail::concat("frugal::pipeline::in_process_transport: rank ", m_rank, " waited ",
@@ -166,7 +176,7 @@ class in_process_transport {
       std::lock_guard lock(m_shared->mutex);
       if (!m_shared->aborted) m_shared->aborted = reason;
     }
-    m_shared->arrived.notify_all();
+    for (int r = 0; r < m_shared->size; ++r) m_shared->arrived[static_cast<std::size_t>(r)].notify_all();
   }
 
   [[nodiscard]] transport_counters counters() const noexcept { return m_counters; }
@@ -182,7 +192,8 @@ class in_process_transport {
   int m_rank;
   int m_size;
   int m_context = 0;
-  int m_splits = 0;  // splits made from this transport, so that every member names the same group
+  std::vector<int> m_world_rank;  // world rank of each rank of this transport
+  int m_splits = 0;               // splits made from this transport, so that every member names the same group
   transport_counters m_counters;
 };
 
