@@ -74,7 +74,8 @@ struct settings {
   int warmup = 5;
   int eval_every = 5;
   double lr = 0.005;
-  double smoothing = 0;  // historical-embedding smoothing of GNNPipe and the hybrid
+  double smoothing = 0;     // historical-embedding smoothing of GNNPipe and the hybrid
+  bool keep_state = false;  // keep each chunk's forward state instead of re-running it
   std::vector<std::uint64_t> seeds = {1, 2, 3};
   std::vector<std::string> schedules = {"exact", "gnnpipe-sync", "gnnpipe", "graph-parallel", "hybrid"};
   bool quick = false;
@@ -275,7 +276,7 @@ stage_output gnnpipe_rank(T& t, const settings& s, const problem& p, std::uint64
     for (auto k = first; k < last; ++k) mine.push_back(std::move(blocks[k]));
     pipeline::gnnpipe_stage<float, space_for<T>, T> stage(
         std::move(mine), static_cast<index_t>(first), p.a, t,
-        {.chunk_offsets = offsets, .smoothing = historical ? s.smoothing : 0.0});
+        {.chunk_offsets = offsets, .smoothing = historical ? s.smoothing : 0.0, .keep_forward_state = s.keep_state});
     auto params = stage.parameters();
     nn::adam<float, space_for<T>> opt({.learning_rate = static_cast<float>(s.lr)});
     stage_output out;
@@ -378,7 +379,9 @@ stage_output hybrid_rank(T& world, const settings& s, const problem& p, std::uin
   for (auto k = first; k < last; ++k) mine.push_back(std::move(blocks[k]));
   pipeline::gnnpipe_stage<float, space_for<T>, T> stage(
       std::move(mine), static_cast<index_t>(first), plan.workers[static_cast<std::size_t>(part)], pipe, across,
-      {.chunk_offsets = p.hybrid.offsets[static_cast<std::size_t>(part)], .smoothing = historical ? s.smoothing : 0.0});
+      {.chunk_offsets = p.hybrid.offsets[static_cast<std::size_t>(part)],
+       .smoothing = historical ? s.smoothing : 0.0,
+       .keep_forward_state = s.keep_state});
   auto params = stage.parameters();
   nn::adam<float, space_for<T>> opt({.learning_rate = static_cast<float>(s.lr)});
   stage_output out;
@@ -900,6 +903,8 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", s.warmup, "GNNPipe epochs without historical reads first");
   app.add_option("--eval-every", s.eval_every, "epochs between test evaluations");
   app.add_option("--lr", s.lr, "Adam learning rate");
+  app.add_flag("--keep-state", s.keep_state,
+               "GNNPipe and the hybrid keep each chunk's forward state (faster, more memory) instead of re-running it");
   app.add_option("--smoothing", s.smoothing, "historical-embedding smoothing factor in [0, 1) (0: off)")
       ->check(CLI::Range(0.0, 0.999));
   app.add_option("--seeds", s.seeds, "seeds (model initialisation and the SBM graph)");

@@ -4,6 +4,7 @@
 
 #include <frugal/nn.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -159,4 +160,73 @@ TEST_CASE("residual: y = x + f(x), gradients match finite differences, shape mis
   CHECK(reg.find("res.body.0.weight") != nullptr);
   nn::residual bad(nn::linear<double>(6, 4));
   CHECK_THROWS_WITH_AS(bad.forward(x), doctest::Contains("needs the same shape"), invalid_argument);
+}
+
+// Per-call forward state: two forwards in flight, their backwards in reverse order, give what the
+// one-at-a-time layer gives (input gradients bit for bit, parameter gradients to rounding: they
+// are summed in the other order).
+namespace {
+bool same(const nn::tensor<double>& a, const nn::tensor<double>& b) {
+  return a.size() == b.size() && std::equal(a.data(), a.data() + a.size(), b.data());
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("per-call forward state: linear, relu and layer_norm with two calls in flight", Exec,
+                   FRUGAL_TEST_SPACES) {
+  rng gen(11);
+  nn::tensor<double> x1({7, 6}), x2({9, 6}), d1({7, 6}), d2({9, 6});
+  for (auto* t : {&x1, &x2, &d1, &d2}) test::fill_normal(*t, gen, 1.0);
+  auto run = [&](auto& make) {
+    auto one = make();
+    auto two = make();
+    // One at a time.
+    std::vector<nn::tensor<double>> expected;
+    one.forward(x1);
+    expected.push_back(one.backward(d1));
+    one.forward(x2);
+    expected.push_back(one.backward(d2));
+    // Both forwards first, with states; the backwards in reverse.
+    typename std::decay_t<decltype(two)>::forward_state s1, s2;
+    const nn::tensor<double> y1 = two.forward(x1, s1);
+    const nn::tensor<double> y2 = two.forward(x2, s2);
+    one.forward(x1);
+    CHECK(same(y1, one.forward(x1)));
+    CHECK(same(y2, one.forward(x2)));
+    const nn::tensor<double> g2 = two.backward(d2, s2);
+    const nn::tensor<double> g1 = two.backward(d1, s1);
+    CHECK(same(g1, expected[0]));
+    CHECK(same(g2, expected[1]));
+    nn::parameter_registry<double> a, b;
+    one.register_parameters(a, "p");
+    two.register_parameters(b, "p");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      INFO(a[i].name);
+      const nn::matrix<double> gap = a[i].param->grad - b[i].param->grad;
+      CHECK(gap.norm() <= 1e-12 * std::max(1.0, a[i].param->grad.norm()));
+    }
+  };
+  auto linear = [] {
+    nn::linear<double, nn::dense_weight<double>, Exec> l(6, 6);
+    rng g(5);
+    l.reset_parameters(g);
+    return l;
+  };
+  auto relu = [] { return nn::relu<double, Exec>(); };
+  auto norm = [] {
+    nn::layer_norm<double, Exec> n(6);
+    rng g(6);
+    for (auto* p : {&n.weight(), &n.bias()})
+      for (index_t i = 0; i < p->value.size(); ++i) p->value.data()[i] = g.normal();
+    return n;
+  };
+  SUBCASE("linear") { run(linear); }
+  SUBCASE("relu") { run(relu); }
+  SUBCASE("layer_norm") { run(norm); }
+  // A state that has seen no forward is refused.
+  nn::layer_norm<double, Exec> fresh(6);
+  typename nn::layer_norm<double, Exec>::forward_state empty;
+  CHECK_THROWS_AS((void)fresh.backward(d1, empty), invalid_argument);
+  auto l = linear();
+  const typename decltype(l)::forward_state none;
+  CHECK_THROWS_AS((void)l.backward(d1, none), invalid_argument);
 }

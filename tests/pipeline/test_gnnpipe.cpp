@@ -37,7 +37,7 @@ struct run_result {
 run_result run_gnnpipe(const graph::node_dataset<double>& d, const std::shared_ptr<const graph::aggregation<double>>& a,
                        int stages, std::vector<index_t> offsets, bool historical, int warmup_epochs,
                        pipeline::late_gradients late = pipeline::late_gradients::dropped, int historical_epochs = 1,
-                       double smoothing = 0, double learning_rate = 0.1) {
+                       double smoothing = 0, double learning_rate = 0.1, bool keep_state = false) {
   const auto per_rank = pipeline::run_in_process(stages, [&](pipeline::in_process_transport& t) {
     auto blocks = make_blocks();
     const std::size_t L = blocks.size();
@@ -48,7 +48,7 @@ run_result run_gnnpipe(const graph::node_dataset<double>& d, const std::shared_p
         std::make_move_iterator(blocks.begin() + static_cast<std::ptrdiff_t>(last)));
     pipeline::gnnpipe_stage<double, pipeline::in_process_space, pipeline::in_process_transport> stage(
         std::move(mine), static_cast<index_t>(first), a, t,
-        {.chunk_offsets = offsets, .late = late, .smoothing = smoothing});
+        {.chunk_offsets = offsets, .late = late, .smoothing = smoothing, .keep_forward_state = keep_state});
     auto params = stage.parameters();
     std::optional<double> loss;
     const int epochs = warmup_epochs + (historical ? historical_epochs : 1);
@@ -203,4 +203,20 @@ TEST_CASE("historical smoothing: stale reads see an average of the epochs' rows,
   CHECK_THROWS_WITH_AS(
       pipeline::run_in_process(1, [&](pipeline::in_process_transport& t) { stage_type_check(t, a, 1.0); }),
       doctest::Contains("smoothing 1 outside [0, 1)"), invalid_argument);
+}
+
+TEST_CASE("keeping each chunk's forward state gives the bits of re-running its row-wise parts") {
+  const auto d = graph::make_sbm<double>({.nodes = 600, .classes = 3, .features = 5, .seed = 4});
+  const auto a = graph::aggregation<double>::of(d.graph.with_self_loops(), graph::normalization::symmetric);
+  using pipeline::late_gradients;
+  const std::vector<index_t> four = {0, 150, 300, 450, 600};
+  for (bool historical : {false, true})
+    for (int stages : {1, 2}) {
+      INFO("historical " << historical << ", " << stages << " stages");
+      const auto kept = run_gnnpipe(d, a, stages, four, historical, 1, late_gradients::deferred, 2, 0.0, 0.1, true);
+      const auto rerun = run_gnnpipe(d, a, stages, four, historical, 1, late_gradients::deferred, 2, 0.0, 0.1, false);
+      CHECK(kept.loss == rerun.loss);
+      REQUIRE(kept.grads.size() == rerun.grads.size());
+      for (std::size_t i = 0; i < kept.grads.size(); ++i) CHECK(kept.grads[i] == rerun.grads[i]);
+    }
 }

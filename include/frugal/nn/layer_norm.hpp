@@ -83,6 +83,40 @@ class layer_norm {
     return m_output;
   }
 
+  /// What `backward` reads of one `forward` call (the normalised input and each row's 1/σ): with
+  /// one per call in flight, several forwards can precede their backwards.
+  struct forward_state {
+    tensor<S> xhat;
+    std::vector<S> rstd;
+    bool ready = false;
+    [[nodiscard]] std::size_t bytes() const noexcept {
+      return (static_cast<std::size_t>(xhat.size()) + rstd.size()) * sizeof(S);
+    }
+  };
+
+  /// `forward(x)` with its record in `s`, not in the layer. The result is the layer's buffer,
+  /// which the next forward overwrites.
+  const tensor<S>& forward(const tensor<S>& x, forward_state& s) {
+    swap_state(s);  // reuse the state's buffers
+    forward(x);
+    swap_state(s);
+    return m_output;
+  }
+
+  /// `backward(dy)` of the forward recorded in `s`.
+  const tensor<S>& backward(const tensor<S>& dy, forward_state& s, bool need_input_grad = true) {
+    check(s.ready, "frugal::nn::layer_norm::backward: the forward state is empty");
+    swap_state(s);
+    try {
+      backward(dy, need_input_grad);
+    } catch (...) {
+      swap_state(s);
+      throw;
+    }
+    swap_state(s);
+    return m_input_grad;
+  }
+
   const tensor<S>& backward(const tensor<S>& dy, bool need_input_grad = true) {
     check(m_ready, "frugal::nn::layer_norm::backward: called before forward");
     check_extent("frugal::nn::layer_norm::backward", "gradient size", dy.size(), m_xhat.size());
@@ -143,6 +177,12 @@ class layer_norm {
   [[nodiscard]] parameter<S>& bias() noexcept { return m_beta; }
 
  private:
+  void swap_state(forward_state& s) {
+    std::swap(m_xhat, s.xhat);
+    std::swap(m_rstd, s.rstd);
+    std::swap(m_ready, s.ready);
+  }
+
   index_t m_features;
   layer_norm_options<S> m_options;
   Exec m_exec;

@@ -62,6 +62,30 @@ class linear {
     return m_output;
   }
 
+  /// What `backward` reads of one `forward` call: with one per call in flight (a pipeline's
+  /// chunks), several forwards can precede their backwards. The input must outlive the state.
+  struct forward_state {
+    const tensor<S>* input = nullptr;
+    [[nodiscard]] std::size_t bytes() const noexcept { return 0; }
+  };
+
+  /// `forward(x)`, its record in `s`, not in the layer. The result is the layer's buffer, which
+  /// the next forward overwrites.
+  const tensor<S>& forward(const tensor<S>& x, forward_state& s) {
+    const tensor<S>& y = forward(x);
+    s.input = std::exchange(m_input, nullptr);
+    return y;
+  }
+
+  /// `backward(dy)` of the forward recorded in `s`.
+  const tensor<S>& backward(const tensor<S>& dy, const forward_state& s, bool need_input_grad = true) {
+    check(s.input != nullptr, "frugal::nn::linear::backward: the forward state is empty");
+    const tensor<S>* saved = std::exchange(m_input, s.input);
+    const tensor<S>& dx = backward(dy, need_input_grad);
+    m_input = saved;
+    return dx;
+  }
+
   const tensor<S>& backward(const tensor<S>& dy, bool need_input_grad = true) {
     check(m_input != nullptr, "frugal::nn::linear::backward: called before forward");
     const index_t n = m_input->extent(0);

@@ -2,7 +2,9 @@
 /// \file
 /// Rectified linear unit.
 
+#include <cstddef>
 #include <string>
+#include <utility>
 
 #include "../core/execution.hpp"
 #include "concepts.hpp"
@@ -24,6 +26,34 @@ class relu {
     parallel_for("frugal::nn::relu::forward", m_exec, x.size(),
                  [=](index_t i) { out[i] = in[i] > S(0) ? in[i] : S(0); });
     return m_output;
+  }
+
+  /// What `backward` reads of one `forward` call (its output): with one per call in flight,
+  /// several forwards can precede their backwards.
+  struct forward_state {
+    tensor<S> output;
+    [[nodiscard]] std::size_t bytes() const noexcept { return static_cast<std::size_t>(output.size()) * sizeof(S); }
+  };
+
+  /// `forward(x)` with its record in `s`; the result lives in `s`.
+  const tensor<S>& forward(const tensor<S>& x, forward_state& s) {
+    std::swap(m_output, s.output);  // reuse the state's buffer
+    forward(x);
+    std::swap(m_output, s.output);
+    return s.output;
+  }
+
+  /// `backward(dy)` of the forward recorded in `s`.
+  const tensor<S>& backward(const tensor<S>& dy, forward_state& s, bool need_input_grad = true) {
+    std::swap(m_output, s.output);
+    try {
+      backward(dy, need_input_grad);
+    } catch (...) {
+      std::swap(m_output, s.output);
+      throw;
+    }
+    std::swap(m_output, s.output);
+    return m_input_grad;
   }
 
   const tensor<S>& backward(const tensor<S>& dy, bool need_input_grad = true) {

@@ -5,9 +5,10 @@
 ///
 /// Everything but the aggregation is row-wise (LayerNorm, the linear map, ReLU, the residual
 /// add), so a chunk's rows go through those parts alone; the aggregation reads every node's
-/// normalised row from a full-graph buffer that the caller keeps. The chunk-wise backward re-runs
-/// the row-wise parts from the chunk's kept input and aggregate (cheap, and it lets one block have
-/// many chunks in flight although each nn layer keeps only its last forward).
+/// normalised row from a full-graph buffer that the caller keeps. For many chunks in flight at
+/// once, either the caller keeps a `state` per chunk (the nn layers' per-call forward state) and
+/// passes it to both passes, or the chunk-wise backward re-runs the row-wise parts from the
+/// chunk's kept input and aggregate (the overloads without a state): less memory, more compute.
 
 #include <string>
 #include <utility>
@@ -49,6 +50,14 @@ class gnn_block {
   [[nodiscard]] index_t out_features() const noexcept { return m_linear.out_features(); }
   [[nodiscard]] const gnn_block_options& options() const noexcept { return m_options; }
 
+  /// What the backward of one chunk reads of its forward (see the overloads taking it).
+  struct state {
+    typename nn::layer_norm<S, Exec>::forward_state norm;
+    typename nn::linear<S, nn::dense_weight<S>, Exec>::forward_state linear;
+    typename nn::relu<S, Exec>::forward_state relu;
+    [[nodiscard]] std::size_t bytes() const noexcept { return norm.bytes() + linear.bytes() + relu.bytes(); }
+  };
+
   /// The rows the aggregation reads: norm(in), or `in` itself.
   const nn::tensor<S>& pre_forward(const nn::tensor<S>& in) { return m_options.layer_norm ? m_norm.forward(in) : in; }
 
@@ -69,6 +78,36 @@ class gnn_block {
     const nn::tensor<S>* g = &dout;
     if (m_options.relu) g = &m_relu.backward(*g, true);
     return m_linear.backward(*g, true);
+  }
+
+  /// The same three steps with the chunk's forward record in `s` (nothing is recomputed). `agg`
+  /// must stay where it is until `post_backward(…, s)`.
+  const nn::tensor<S>& pre_forward(const nn::tensor<S>& in, state& s) {
+    return m_options.layer_norm ? m_norm.forward(in, s.norm) : in;
+  }
+  const nn::tensor<S>& post_forward(const nn::tensor<S>& agg, const nn::tensor<S>& in, state& s) {
+    const nn::tensor<S>* h = &m_linear.forward(agg, s.linear);
+    if (m_options.relu) h = &m_relu.forward(*h, s.relu);
+    if (!m_options.residual) return *h;
+    m_out.resize_like(*h);
+    add(m_out, *h, in);
+    return m_out;
+  }
+  const nn::tensor<S>& post_backward(const nn::tensor<S>& dout, state& s) {
+    const nn::tensor<S>* g = &dout;
+    if (m_options.relu) g = &m_relu.backward(*g, s.relu, true);
+    return m_linear.backward(*g, s.linear, true);
+  }
+  const nn::tensor<S>& pre_backward(const nn::tensor<S>& in, const nn::tensor<S>& dpre, const nn::tensor<S>& dout,
+                                    state& s) {
+    const nn::tensor<S>* g = &dpre;
+    if (m_options.layer_norm) g = &m_norm.backward(dpre, s.norm, true);
+    m_din.resize_like(in);
+    if (m_options.residual)
+      add(m_din, *g, dout);
+    else
+      std::copy_n(g->data(), g->size(), m_din.data());
+    return m_din;
   }
 
   /// d in for a chunk: the normalisation's backward of `dpre` (the gradient its normalised rows

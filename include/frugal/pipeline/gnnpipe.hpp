@@ -71,6 +71,10 @@ struct gnnpipe_options {
   /// see h̄ ← γ·h̄ + (1 − γ)·h, an average over the training epochs' rows, instead of the last
   /// epoch's rows; fresh reads are untouched. γ in [0, 1); 0 (the default) reads the last rows.
   double smoothing = 0;
+  /// Keep each chunk's forward record (the nn layers' per-call forward state) for its backward,
+  /// instead of re-running the chunk's row-wise parts (linear map, ReLU, normalisation) there:
+  /// the same bits, less compute, and about as much memory again as the chunks' kept rows.
+  bool keep_forward_state = false;
 };
 
 /// Compute seconds of one stage's last epoch per (local layer, chunk), receives and sends
@@ -82,7 +86,7 @@ struct gnnpipe_timing {
 /// Memory one stage holds, in bytes.
 struct gnnpipe_memory {
   std::int64_t buffers = 0;     ///< full-graph normalised-input buffers, their gradients, smoothed rows
-  std::int64_t kept = 0;        ///< each chunk's block inputs and aggregates, kept for backward
+  std::int64_t kept = 0;        ///< each chunk's block inputs, aggregates (and forward state), kept for backward
   std::int64_t parameters = 0;  ///< weights and gradients
 };
 
@@ -104,6 +108,7 @@ class gnnpipe_stage {
         m_offsets(std::move(options.chunk_offsets)),
         m_late(options.late),
         m_smoothing(options.smoothing),
+        m_keep(options.keep_forward_state),
         m_exec(std::move(exec)) {
     check(m_graph != nullptr, "frugal::pipeline::gnnpipe_stage: the aggregation is null");
     setup();
@@ -125,6 +130,7 @@ class gnnpipe_stage {
         m_offsets(std::move(options.chunk_offsets)),
         m_late(options.late),
         m_smoothing(options.smoothing),
+        m_keep(options.keep_forward_state),
         m_exec(std::move(exec)) {
     constexpr auto where = "frugal::pipeline::gnnpipe_stage";
     check(static_cast<int>(halo.send.size()) == partition_transport.size(), where, ": the halo plan has ",
@@ -181,6 +187,7 @@ class gnnpipe_stage {
     m_in.assign(K, std::vector<nn::tensor<S>>(C));
     m_agg.assign(K, std::vector<nn::tensor<S>>(C));
     m_dout.assign(K, std::vector<nn::tensor<S>>(C));
+    if (m_keep) m_state.assign(K, std::vector<typename gnn_block<S, Exec>::state>(C));
     m_timing.forward.assign(K, std::vector<double>(C, 0.0));
     m_timing.backward.assign(K, std::vector<double>(C, 0.0));
     for (std::size_t k = 0; k < K; ++k) {
@@ -304,8 +311,10 @@ class gnnpipe_stage {
       m.buffers +=
           static_cast<std::int64_t>((m_buffer[k].size() + m_buffer_grad[k].size() + m_late_grad[k].size()) * sizeof(S));
       if (m_smoothing > 0) m.buffers += static_cast<std::int64_t>(m_smoothed[k].size() * sizeof(S));
-      for (index_t c = 0; c < chunks(); ++c)
+      for (index_t c = 0; c < chunks(); ++c) {
         m.kept += static_cast<std::int64_t>((in(k, c).size() + agg(k, c).size()) * sizeof(S));
+        if (m_keep) m.kept += static_cast<std::int64_t>(state(k, c).bytes());
+      }
     }
     for (const auto& e : parameters())
       m.parameters += static_cast<std::int64_t>((e.param->value.size() + e.param->grad.size()) * sizeof(S));
@@ -320,6 +329,9 @@ class gnnpipe_stage {
   nn::tensor<S>& in(std::size_t k, index_t c) { return m_in[k][static_cast<std::size_t>(c)]; }
   nn::tensor<S>& agg(std::size_t k, index_t c) { return m_agg[k][static_cast<std::size_t>(c)]; }
   nn::tensor<S>& dout(std::size_t k, index_t c) { return m_dout[k][static_cast<std::size_t>(c)]; }
+  typename gnn_block<S, Exec>::state& state(std::size_t k, index_t c) {
+    return m_state[k][static_cast<std::size_t>(c)];
+  }
 
   static graph::features_view<S> rows(nn::tensor<S>& t) {
     return graph::features_view<S>(t.data(), static_cast<std::size_t>(t.extent(0)),
@@ -495,7 +507,8 @@ class gnnpipe_stage {
   }
 
   void forward_pre_work(std::size_t k, index_t c) {
-    const nn::tensor<S>& pre = m_blocks[k].pre_forward(in(k, c));
+    const nn::tensor<S>& pre =
+        m_keep ? m_blocks[k].pre_forward(in(k, c), state(k, c)) : m_blocks[k].pre_forward(in(k, c));
     const index_t f = pre.extent(1);
     std::copy_n(pre.data(), pre.size(), m_buffer[k].data() + begin(c) * f);
   }
@@ -504,7 +517,8 @@ class gnnpipe_stage {
     nn::tensor<S>& a = agg(k, c);
     a.resize({end(c) - begin(c), m_blocks[k].in_features()});
     graph::spmm_rows(m_exec, matrix(), begin(c), end(c), rows(std::as_const(m_buffer[k])), rows(a));
-    const nn::tensor<S>& out = m_blocks[k].post_forward(a, in(k, c));
+    const nn::tensor<S>& out =
+        m_keep ? m_blocks[k].post_forward(a, in(k, c), state(k, c)) : m_blocks[k].post_forward(a, in(k, c));
     if (k + 1 < m_blocks.size()) {
       in(k + 1, c) = out;
     } else if (!last()) {
@@ -526,7 +540,8 @@ class gnnpipe_stage {
   }
 
   void backward_post_work(std::size_t k, index_t c, bool historical) {
-    const nn::tensor<S>& da = m_blocks[k].post_backward(agg(k, c), in(k, c), dout(k, c));
+    const nn::tensor<S>& da = m_keep ? m_blocks[k].post_backward(dout(k, c), state(k, c))
+                                     : m_blocks[k].post_backward(agg(k, c), in(k, c), dout(k, c));
     const index_t n = matrix().num_nodes();
     const auto& at = transpose();
     if (!historical) {
@@ -542,7 +557,8 @@ class gnnpipe_stage {
     const index_t f = m_blocks[k].in_features();
     m_pre_grad.resize({end(c) - begin(c), f});
     std::copy_n(m_buffer_grad[k].data() + begin(c) * f, m_pre_grad.size(), m_pre_grad.data());
-    const nn::tensor<S>& din = m_blocks[k].pre_backward(in(k, c), m_pre_grad, dout(k, c));
+    const nn::tensor<S>& din = m_keep ? m_blocks[k].pre_backward(in(k, c), m_pre_grad, dout(k, c), state(k, c))
+                                      : m_blocks[k].pre_backward(in(k, c), m_pre_grad, dout(k, c));
     if (k > 0)
       dout(k - 1, c) = din;
     else if (!first())
@@ -620,6 +636,8 @@ class gnnpipe_stage {
   late_gradients m_late = late_gradients::dropped;
   double m_smoothing = 0;
   std::int64_t m_smoothed_epochs = 0;  // training forwards averaged into m_smoothed
+  bool m_keep = false;
+  std::vector<std::vector<typename gnn_block<S, Exec>::state>> m_state;  // [layer][chunk], with m_keep
   Exec m_exec;
   std::vector<nn::tensor<S>> m_buffer, m_buffer_grad, m_late_grad, m_smoothed;
   std::vector<std::vector<nn::tensor<S>>> m_in, m_agg, m_dout;
