@@ -12,8 +12,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -21,12 +23,28 @@
 
 using namespace frugal;
 
-TEST_CASE("hybrid over MPI: a 2-stage × size/2-partition grid computes full-graph gradients") {
+namespace {
+
+/// The job as 2 stages × size/2 partitions, rank = stage · P + partition: this rank's stage s,
+/// partition p, its pipeline (`pipe`) and its stage's partitions (`across`).
+struct grid {
   pipeline::mpi_transport world;
-  REQUIRE(world.size() % 2 == 0);
-  const int P = world.size() / 2, s = world.rank() / P, p = world.rank() % P;
-  auto pipe = world.split(p, s);
-  auto across = world.split(s, p);
+  int P = std::max(world.size() / 2, 1), s = world.rank() / P, p = world.rank() % P;
+  pipeline::mpi_transport pipe = world.split(p, s), across = world.split(s, p);
+};
+
+/// Stage s's layers of the four-layer model: 2s and 2s + 1.
+std::vector<pipeline::gnn_block<double, pipeline::in_process_space>> layers_of_stage(int s) {
+  auto blocks = test::make_gnn_blocks(test::four_layer_specs, 9);
+  return {std::make_move_iterator(blocks.begin() + 2 * s), std::make_move_iterator(blocks.begin() + 2 * s + 2)};
+}
+
+}  // namespace
+
+TEST_CASE("hybrid over MPI: a 2-stage × size/2-partition grid computes full-graph gradients") {
+  grid g;
+  REQUIRE(g.world.size() % 2 == 0);
+  auto& [world, P, s, p, pipe, across] = g;
 
   const auto& specs = test::four_layer_specs;
   const auto d = graph::make_sbm<double>({.nodes = 61, .classes = 3, .average_degree = 4, .features = 5, .seed = 3});
@@ -34,13 +52,9 @@ TEST_CASE("hybrid over MPI: a 2-stage × size/2-partition grid computes full-gra
   const auto reference = test::run_reference_epoch(specs, a, d, 9);
 
   const auto plan = graph::plan_halos(a->matrix(), graph::partition_blocks(61, P));
-  auto blocks = test::make_gnn_blocks(specs, 9);
-  std::vector<pipeline::gnn_block<double, pipeline::in_process_space>> mine;
-  for (std::size_t k = 2 * static_cast<std::size_t>(s); k < 2 * static_cast<std::size_t>(s) + 2; ++k)
-    mine.push_back(std::move(blocks[k]));
   const auto& halo = plan.workers[static_cast<std::size_t>(p)];
   pipeline::gnnpipe_stage<double, pipeline::in_process_space, pipeline::mpi_transport> stage(
-      std::move(mine), 2 * s, halo, pipe, across, {.chunk_offsets = {0, halo.num_owned() / 2, halo.num_owned()}});
+      layers_of_stage(s), 2 * s, halo, pipe, across, {.chunk_offsets = {0, halo.num_owned() / 2, halo.num_owned()}});
   auto params = stage.parameters();
   params.zero_grad();
   const auto got = stage.train_epoch(&d.features, d.labels, d.train, false);
@@ -64,11 +78,9 @@ TEST_CASE("hybrid over MPI: a 2-stage × size/2-partition grid computes full-gra
 }
 
 TEST_CASE("resume over MPI: a hybrid grid restarted from its epoch checkpoint continues bit for bit") {
-  pipeline::mpi_transport world;
-  REQUIRE(world.size() % 2 == 0);
-  const int P = world.size() / 2, s = world.rank() / P, p = world.rank() % P;
-  auto pipe = world.split(p, s);
-  auto across = world.split(s, p);
+  grid g;
+  REQUIRE(g.world.size() % 2 == 0);
+  auto& [world, P, s, p, pipe, across] = g;
   // One scratch folder for the job, named after rank 0's process.
   std::int64_t id = world.rank() == 0 ? static_cast<std::int64_t>(::getpid()) : 0;
   pipeline::allreduce_sum(world, std::span<std::int64_t>(&id, 1));
@@ -79,7 +91,6 @@ TEST_CASE("resume over MPI: a hybrid grid restarted from its epoch checkpoint co
   }
   pipeline::barrier(world);
 
-  const auto& specs = test::four_layer_specs;
   const auto d = graph::make_sbm<double>({.nodes = 200, .classes = 3, .features = 5, .seed = 5});
   const auto a = graph::aggregation<double>::of(d.graph.with_self_loops(), graph::normalization::symmetric);
   const auto plan = graph::plan_halos(a->matrix(), graph::partition_blocks(200, P));
@@ -87,12 +98,8 @@ TEST_CASE("resume over MPI: a hybrid grid restarted from its epoch checkpoint co
   // Epoch 1 synchronous, then historical with deferred late gradients and smoothing: every piece
   // of state a stage carries between epochs.
   auto train = [&](int last, bool save, bool resume) {
-    auto blocks = test::make_gnn_blocks(specs, 9);
-    std::vector<pipeline::gnn_block<double, pipeline::in_process_space>> mine;
-    for (std::size_t k = 2 * static_cast<std::size_t>(s); k < 2 * static_cast<std::size_t>(s) + 2; ++k)
-      mine.push_back(std::move(blocks[k]));
     pipeline::gnnpipe_stage<double, pipeline::in_process_space, pipeline::mpi_transport> stage(
-        std::move(mine), 2 * s, halo, pipe, across,
+        layers_of_stage(s), 2 * s, halo, pipe, across,
         {.chunk_offsets = {0, halo.num_owned() / 3, halo.num_owned()},
          .late = pipeline::late_gradients::deferred,
          .smoothing = 0.5});

@@ -58,33 +58,14 @@ class gnn_block {
     [[nodiscard]] std::size_t bytes() const noexcept { return norm.bytes() + linear.bytes() + relu.bytes(); }
   };
 
-  /// The rows the aggregation reads: norm(in), or `in` itself.
-  const nn::tensor<S>& pre_forward(const nn::tensor<S>& in) { return m_options.layer_norm ? m_norm.forward(in) : in; }
-
-  /// out = [in +] act(agg Wᵀ + b) for a chunk's aggregated rows `agg` and its input rows `in`.
-  const nn::tensor<S>& post_forward(const nn::tensor<S>& agg, const nn::tensor<S>& in) {
-    const nn::tensor<S>* h = &m_linear.forward(agg);
-    if (m_options.relu) h = &m_relu.forward(*h);
-    if (!m_options.residual) return *h;
-    m_out.resize_like(*h);
-    add(m_out, *h, in);
-    return m_out;
-  }
-
-  /// Runs the row-wise tail again for (agg, in), then back-propagates `dout`: returns d agg; the
-  /// residual's share of d in is in `residual_grad()`; linear gradients accumulate.
-  const nn::tensor<S>& post_backward(const nn::tensor<S>& agg, const nn::tensor<S>& in, const nn::tensor<S>& dout) {
-    post_forward(agg, in);
-    const nn::tensor<S>* g = &dout;
-    if (m_options.relu) g = &m_relu.backward(*g, true);
-    return m_linear.backward(*g, true);
-  }
-
-  /// The same three steps with the chunk's forward record in `s` (nothing is recomputed). `agg`
-  /// must stay where it is until `post_backward(…, s)`.
+  /// The rows the aggregation reads: norm(in), or `in` itself; the chunk's forward record goes to
+  /// `s`. The overloads with a state never recompute; `agg` must stay where it is until
+  /// `post_backward(…, s)`.
   const nn::tensor<S>& pre_forward(const nn::tensor<S>& in, state& s) {
     return m_options.layer_norm ? m_norm.forward(in, s.norm) : in;
   }
+
+  /// out = [in +] act(agg Wᵀ + b) for a chunk's aggregated rows `agg` and its input rows `in`.
   const nn::tensor<S>& post_forward(const nn::tensor<S>& agg, const nn::tensor<S>& in, state& s) {
     const nn::tensor<S>* h = &m_linear.forward(agg, s.linear);
     if (m_options.relu) h = &m_relu.forward(*h, s.relu);
@@ -93,11 +74,17 @@ class gnn_block {
     add(m_out, *h, in);
     return m_out;
   }
+
+  /// Back-propagates `dout` through the row-wise tail recorded in `s`: returns d agg; linear
+  /// gradients accumulate.
   const nn::tensor<S>& post_backward(const nn::tensor<S>& dout, state& s) {
     const nn::tensor<S>* g = &dout;
     if (m_options.relu) g = &m_relu.backward(*g, s.relu, true);
     return m_linear.backward(*g, s.linear, true);
   }
+
+  /// d in for a chunk: the normalisation's backward of `dpre` (the gradient its normalised rows
+  /// received from the aggregation), plus `dout` when the block is residual.
   const nn::tensor<S>& pre_backward(const nn::tensor<S>& in, const nn::tensor<S>& dpre, const nn::tensor<S>& dout,
                                     state& s) {
     const nn::tensor<S>* g = &dpre;
@@ -110,20 +97,19 @@ class gnn_block {
     return m_din;
   }
 
-  /// d in for a chunk: the normalisation's backward of `dpre` (the gradient its normalised rows
-  /// received from the aggregation), plus `dout` when the block is residual.
+  /// The same steps keeping no record per chunk: the backward passes re-run the chunk's row-wise
+  /// parts from (agg, in) first, into one scratch record.
+  const nn::tensor<S>& pre_forward(const nn::tensor<S>& in) { return pre_forward(in, m_scratch); }
+  const nn::tensor<S>& post_forward(const nn::tensor<S>& agg, const nn::tensor<S>& in) {
+    return post_forward(agg, in, m_scratch);
+  }
+  const nn::tensor<S>& post_backward(const nn::tensor<S>& agg, const nn::tensor<S>& in, const nn::tensor<S>& dout) {
+    post_forward(agg, in, m_scratch);
+    return post_backward(dout, m_scratch);
+  }
   const nn::tensor<S>& pre_backward(const nn::tensor<S>& in, const nn::tensor<S>& dpre, const nn::tensor<S>& dout) {
-    const nn::tensor<S>* g = &dpre;
-    if (m_options.layer_norm) {
-      m_norm.forward(in);
-      g = &m_norm.backward(dpre, true);
-    }
-    m_din.resize_like(in);
-    if (m_options.residual)
-      add(m_din, *g, dout);
-    else
-      std::copy_n(g->data(), g->size(), m_din.data());
-    return m_din;
+    pre_forward(in, m_scratch);
+    return pre_backward(in, dpre, dout, m_scratch);
   }
 
   void register_parameters(nn::parameter_registry<S>& registry, const std::string& prefix) {
@@ -150,6 +136,7 @@ class gnn_block {
   nn::relu<S, Exec> m_relu;
   Exec m_exec;
   nn::tensor<S> m_out, m_din;
+  state m_scratch;  // the record of the overloads without a state
 };
 
 }  // namespace frugal::pipeline

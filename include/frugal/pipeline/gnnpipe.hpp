@@ -101,16 +101,9 @@ class gnnpipe_stage {
   gnnpipe_stage(std::vector<gnn_block<S, Exec>> blocks, index_t first_layer,
                 std::shared_ptr<const graph::aggregation<S>> a, T& transport, gnnpipe_options options,
                 Exec exec = Exec{})
-      : m_blocks(std::move(blocks)),
-        m_first_layer(first_layer),
-        m_graph(std::move(a)),
-        m_transport(&transport),
-        m_offsets(std::move(options.chunk_offsets)),
-        m_late(options.late),
-        m_smoothing(options.smoothing),
-        m_keep(options.keep_forward_state),
-        m_exec(std::move(exec)) {
-    check(m_graph != nullptr, "frugal::pipeline::gnnpipe_stage: the aggregation is null");
+      : gnnpipe_stage(std::move(blocks), first_layer, &transport, nullptr, std::move(options), std::move(exec)) {
+    check(a != nullptr, "frugal::pipeline::gnnpipe_stage: the aggregation is null");
+    m_graph = std::move(a);
     setup();
   }
 
@@ -123,15 +116,8 @@ class gnnpipe_stage {
   /// \param options chunk offsets into the owned rows of `halo`: from 0 to `halo.num_owned()`
   gnnpipe_stage(std::vector<gnn_block<S, Exec>> blocks, index_t first_layer, const graph::worker_halo<S>& halo,
                 T& stage_transport, T& partition_transport, gnnpipe_options options, Exec exec = Exec{})
-      : m_blocks(std::move(blocks)),
-        m_first_layer(first_layer),
-        m_transport(&stage_transport),
-        m_partitions(&partition_transport),
-        m_offsets(std::move(options.chunk_offsets)),
-        m_late(options.late),
-        m_smoothing(options.smoothing),
-        m_keep(options.keep_forward_state),
-        m_exec(std::move(exec)) {
+      : gnnpipe_stage(std::move(blocks), first_layer, &stage_transport, &partition_transport, std::move(options),
+                      std::move(exec)) {
     constexpr auto where = "frugal::pipeline::gnnpipe_stage";
     check(static_cast<int>(halo.send.size()) == partition_transport.size(), where, ": the halo plan has ",
           halo.send.size(), " partitions, the partition transport ", partition_transport.size());
@@ -162,45 +148,6 @@ class gnnpipe_stage {
     return all;
   }
 
- private:
-  void setup() {
-    constexpr auto where = "frugal::pipeline::gnnpipe_stage";
-    check(m_smoothing >= 0 && m_smoothing < 1, where, ": smoothing ", m_smoothing, " outside [0, 1)");
-    check(!m_blocks.empty(), where, ": stage ", m_transport->rank(), " has no layers");
-    const index_t owned = m_owned.empty() ? matrix().num_nodes() : static_cast<index_t>(m_owned.size());
-    check(m_offsets.size() >= 2 && m_offsets.front() == 0 && m_offsets.back() == owned, where,
-          ": chunk offsets must run from 0 to the node count ", owned);
-    const index_t first_layer = m_first_layer;
-    const index_t n = matrix().num_nodes();
-    for (std::size_t c = 0; c + 1 < m_offsets.size(); ++c)
-      check(m_offsets[c] < m_offsets[c + 1], where, ": chunk ", c, " is empty or the offsets decrease");
-    check(chunks() < (collective_tag_base >> 1), where, ": too many chunks");
-    for (std::size_t k = 0; k + 1 < m_blocks.size(); ++k)
-      check(m_blocks[k].out_features() == m_blocks[k + 1].in_features(), where, ": layer ", first_layer + k,
-            " outputs ", m_blocks[k].out_features(), " features, layer ", first_layer + k + 1, " takes ",
-            m_blocks[k + 1].in_features());
-    const std::size_t K = m_blocks.size(), C = static_cast<std::size_t>(chunks());
-    m_buffer.resize(K);
-    m_smoothed.resize(m_smoothing > 0 ? K : 0);
-    m_buffer_grad.resize(K);
-    m_late_grad.resize(K);
-    m_in.assign(K, std::vector<nn::tensor<S>>(C));
-    m_agg.assign(K, std::vector<nn::tensor<S>>(C));
-    m_dout.assign(K, std::vector<nn::tensor<S>>(C));
-    if (m_keep) m_state.assign(K, std::vector<typename gnn_block<S, Exec>::state>(C));
-    m_timing.forward.assign(K, std::vector<double>(C, 0.0));
-    m_timing.backward.assign(K, std::vector<double>(C, 0.0));
-    for (std::size_t k = 0; k < K; ++k) {
-      m_buffer[k].resize({n, m_blocks[k].in_features()});
-      m_buffer[k].set_zero();  // historical rows before any epoch has written them
-      m_buffer_grad[k].resize({n, m_blocks[k].in_features()});
-      m_late_grad[k].resize({n, m_blocks[k].in_features()});
-      m_late_grad[k].set_zero();
-      if (m_smoothing > 0) m_smoothed[k].resize({n, m_blocks[k].in_features()});
-    }
-  }
-
- public:
   /// This stage's parameters, named "<layer>.norm.weight", "<layer>.linear.bias", ...
   [[nodiscard]] nn::parameter_registry<S> parameters() {
     nn::parameter_registry<S> registry;
@@ -322,6 +269,56 @@ class gnnpipe_stage {
   }
 
  private:
+  /// What both public constructors set alike; they then add their graph and call `setup`.
+  gnnpipe_stage(std::vector<gnn_block<S, Exec>> blocks, index_t first_layer, T* transport, T* partitions,
+                gnnpipe_options options, Exec exec)
+      : m_blocks(std::move(blocks)),
+        m_first_layer(first_layer),
+        m_transport(transport),
+        m_partitions(partitions),
+        m_offsets(std::move(options.chunk_offsets)),
+        m_late(options.late),
+        m_smoothing(options.smoothing),
+        m_keep(options.keep_forward_state),
+        m_exec(std::move(exec)) {}
+
+  /// Checks the layers and chunks and sizes the buffers (after the graph is set).
+  void setup() {
+    constexpr auto where = "frugal::pipeline::gnnpipe_stage";
+    check(m_smoothing >= 0 && m_smoothing < 1, where, ": smoothing ", m_smoothing, " outside [0, 1)");
+    check(!m_blocks.empty(), where, ": stage ", m_transport->rank(), " has no layers");
+    const index_t owned = m_owned.empty() ? matrix().num_nodes() : static_cast<index_t>(m_owned.size());
+    check(m_offsets.size() >= 2 && m_offsets.front() == 0 && m_offsets.back() == owned, where,
+          ": chunk offsets must run from 0 to the node count ", owned);
+    const index_t n = matrix().num_nodes();
+    for (std::size_t c = 0; c + 1 < m_offsets.size(); ++c)
+      check(m_offsets[c] < m_offsets[c + 1], where, ": chunk ", c, " is empty or the offsets decrease");
+    check(chunks() < (collective_tag_base >> 1), where, ": too many chunks");
+    for (std::size_t k = 0; k + 1 < m_blocks.size(); ++k)
+      check(m_blocks[k].out_features() == m_blocks[k + 1].in_features(), where, ": layer ", m_first_layer + k,
+            " outputs ", m_blocks[k].out_features(), " features, layer ", m_first_layer + k + 1, " takes ",
+            m_blocks[k + 1].in_features());
+    const std::size_t K = m_blocks.size(), C = static_cast<std::size_t>(chunks());
+    m_buffer.resize(K);
+    m_smoothed.resize(m_smoothing > 0 ? K : 0);
+    m_buffer_grad.resize(K);
+    m_late_grad.resize(K);
+    m_in.assign(K, std::vector<nn::tensor<S>>(C));
+    m_agg.assign(K, std::vector<nn::tensor<S>>(C));
+    m_dout.assign(K, std::vector<nn::tensor<S>>(C));
+    if (m_keep) m_state.assign(K, std::vector<typename gnn_block<S, Exec>::state>(C));
+    m_timing.forward.assign(K, std::vector<double>(C, 0.0));
+    m_timing.backward.assign(K, std::vector<double>(C, 0.0));
+    for (std::size_t k = 0; k < K; ++k) {
+      m_buffer[k].resize({n, m_blocks[k].in_features()});
+      m_buffer[k].set_zero();  // historical rows before any epoch has written them
+      m_buffer_grad[k].resize({n, m_blocks[k].in_features()});
+      m_late_grad[k].resize({n, m_blocks[k].in_features()});
+      m_late_grad[k].set_zero();
+      if (m_smoothing > 0) m_smoothed[k].resize({n, m_blocks[k].in_features()});
+    }
+  }
+
   index_t begin(index_t c) const { return m_offsets[static_cast<std::size_t>(c)]; }
   /// The global id of local row i.
   index_t node(index_t i) const { return m_owned.empty() ? i : m_owned[static_cast<std::size_t>(i)]; }
