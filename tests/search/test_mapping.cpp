@@ -1,4 +1,4 @@
-// Mapping search: the exhaustive search against an independent enumeration, simulated annealing
+// Mapping search and whole-network cost: the exhaustive search against an independent enumeration, simulated annealing
 // and Q-learning against the exhaustive optimum, determinism for a seed, and validity on
 // machines where most (or no) mappings fit.
 #include <doctest/doctest.h>
@@ -179,4 +179,128 @@ TEST_CASE("mapping: searches return valid mappings when few fit, and say so when
   CHECK_FALSE(q_learning_mapping(w, hw, mapping_objective::latency, 50, gen).cost.valid);
   CHECK_FALSE(exhaustive_mapping(w, hw).cost.why_invalid.empty());
   CHECK_THROWS_AS((void)simulated_annealing_mapping(w, hw, mapping_objective::latency, -1, gen), invalid_argument);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer sets and whole-network cost (workloads.hpp)
+
+#include <frugal/search/workloads.hpp>
+
+namespace {
+
+const conv_layer& layer_named(const std::vector<conv_layer>& layers, const std::string& name) {
+  for (const auto& l : layers)
+    if (l.name == name) return l;
+  FAIL("no layer " << name);
+  return layers.front();
+}
+
+}  // namespace
+
+TEST_CASE("workloads: ResNet-50 shapes and its 4.09 GMACs") {
+  const auto net = resnet50_layers();
+  // 53 convolutions and the classifier in 24 distinct shapes; the per-image total is the
+  // figure torchvision's model reports, 4,089,184,256 multiply-accumulates.
+  CHECK(net.size() == 24);
+  std::int64_t occurrences = 0;
+  for (const auto& l : net) occurrences += l.count;
+  CHECK(occurrences == 54);
+  CHECK(total_macs(net) == 4089184256.0);
+  const auto& conv1 = layer_named(net, "conv1");
+  CHECK(conv1.out_h() == 112);
+  CHECK(lower_to_gemm(conv1).M == 112 * 112);
+  CHECK(lower_to_gemm(conv1).N == 64);
+  CHECK(lower_to_gemm(conv1).K == 3 * 7 * 7);
+  // The 3x3 convolution of layer3's five stride-1 blocks: 14x14 pixels, 256 filters of 256x3x3.
+  const auto& l3 = layer_named(net, "layer3.1.conv2");
+  CHECK(l3.count == 5);
+  CHECK(lower_to_gemm(l3).M == 196);
+  CHECK(lower_to_gemm(l3).N == 256);
+  CHECK(lower_to_gemm(l3).K == 2304);
+  // layer1's expanding 1x1 and its (stride-1) downsample share one shape: 3 + 1 occurrences.
+  CHECK(layer_named(net, "layer1.0.conv3").count == 4);
+  CHECK(layer_named(net, "layer4.0.conv2").out_h() == 7);
+  CHECK(total_macs(resnet50_layers(2)) == 2 * 4089184256.0);
+}
+
+TEST_CASE("workloads: MobileNet-V2 shapes and its 300.8 MMACs") {
+  const auto net = mobilenet_v2_layers();
+  CHECK(net.size() == 31);
+  std::int64_t occurrences = 0, depthwise = 0;
+  for (const auto& l : net) {
+    occurrences += l.count;
+    if (l.depthwise) depthwise += l.count;
+  }
+  CHECK(occurrences == 53);
+  CHECK(depthwise == 17);
+  CHECK(total_macs(net) == 300774272.0);  // the paper's "300M multiply-adds"
+  const auto first = lower_to_gemm(layer_named(net, "features.0"));
+  CHECK(first.M == 112 * 112);
+  CHECK(first.N == 32);
+  CHECK(first.K == 27);
+  // The 14x14 stride-1 depthwise convolution on 384 channels (features 8 to 11): one 196x9 GEMV per
+  // channel.
+  const auto& dw = layer_named(net, "features.8.depthwise");
+  CHECK(dw.count == 4);
+  const auto g = lower_to_gemm(dw);
+  CHECK(g.M == 196);
+  CHECK(g.N == 1);
+  CHECK(g.K == 9);
+  CHECK(g.batch == 384);
+}
+
+TEST_CASE("workloads: lowering keeps the MAC count, and the IR agrees with it") {
+  for (const auto& net : {resnet50_layers(), mobilenet_v2_layers()}) {
+    double gemm_macs = 0, ir_macs = 0;
+    for (const auto& l : net) {
+      gemm_macs += lower_to_gemm(l).macs() * static_cast<double>(l.count);
+      ir_macs += static_cast<double>(to_tensor_computation(l).iterations() * l.count);
+    }
+    CHECK(gemm_macs == total_macs(net));
+    CHECK(ir_macs == total_macs(net));
+  }
+  // What the intrinsic matcher says about the lowering: a convolution runs on the GEMM
+  // intrinsic, a depthwise one does not (it runs as GEMVs).
+  const auto mb = mobilenet_v2_layers();
+  CHECK_FALSE(match_intrinsic(gemm_intrinsic(), to_tensor_computation(layer_named(mb, "features.1.project"))).empty());
+  const auto dw = to_tensor_computation(layer_named(mb, "features.7.depthwise"));
+  CHECK(match_intrinsic(gemm_intrinsic(), dw).empty());
+  CHECK_FALSE(match_intrinsic(gemv_intrinsic(), dw).empty());
+  CHECK_THROWS_AS(conv_layer({"bad", 1, 8, 4, 8, 8, 3, 3, 1, 1, true, 1}).validate(), invalid_argument);
+}
+
+TEST_CASE("workloads: evaluate_design sums occurrence-weighted layer costs") {
+  const auto hw = decode_hardware({16, 16, 256, 64, 16, 0});
+  const auto net = mobilenet_v2_layers();
+  const auto d = evaluate_design(hw, net, default_mapper{});
+  REQUIRE(d.valid);
+  REQUIRE(d.layer_costs.size() == net.size());
+  double cycles = 0, energy = 0;
+  for (std::size_t i = 0; i < net.size(); ++i) {
+    CHECK(d.mappings[i] == default_mapping(lower_to_gemm(net[i]), hw));
+    cycles += static_cast<double>(net[i].count) * d.layer_costs[i].cycles;
+    energy += static_cast<double>(net[i].count) * d.layer_costs[i].energy_j;
+  }
+  CHECK(d.cycles == doctest::Approx(cycles));
+  CHECK(d.energy_j == doctest::Approx(energy));
+  CHECK(d.latency_s == doctest::Approx(cycles / 1e9));
+  CHECK(d.power_w == doctest::Approx(energy / d.latency_s));
+  CHECK(d.area_mm2 == doctest::Approx(accelerator_area_mm2(hw)));
+  // Searching per layer never does worse than the fixed mapping.
+  const auto searched = evaluate_design(hw, net, exhaustive_mapper{mapping_objective::latency});
+  CHECK(searched.latency_s <= d.latency_s);
+  const auto annealed = evaluate_design(hw, net, annealing_mapper{mapping_objective::latency, 300, 3});
+  CHECK(annealed.latency_s <= d.latency_s);
+  CHECK(annealed.latency_s >= searched.latency_s);
+  // A lambda is a mapper too.
+  const auto tiny = evaluate_design(hw, net, [](const gemm_workload&, const hardware_config&) { return mapping{}; });
+  CHECK(tiny.valid);
+  CHECK(tiny.latency_s > d.latency_s);
+  // A machine on which a layer cannot be mapped at all.
+  auto broken = hw;
+  broken.scratchpad_bytes = 4;
+  const auto none = evaluate_design(broken, net, default_mapper{});
+  CHECK_FALSE(none.valid);
+  CHECK(none.why_invalid.find("layer 'features.0'") != std::string::npos);
+  CHECK_THROWS_AS((void)evaluate_design(hw, {}, default_mapper{}), invalid_argument);
 }
