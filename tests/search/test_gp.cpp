@@ -136,6 +136,23 @@ TEST_CASE("gaussian_process: fitted hyperparameters raise the likelihood and mod
   CHECK(worst < 0.02);
 }
 
+TEST_CASE("gaussian_process: the lengthscale prior's gradient matches finite differences") {
+  gaussian_process gp(3);
+  Eigen::VectorXd theta(5);
+  theta << -1.2, 0.3, 1.7, 0.1, -3;
+  Eigen::VectorXd grad = Eigen::VectorXd::Zero(5);
+  const double lp = gp.log_prior(theta, &grad);
+  CHECK(lp == doctest::Approx(3 * (-1.2 + 0.3 + 1.7) - 6 * (std::exp(-1.2) + std::exp(0.3) + std::exp(1.7))));
+  for (index_t t = 0; t < 5; ++t) {
+    Eigen::VectorXd up = theta, down = theta;
+    up(t) += 1e-6;
+    down(t) -= 1e-6;
+    CHECK(grad(t) == doctest::Approx((gp.log_prior(up) - gp.log_prior(down)) / 2e-6).epsilon(1e-6));
+  }
+  gaussian_process flat(3, {.lengthscale_prior_shape = 0});
+  CHECK(flat.log_prior(theta) == 0);
+}
+
 TEST_CASE("gaussian_process refuses mismatched and non-finite data") {
   gaussian_process gp(2);
   CHECK_THROWS_AS(gp.fit(Eigen::MatrixXd::Zero(3, 3), Eigen::VectorXd::Zero(3)), invalid_argument);

@@ -61,6 +61,9 @@ struct gp_options {
   double min_noise = 1e-4, max_noise = 1.0;
   int restarts = 4;          ///< random starts besides the current hyperparameters
   int max_iterations = 100;  ///< L-BFGS-B iterations per start
+  /// A Gamma(a, b) prior on each lengthscale (BoTorch's former default, Gamma(3, 6): mode 1/3,
+  /// mean 1/2 in the unit cube), making the fit a MAP estimate; a = 0 fits by likelihood alone.
+  double lengthscale_prior_shape = 3, lengthscale_prior_rate = 6;
 };
 
 /// Posterior of the latent function at one point, in the caller's units.
@@ -79,6 +82,7 @@ class gaussian_process {
           "frugal::search::gaussian_process: hyperparameter bounds must be positive and increasing");
     m_hyper.log_lengthscale = Eigen::VectorXd::Constant(dims, std::log(0.3));
     m_hyper.log_noise = std::log(std::max(options.min_noise, 1e-3));
+    m_inv_lengthscale = (-m_hyper.log_lengthscale.array()).exp().matrix();
   }
 
   [[nodiscard]] index_t dims() const noexcept { return m_dims; }
@@ -124,7 +128,7 @@ class gaussian_process {
     }
     // New row of L: l = L⁻¹ k(X, x), d = sqrt(k(x, x) + σ_n² − lᵀl).
     Eigen::VectorXd k(n);
-    for (index_t i = 0; i < n; ++i) k(i) = covariance(m_x.row(i).transpose(), x);
+    for (index_t i = 0; i < n; ++i) k(i) = covariance_to(i, x);
     const Eigen::VectorXd l = m_chol.triangularView<Eigen::Lower>().solve(k);
     const double d2 = signal_variance() + noise_variance() - l.squaredNorm();
     if (!(d2 > 1e-12 * signal_variance())) {  // lost to rounding: start over
@@ -145,7 +149,7 @@ class gaussian_process {
     const index_t n = size();
     if (n == 0) return {0.0, signal_variance()};
     Eigen::VectorXd k(n);
-    for (index_t i = 0; i < n; ++i) k(i) = covariance(m_x.row(i).transpose(), x);
+    for (index_t i = 0; i < n; ++i) k(i) = covariance_to(i, x);
     const double mean = k.dot(m_alpha);
     const Eigen::VectorXd v = m_chol.triangularView<Eigen::Lower>().solve(k);
     const double var = std::max(signal_variance() - v.squaredNorm(), 0.0);
@@ -197,9 +201,23 @@ class gaussian_process {
     return lml;
   }
 
-  /// Maximises the log marginal likelihood within the option bounds, from the current
-  /// hyperparameters and `options().restarts` random points; keeps the best and refactorises.
-  /// Returns the best log marginal likelihood.
+  /// The log density of the lengthscale prior at packed hyperparameters `theta` (in log ℓ, the
+  /// Jacobian included: a log ℓ − b ℓ up to a constant); adds its gradient to `gradient` if given.
+  [[nodiscard]] double log_prior(const Eigen::VectorXd& theta, Eigen::VectorXd* gradient = nullptr) const {
+    const double a = m_options.lengthscale_prior_shape, b = m_options.lengthscale_prior_rate;
+    if (a <= 0) return 0.0;
+    double lp = 0;
+    for (index_t t = 0; t < m_dims; ++t) {
+      lp += a * theta(t) - b * std::exp(theta(t));
+      if (gradient) (*gradient)(t) += a - b * std::exp(theta(t));
+    }
+    return lp;
+  }
+
+  /// Maximises the log marginal likelihood plus the lengthscale prior's log density (a MAP
+  /// estimate; the likelihood alone when the prior is off) within the option bounds, from the
+  /// current hyperparameters and `options().restarts` random points; keeps the best and
+  /// refactorises. Returns the log marginal likelihood of the hyperparameters kept.
   double optimize_hyperparameters(rng& gen) {
     check(size() >= 1, "frugal::search::gaussian_process::optimize_hyperparameters: no data");
     const index_t p = m_dims + 2;
@@ -212,8 +230,9 @@ class gaussian_process {
     upper(m_dims + 1) = std::log(m_options.max_noise);
     const auto objective = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
       const double lml = log_marginal_likelihood(gp_hyperparameters::unpacked(theta), &grad);
+      const double lp = log_prior(theta, &grad);
       grad = -grad;
-      return std::isfinite(lml) ? -lml : 1e300;
+      return std::isfinite(lml) ? -(lml + lp) : 1e300;
     };
     LBFGSpp::LBFGSBParam<double> param;
     param.max_iterations = m_options.max_iterations;
@@ -221,7 +240,7 @@ class gaussian_process {
     LBFGSpp::LBFGSBSolver<double> solver(param);
     Eigen::VectorXd best = m_hyper.packed().cwiseMax(lower).cwiseMin(upper);
     Eigen::VectorXd unused(p);
-    double best_value = -log_marginal_likelihood(gp_hyperparameters::unpacked(best), &unused);
+    double best_value = -log_marginal_likelihood(gp_hyperparameters::unpacked(best), &unused) - log_prior(best);
     for (int start = 0; start <= m_options.restarts; ++start) {
       Eigen::VectorXd theta = best;
       if (start > 0)
@@ -231,7 +250,7 @@ class gaussian_process {
         solver.minimize(objective, theta, value, lower, upper);
       } catch (const std::exception&) {
         // A failed line search leaves theta at its last accepted point: keep it if it is better.
-        value = -log_marginal_likelihood(gp_hyperparameters::unpacked(theta), &unused);
+        value = -log_marginal_likelihood(gp_hyperparameters::unpacked(theta), &unused) - log_prior(theta);
       }
       if (std::isfinite(value) && value < best_value) {
         best_value = value;
@@ -240,7 +259,7 @@ class gaussian_process {
     }
     m_hyper = gp_hyperparameters::unpacked(best);
     refactor();
-    return -best_value;
+    return log_marginal_likelihood(m_hyper);
   }
 
  private:
@@ -260,13 +279,25 @@ class gaussian_process {
     return (5.0 / 3.0) * (1 + s) * std::exp(-s);
   }
 
+  // The kernels sit in the inner loops of the likelihood and of every candidate's prediction:
+  // plain loops over the dimensions, no temporaries.
   [[nodiscard]] double radius(index_t i, index_t j, const Eigen::VectorXd& ell) const {
-    return ((m_x.row(i) - m_x.row(j)).transpose().array() / ell.array()).matrix().norm();
+    double r2 = 0;
+    for (index_t t = 0; t < m_dims; ++t) {
+      const double d = (m_x(i, t) - m_x(j, t)) / ell(t);
+      r2 += d * d;
+    }
+    return std::sqrt(r2);
   }
 
-  [[nodiscard]] double covariance(const Eigen::VectorXd& a, const Eigen::VectorXd& b) const {
-    const Eigen::ArrayXd ell = m_hyper.log_lengthscale.array().exp();
-    return signal_variance() * shape(((a - b).array() / ell).matrix().norm());
+  /// k(x_i, x) under the current hyperparameters.
+  [[nodiscard]] double covariance_to(index_t i, const Eigen::VectorXd& x) const {
+    double r2 = 0;
+    for (index_t t = 0; t < m_dims; ++t) {
+      const double d = (m_x(i, t) - x(t)) * m_inv_lengthscale(t);
+      r2 += d * d;
+    }
+    return signal_variance() * shape(std::sqrt(r2));
   }
 
   [[nodiscard]] Eigen::VectorXd standardised() const { return (m_y.array() - m_y_mean) / m_y_scale; }
@@ -283,6 +314,8 @@ class gaussian_process {
   }
 
   void refactor() {
+    m_inv_lengthscale = (-m_hyper.log_lengthscale.array()).exp().matrix();
+    const Eigen::VectorXd ell = m_hyper.log_lengthscale.array().exp();
     const index_t n = size();
     if (n == 0) {
       m_chol.resize(0, 0);
@@ -292,7 +325,7 @@ class gaussian_process {
     }
     Eigen::MatrixXd kn(n, n);
     for (index_t i = 0; i < n; ++i)
-      for (index_t j = 0; j <= i; ++j) kn(i, j) = kn(j, i) = covariance(m_x.row(i).transpose(), m_x.row(j).transpose());
+      for (index_t j = 0; j <= i; ++j) kn(i, j) = kn(j, i) = signal_variance() * shape(radius(i, j, ell));
     kn.diagonal().array() += noise_variance();
     Eigen::LLT<Eigen::MatrixXd> llt(kn);
     // Repeated points with a tiny noise can leave K numerically singular: add jitter until not.
@@ -313,6 +346,7 @@ class gaussian_process {
   Eigen::MatrixXd m_chol;   // lower triangle of K + σ_n² I
   Eigen::VectorXd m_alpha;  // (K + σ_n² I)⁻¹ ỹ
   double m_y_mean = 0, m_y_scale = 1;
+  Eigen::VectorXd m_inv_lengthscale;  // 1 / ℓ, kept with the hyperparameters
 };
 
 }  // namespace frugal::search

@@ -41,8 +41,8 @@ enum class acquisition_kind {
 
 struct optimizer_options {
   int initial_points = 10;                ///< Latin-hypercube points before the model leads
-  int candidates = 5000;                  ///< random candidates per ask (continuous or large spaces)
-  int local_starts = 10;                  ///< best candidates refined by coordinate search
+  int candidates = 2000;                  ///< random candidates per ask (continuous or large spaces)
+  int local_starts = 5;                   ///< best candidates refined by coordinate search
   std::uint64_t enumerate_up_to = 20000;  ///< discrete spaces this small are searched exhaustively
   std::uint64_t seed = 1;
   acquisition_kind acquisition = acquisition_kind::expected_improvement;
