@@ -195,3 +195,29 @@ TEST_CASE("resume: the suggestions after load equal the uninterrupted run's, for
   CHECK(a.ask() == c.ask());
   CHECK_THROWS_AS(c.load(dir / "mo.ck"), invalid_argument);
 }
+
+TEST_CASE("the optimisers suggest the same points on Kokkos::Serial and on the default host space") {
+  // In an OpenMP build the default host space scores and refines candidates on several threads:
+  // the suggestions must not depend on it.
+  const auto s = unit_cube(3);
+  search::basic_bayes_optimizer<Kokkos::Serial> serial(s, {.initial_points = 4, .candidates = 500, .seed = 6});
+  search::bayes_optimizer parallel(s, {.initial_points = 4, .candidates = 500, .seed = 6});
+  const auto g = [](const search::point& x) { return std::sin(5 * x[0]) + x[1] * x[2]; };
+  for (int i = 0; i < 10; ++i) {
+    const auto a = serial.ask(), b = parallel.ask();
+    REQUIRE(a == b);
+    serial.tell(a, g(a));
+    parallel.tell(b, g(b));
+  }
+  search::basic_multi_objective_optimizer<Kokkos::Serial> mo_serial(
+      s, 2, {.initial_points = 4, .candidates = 300, .seed = 6});
+  search::multi_objective_optimizer mo_parallel(s, 2, {.initial_points = 4, .candidates = 300, .seed = 6});
+  for (int i = 0; i < 4; ++i) {
+    const auto a = mo_serial.ask(2), b = mo_parallel.ask(2);
+    REQUIRE(a == b);
+    for (const auto& p : a) {
+      mo_serial.tell(p, zdt1(p));
+      mo_parallel.tell(p, zdt1(p));
+    }
+  }
+}

@@ -64,15 +64,20 @@ struct mo_observation {
   std::optional<Eigen::VectorXd> values;
 };
 
-class multi_objective_optimizer {
+/// The optimiser on execution space `Exec`, where the acquisition's candidates are scored and
+/// refined in parallel (results do not depend on the number of threads);
+/// `multi_objective_optimizer` is the one on `default_host_space`.
+template <HostExecutionSpace Exec = default_host_space>
+class basic_multi_objective_optimizer {
   static constexpr const char* who = "frugal::search::multi_objective_optimizer";
 
  public:
-  multi_objective_optimizer(search_space space, int objectives, mo_options options = {})
+  basic_multi_objective_optimizer(search_space space, int objectives, mo_options options = {}, Exec exec = Exec{})
       : m_core(std::move(space), objectives, options.initial_points,
                {options.candidates, options.local_starts, options.enumerate_up_to}, options.seed, who),
         m_options(std::move(options)),
-        m_objectives(objectives) {
+        m_objectives(objectives),
+        m_exec(std::move(exec)) {
     check(objectives >= 2, who, ": ", objectives, " objectives; use bayes_optimizer for one");
     check(m_options.acquisition != mo_acquisition::ehvi || objectives <= 3, who,
           ": EHVI is implemented for 2 or 3 objectives, not ", objectives, "; use ParEGO");
@@ -120,7 +125,7 @@ class multi_objective_optimizer {
             front = observed_front();
             ref = reference();
           }
-          batch.push_back(m_core.maximise(ehvi_score(*believers, front, ref), pending));
+          batch.push_back(m_core.maximise(m_exec, ehvi_score(*believers, front, ref), pending));
           if (k + 1 < q) {  // the Kriging believer: pretend the point returned its predicted means
             const Eigen::VectorXd u = space().encode(batch.back());
             Eigen::VectorXd mean(m_objectives);
@@ -278,6 +283,7 @@ class multi_objective_optimizer {
     m_core.refit_feasibility();
     const double best = f.minCoeff();
     return m_core.maximise(
+        m_exec,
         [&](const point& p) {
           const Eigen::VectorXd u = space().encode(p);
           const auto post = model.predict(u);
@@ -290,8 +296,12 @@ class multi_objective_optimizer {
   detail::ask_tell_core m_core;
   mo_options m_options;
   int m_objectives;
+  Exec m_exec;
   std::vector<gaussian_process> m_models;
   bool m_dirty = true;
 };
+
+/// Multi-objective Bayesian optimisation on the default host execution space.
+using multi_objective_optimizer = basic_multi_objective_optimizer<>;
 
 }  // namespace frugal::search

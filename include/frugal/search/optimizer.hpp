@@ -58,14 +58,19 @@ struct observation {
   std::optional<double> value;
 };
 
-class bayes_optimizer {
+/// The optimiser on execution space `Exec`, where the acquisition's candidates are scored and
+/// refined in parallel (results do not depend on the number of threads); `bayes_optimizer` is the
+/// one on `default_host_space`.
+template <HostExecutionSpace Exec = default_host_space>
+class basic_bayes_optimizer {
   static constexpr const char* who = "frugal::search::bayes_optimizer";
 
  public:
-  explicit bayes_optimizer(search_space space, optimizer_options options = {})
+  explicit basic_bayes_optimizer(search_space space, optimizer_options options = {}, Exec exec = Exec{})
       : m_core(std::move(space), 1, options.initial_points,
                {options.candidates, options.local_starts, options.enumerate_up_to}, options.seed, who),
-        m_options(options) {
+        m_options(options),
+        m_exec(std::move(exec)) {
     check(options.beta >= 0, who, ": beta must be non-negative");
     m_models.emplace_back(m_core.space().encoded_dims(), options.gp);
   }
@@ -114,7 +119,7 @@ class bayes_optimizer {
                       : -lower_confidence_bound(post.mean, sd, m_options.beta)) +
                  m_core.log_probability_feasible(u);
         };
-        batch.push_back(m_core.maximise(score, pending));
+        batch.push_back(m_core.maximise(m_exec, score, pending));
         if (k + 1 < q) {
           const Eigen::VectorXd u = space().encode(batch.back());
           const double mean = believer->predict(u).mean;
@@ -191,9 +196,13 @@ class bayes_optimizer {
 
   detail::ask_tell_core m_core;
   optimizer_options m_options;
+  Exec m_exec;
   std::vector<gaussian_process> m_models;
   bool m_dirty = true;
   double m_best_fitted = 0;  // the lowest value the model was fitted to (warped when warping)
 };
+
+/// Single-objective Bayesian optimisation on the default host execution space.
+using bayes_optimizer = basic_bayes_optimizer<>;
 
 }  // namespace frugal::search

@@ -20,6 +20,7 @@
 
 #include "../../core/checkpoint.hpp"
 #include "../../core/error.hpp"
+#include "../../core/execution.hpp"
 #include "../../core/rng.hpp"
 #include "../gp.hpp"
 #include "../space.hpp"
@@ -70,7 +71,8 @@ class ask_tell_core {
 
   [[nodiscard]] const search_space& space() const noexcept { return m_space; }
 
-  /// A known, cheap constraint: points where it is false are never suggested.
+  /// A known, cheap constraint: points where it is false are never suggested. It is called from
+  /// the threads of the optimiser's execution space: it must be safe to call concurrently.
   void set_constraint(std::function<bool(const point&)> feasible) { m_feasible = std::move(feasible); }
 
   [[nodiscard]] bool admissible(const point& p, const std::set<point>& pending) const {
@@ -101,61 +103,48 @@ class ask_tell_core {
 
   /// The admissible point with the highest `score`: every point of a small discrete space, else
   /// random candidates of which the best few are refined coordinate by coordinate in the encoded
-  /// cube.
-  template <class Score>
-  point maximise(Score&& score, const std::set<point>& pending) {
+  /// cube. Candidates are drawn and filtered in order on the calling thread (the generator and the
+  /// constraint stay sequential); their scores, and the refinements of the starts, run in parallel
+  /// on `exec`, so `score` must be safe to call concurrently. Ties go to the earliest candidate,
+  /// so the result does not depend on the number of threads.
+  template <HostExecutionSpace Exec, class Score>
+  point maximise(const Exec& exec, const Score& score, const std::set<point>& pending) {
     const auto n = m_space.cardinality();
+    std::vector<point> pool;
     if (n && *n <= m_search.enumerate_up_to) {
-      std::optional<point> arg;
-      double top = -std::numeric_limits<double>::infinity();
-      for (std::uint64_t i = 0; i < *n; ++i) {
-        point p = m_space.enumerate(i);
-        if (!admissible(p, pending)) continue;
-        const double s = score(p);
-        if (!arg || s > top) {
-          top = s;
-          arg = std::move(p);
-        }
-      }
-      check(arg.has_value(), m_who, "::ask: every admissible point of the space has been evaluated");
-      return *arg;
+      for (std::uint64_t i = 0; i < *n; ++i)
+        if (point p = m_space.enumerate(i); admissible(p, pending)) pool.push_back(std::move(p));
+      check(!pool.empty(), m_who, "::ask: every admissible point of the space has been evaluated");
+    } else {
+      for (int k = 0; k < m_search.candidates; ++k)
+        if (point p = m_space.sample(m_gen); admissible(p, pending)) pool.push_back(std::move(p));
+      check(!pool.empty(), m_who, "::ask: no admissible candidate among ", m_search.candidates, " random points");
     }
-    std::vector<std::pair<double, point>> pool;
-    for (int k = 0; k < m_search.candidates; ++k) {
-      point p = m_space.sample(m_gen);
-      if (admissible(p, pending)) pool.emplace_back(score(p), std::move(p));
+    std::vector<double> scores(pool.size());
+    parallel_for("frugal::search::score_candidates", exec, static_cast<index_t>(pool.size()),
+                 [&](index_t i) { scores[static_cast<std::size_t>(i)] = score(pool[static_cast<std::size_t>(i)]); });
+    if (n && *n <= m_search.enumerate_up_to) {
+      std::size_t arg = 0;
+      for (std::size_t i = 1; i < pool.size(); ++i)
+        if (scores[i] > scores[arg]) arg = i;
+      return pool[arg];
     }
-    check(!pool.empty(), m_who, "::ask: no admissible candidate among ", m_search.candidates, " random points");
+    std::vector<std::size_t> order(pool.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
     const auto starts =
         std::min<std::size_t>(pool.size(), static_cast<std::size_t>(std::max(m_search.local_starts, 1)));
-    std::partial_sort(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(starts), pool.end(),
-                      [](const auto& a, const auto& b) { return a.first > b.first; });
-    std::pair<double, point> champion = pool.front();
-    for (std::size_t s = 0; s < starts && m_search.local_starts > 0; ++s) {
-      auto [value, p] = pool[s];
-      Eigen::VectorXd u = m_space.encode(p);
-      for (double step = 0.1; step > 1e-5; step /= 2) {
-        for (bool moved = true; moved;) {
-          moved = false;
-          for (index_t j = 0; j < u.size(); ++j)
-            for (double sign : {1.0, -1.0}) {
-              Eigen::VectorXd v = u;
-              v(j) = std::clamp(v(j) + sign * step, 0.0, 1.0);
-              point q = m_space.decode(v);
-              if (q == p || !admissible(q, pending)) continue;
-              const double sq = score(q);
-              if (sq > value) {
-                value = sq;
-                p = std::move(q);
-                u = m_space.encode(p);
-                moved = true;
-              }
-            }
-        }
-      }
-      if (value > champion.first) champion = {value, p};
-    }
-    return champion.second;
+    std::partial_sort(
+        order.begin(), order.begin() + static_cast<std::ptrdiff_t>(starts), order.end(),
+        [&](std::size_t a, std::size_t b) { return scores[a] > scores[b] || (scores[a] == scores[b] && a < b); });
+    std::vector<std::pair<double, point>> refined(starts);
+    for (std::size_t s = 0; s < starts; ++s) refined[s] = {scores[order[s]], pool[order[s]]};
+    if (m_search.local_starts > 0)
+      parallel_for("frugal::search::refine_candidates", exec, static_cast<index_t>(starts),
+                   [&](index_t s) { refine(refined[static_cast<std::size_t>(s)], score, pending); });
+    std::size_t champion = 0;
+    for (std::size_t s = 1; s < starts; ++s)
+      if (refined[s].first > refined[champion].first) champion = s;
+    return refined[champion].second;
   }
 
   void record(const point& p, std::optional<Eigen::VectorXd> values, const char* what) {
@@ -287,6 +276,33 @@ class ask_tell_core {
   }
 
  private:
+  /// Coordinate search from `start` in the encoded cube: steps of 0.1 halved to 1e-5, each
+  /// coordinate tried both ways, a move kept when it improves the score.
+  template <class Score>
+  void refine(std::pair<double, point>& start, const Score& score, const std::set<point>& pending) const {
+    auto& [value, p] = start;
+    Eigen::VectorXd u = m_space.encode(p);
+    for (double step = 0.1; step > 1e-5; step /= 2) {
+      for (bool moved = true; moved;) {
+        moved = false;
+        for (index_t j = 0; j < u.size(); ++j)
+          for (double sign : {1.0, -1.0}) {
+            Eigen::VectorXd v = u;
+            v(j) = std::clamp(v(j) + sign * step, 0.0, 1.0);
+            point q = m_space.decode(v);
+            if (q == p || !admissible(q, pending)) continue;
+            const double sq = score(q);
+            if (sq > value) {
+              value = sq;
+              p = std::move(q);
+              u = m_space.encode(p);
+              moved = true;
+            }
+          }
+      }
+    }
+  }
+
   void fit_feasibility_data() {
     const auto n = static_cast<index_t>(m_points.size());
     Eigen::MatrixXd x(n, m_space.encoded_dims());
