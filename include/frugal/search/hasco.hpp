@@ -107,11 +107,14 @@ hasco_design evaluate_hardware_point(const point& p, const std::vector<conv_laye
   return d;
 }
 
-/// Indices of the non-dominated feasible designs of `designs`, ascending.
-inline std::vector<std::size_t> feasible_front(const std::vector<hasco_design>& designs) {
+namespace detail {
+
+/// Indices of the non-dominated designs among those `keep` accepts, ascending.
+template <class Keep>
+std::vector<std::size_t> front_of(const std::vector<hasco_design>& designs, Keep keep) {
   std::vector<std::size_t> ok;
   for (std::size_t i = 0; i < designs.size(); ++i)
-    if (designs[i].feasible) ok.push_back(i);
+    if (keep(designs[i])) ok.push_back(i);
   if (ok.empty()) return {};
   Eigen::MatrixXd y(static_cast<index_t>(ok.size()), designs[ok.front()].objectives.size());
   for (std::size_t r = 0; r < ok.size(); ++r) {
@@ -122,6 +125,13 @@ inline std::vector<std::size_t> feasible_front(const std::vector<hasco_design>& 
   std::vector<std::size_t> out;
   for (index_t i : pareto_indices(y)) out.push_back(ok[static_cast<std::size_t>(i)]);
   return out;
+}
+
+}  // namespace detail
+
+/// Indices of the non-dominated feasible designs of `designs`, ascending.
+inline std::vector<std::size_t> feasible_front(const std::vector<hasco_design>& designs) {
+  return detail::front_of(designs, [](const hasco_design& d) { return d.feasible; });
 }
 
 /// A common frame for hypervolumes: objective j maps to (y_j − ideal_j) / (nadir_j − ideal_j)
@@ -342,11 +352,14 @@ hasco_result hasco_search(const std::vector<conv_layer>& layers, const F& mapper
 
 /// The "separate design" baseline: the hardware chosen first, by the same outer search under a
 /// fixed software mapping (`default_mapper`), then the software tuned afterwards with
-/// `tuned_mapper` on the hardware that search picked (its feasible front).
+/// `tuned_mapper` on the hardware that search picked: the Pareto front of its valid designs, over
+/// the power budget or not (tuning may bring a design under it; the feasible front is a subset,
+/// since a design that dominates a feasible one is feasible too).
 struct separate_design_result {
   hasco_result hardware_search;       ///< the outer search under default_mapping
-  std::vector<hasco_design> tuned;    ///< hardware_search.front's designs re-mapped with the tuned mapper
-  std::vector<hasco_design> designs;  ///< the final candidates: the front's designs, default and tuned
+  std::vector<std::size_t> chosen;    ///< indices into hardware_search.designs of the hardware picked
+  std::vector<hasco_design> tuned;    ///< the chosen designs re-mapped with the tuned mapper
+  std::vector<hasco_design> designs;  ///< the final candidates: the chosen designs, default and tuned
   std::vector<std::size_t> front;     ///< indices into `designs` of their feasible Pareto front
 };
 
@@ -360,10 +373,11 @@ separate_design_result separate_design(const std::vector<conv_layer>& layers, co
                                        std::optional<hypervolume_frame> frame = std::nullopt) {
   separate_design_result r;
   r.hardware_search = hasco_search(layers, default_mapper{}, options, frame);
-  std::vector<point> chosen;
-  for (auto i : r.hardware_search.front) chosen.push_back(r.hardware_search.designs[i].x);
-  r.tuned = detail::evaluate_points(chosen, layers, tuned_mapper, options);
-  for (auto i : r.hardware_search.front) r.designs.push_back(r.hardware_search.designs[i]);
+  r.chosen = detail::front_of(r.hardware_search.designs, [](const hasco_design& d) { return d.cost.valid; });
+  std::vector<point> points;
+  for (auto i : r.chosen) points.push_back(r.hardware_search.designs[i].x);
+  r.tuned = detail::evaluate_points(points, layers, tuned_mapper, options);
+  for (auto i : r.chosen) r.designs.push_back(r.hardware_search.designs[i]);
   for (const auto& d : r.tuned) r.designs.push_back(d);
   r.front = feasible_front(r.designs);
   return r;
