@@ -101,15 +101,18 @@ class bayes_optimizer {
       } else {
         if (!believer) {
           refit();
+          m_core.refit_feasibility();
           believer = m_models.front();
         }
         const double best = std::min(m_best_fitted, believed_best);
         const auto score = [&](const point& p) {
-          const auto post = believer->predict(space().encode(p));
+          const Eigen::VectorXd u = space().encode(p);
+          const auto post = believer->predict(u);
           const double sd = std::sqrt(std::max(post.variance, 1e-300));
-          return m_options.acquisition == acquisition_kind::expected_improvement
-                     ? log_expected_improvement(post.mean, sd, best)
-                     : -lower_confidence_bound(post.mean, sd, m_options.beta);
+          return (m_options.acquisition == acquisition_kind::expected_improvement
+                      ? log_expected_improvement(post.mean, sd, best)
+                      : -lower_confidence_bound(post.mean, sd, m_options.beta)) +
+                 m_core.log_probability_feasible(u);
         };
         batch.push_back(m_core.maximise(score, pending));
         if (k + 1 < q) {
@@ -130,7 +133,8 @@ class bayes_optimizer {
     m_dirty = true;
   }
 
-  /// Records a failed evaluation: the point is infeasible and will not be suggested again.
+  /// Records a failed evaluation: the point is infeasible and will not be suggested again, and a
+  /// model of success weighs the acquisition down near it (see `detail::ask_tell_core`).
   void tell_failed(const point& p) { m_core.record(p, std::nullopt, "tell_failed"); }
 
   /// The best value told so far, if any succeeded.
