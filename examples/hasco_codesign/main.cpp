@@ -16,6 +16,7 @@
 //   hasco_codesign              both networks, 5 seeds, 30 evaluations (a few minutes)
 //   hasco_codesign --quick      fewer seeds, budgets and mapping proposals (under a minute)
 #include <CLI/CLI.hpp>
+#include <Kokkos_Core.hpp>
 #include <frugal/search/hasco.hpp>
 
 #ifdef FRUGAL_EXAMPLE_WITH_PAGMO
@@ -51,7 +52,6 @@ struct settings {
   int evaluations = 30;
   int initial = 10;
   int batch = 1;
-  int threads = 1;
   std::string mapper = "annealing";  // or q-learning
   std::string mapper_objective = "edp";
   int mapper_steps = 300;                              // annealing proposals or Q-learning episodes per layer
@@ -200,6 +200,9 @@ void print_front(const char* title, const std::vector<hasco_design>& designs, st
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The searches and the enumeration cost designs in parallel on Kokkos' default host space
+  // (threads: OMP_NUM_THREADS or --kokkos-num-threads in an OpenMP build).
+  Kokkos::ScopeGuard kokkos(argc, argv);
   settings s;
   CLI::App app{"HASCO hardware/software co-design on the frugal accelerator cost model"};
   app.add_option("--networks", s.networks, "resnet50, mobilenet_v2")
@@ -208,7 +211,6 @@ int main(int argc, char** argv) {
   app.add_option("--evaluations", s.evaluations, "hardware points each method evaluates")->check(CLI::Range(2, 1728));
   app.add_option("--initial", s.initial, "space-filling points before EHVI")->check(CLI::Range(1, 1728));
   app.add_option("--batch", s.batch, "points per ask (Kriging believer)")->check(CLI::Range(1, 64));
-  app.add_option("--threads", s.threads, "threads evaluating a batch and the enumeration")->check(CLI::Range(1, 256));
   app.add_option("--mapper", s.mapper, "inner mapping search")->check(CLI::IsMember({"annealing", "q-learning"}));
   app.add_option("--mapper-objective", s.mapper_objective, "latency, energy or edp");
   app.add_option("--mapper-steps", s.mapper_steps, "annealing proposals / Q-learning episodes per layer")
@@ -268,8 +270,7 @@ int main(int argc, char** argv) {
     const auto layers = network == "resnet50" ? search::resnet50_layers() : search::mobilenet_v2_layers();
     std::printf("\n=== %s: %zu distinct layers, %.3g GMACs ===\n", network.c_str(), layers.size(),
                 search::total_macs(layers) / 1e9);
-    search::hasco_options base{
-        .evaluations = s.evaluations, .initial_points = s.initial, .batch = s.batch, .threads = s.threads};
+    search::hasco_options base{.evaluations = s.evaluations, .initial_points = s.initial, .batch = s.batch};
 
     // 1. Ground truth.
     auto t0 = std::chrono::steady_clock::now();

@@ -4,13 +4,16 @@
 #include <frugal/search/mobo.hpp>
 #include <frugal/search/optimizer.hpp>
 
+#include <Kokkos_Core.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 
 namespace s = frugal::search;
 
-int main() {
+int main(int argc, char** argv) {
+  Kokkos::ScopeGuard kokkos(argc, argv);  // the optimisers score candidates on the default host space
   // A learning rate (log scale), a layer width and an activation: minimise a made-up loss.
   s::search_space space;
   space.add_continuous("lr", 1e-4, 1e-1, /*log_scale=*/true).add_ordinal("width", {16, 32, 64, 128});

@@ -27,11 +27,11 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/execution.hpp"
 #include "../core/progress.hpp"
 #include "../core/rng.hpp"
 #include "accelerator.hpp"
@@ -60,7 +60,6 @@ struct hasco_options {
   int evaluations = 30;     ///< hardware points evaluated (each: one inner mapping search per layer)
   int initial_points = 10;  ///< space-filling points before the models lead (HASCO: 10)
   int batch = 1;            ///< points asked for at once (`ask(q)`) and evaluated together
-  int threads = 1;          ///< threads evaluating a batch (the mapper must be callable concurrently)
   hasco_objectives objectives = hasco_objectives::latency_power;
   hasco_strategy strategy = hasco_strategy::bayesian;
   mo_acquisition acquisition = mo_acquisition::ehvi;
@@ -202,33 +201,26 @@ inline void check_hasco_options(const hasco_options& o, const char* who) {
   check(o.evaluations >= 1, who, ": evaluations = ", o.evaluations, "; must be positive");
   check(o.initial_points >= 1, who, ": initial_points = ", o.initial_points, "; must be positive");
   check(o.batch >= 1, who, ": batch = ", o.batch, "; must be positive");
-  check(o.threads >= 1, who, ": threads = ", o.threads, "; must be positive");
   check(o.area_budget_mm2 > 0, who, ": area_budget_mm2 = ", o.area_budget_mm2, "; must be positive");
   check(o.power_budget_w > 0, who, ": power_budget_w = ", o.power_budget_w, "; must be positive");
 }
 
-/// Evaluates `points` on up to `threads` threads (each design is a pure function of its point).
-template <Mapper F>
+/// Evaluates `points` in parallel on `exec` (each design is a pure function of its point, so the
+/// mapper must be callable concurrently). An exception in one evaluation is caught there, since it
+/// may not leave a parallel region, and the first (by index) is rethrown after the loop.
+template <Mapper F, HostExecutionSpace Exec>
 std::vector<hasco_design> evaluate_points(const std::vector<point>& points, const std::vector<conv_layer>& layers,
-                                          const F& mapper, const hasco_options& o) {
+                                          const F& mapper, const hasco_options& o, const Exec& exec) {
   std::vector<hasco_design> out(points.size());
-  const auto workers = std::min<std::size_t>(static_cast<std::size_t>(o.threads), points.size());
-  if (workers <= 1) {
-    for (std::size_t i = 0; i < points.size(); ++i) out[i] = evaluate_hardware_point(points[i], layers, mapper, o);
-    return out;
-  }
-  std::vector<std::exception_ptr> failures(workers);
-  std::vector<std::thread> pool;
-  for (std::size_t t = 0; t < workers; ++t)
-    pool.emplace_back([&, t] {
-      try {
-        for (std::size_t i = t; i < points.size(); i += workers)
-          out[i] = evaluate_hardware_point(points[i], layers, mapper, o);
-      } catch (...) {
-        failures[t] = std::current_exception();
-      }
-    });
-  for (auto& th : pool) th.join();
+  std::vector<std::exception_ptr> failures(points.size());
+  parallel_for("frugal::search::evaluate_designs", exec, static_cast<index_t>(points.size()), [&](index_t i) {
+    const auto k = static_cast<std::size_t>(i);
+    try {
+      out[k] = evaluate_hardware_point(points[k], layers, mapper, o);
+    } catch (...) {
+      failures[k] = std::current_exception();
+    }
+  });
   for (auto& f : failures)
     if (f) std::rethrow_exception(f);
   return out;
@@ -238,9 +230,9 @@ std::vector<hasco_design> evaluate_points(const std::vector<point>& points, cons
 
 /// Every point of hardware_space() within the area budget, costed with `mapper`: the ground
 /// truth the searches are measured against (1,728 points at most).
-template <Mapper F>
+template <Mapper F, HostExecutionSpace Exec = default_host_space>
 std::vector<hasco_design> enumerate_designs(const std::vector<conv_layer>& layers, const F& mapper,
-                                            const hasco_options& options = {}) {
+                                            const hasco_options& options = {}, const Exec& exec = Exec{}) {
   constexpr auto who = "frugal::search::enumerate_designs";
   detail::check_hasco_options(options, who);
   check(!layers.empty(), who, ": no layers");
@@ -256,7 +248,7 @@ std::vector<hasco_design> enumerate_designs(const std::vector<conv_layer>& layer
   for (std::size_t begin = 0; begin < points.size(); begin += 64) {
     const std::vector<point> chunk(points.begin() + static_cast<std::ptrdiff_t>(begin),
                                    points.begin() + static_cast<std::ptrdiff_t>(std::min(points.size(), begin + 64)));
-    auto designs = detail::evaluate_points(chunk, layers, mapper, options);
+    auto designs = detail::evaluate_points(chunk, layers, mapper, options, exec);
     for (auto& d : designs) out.push_back(std::move(d));
     report(options.progress,
            {"enumerate hardware", static_cast<std::int64_t>(out.size()), static_cast<std::int64_t>(points.size()), {}});
@@ -273,9 +265,9 @@ std::vector<hasco_design> enumerate_designs(const std::vector<conv_layer>& layer
 /// \throws invalid_argument for bad options or empty layers; error when the area budget leaves
 ///         fewer admissible points than evaluations.
 /// Progress: one event per design, phase "hasco evaluation", with latency, power, area, feasible.
-template <Mapper F>
+template <Mapper F, HostExecutionSpace Exec = default_host_space>
 hasco_result hasco_search(const std::vector<conv_layer>& layers, const F& mapper, const hasco_options& options = {},
-                          std::optional<hypervolume_frame> frame = std::nullopt) {
+                          std::optional<hypervolume_frame> frame = std::nullopt, const Exec& exec = Exec{}) {
   constexpr auto who = "frugal::search::hasco_search";
   detail::check_hasco_options(options, who);
   check(!layers.empty(), who, ": no layers");
@@ -291,11 +283,12 @@ hasco_result hasco_search(const std::vector<conv_layer>& layers, const F& mapper
         " mm^2 admits ", admissible, " hardware points, fewer than the ", options.evaluations, " evaluations asked");
 
   const int m = options.objectives == hasco_objectives::latency_power ? 2 : 3;
-  std::optional<multi_objective_optimizer> optimiser;
+  std::optional<basic_multi_objective_optimizer<Exec>> optimiser;
   if (options.strategy == hasco_strategy::bayesian) {
     optimiser.emplace(
         space, m,
-        mo_options{.initial_points = options.initial_points, .seed = options.seed, .acquisition = options.acquisition});
+        mo_options{.initial_points = options.initial_points, .seed = options.seed, .acquisition = options.acquisition},
+        exec);
     optimiser->set_constraint(admissible_area);
   }
   rng gen(options.seed);
@@ -313,7 +306,7 @@ hasco_result hasco_search(const std::vector<conv_layer>& layers, const F& mapper
         if (admissible_area(p) && seen.insert(p).second) batch.push_back(std::move(p));
       }
     }
-    auto designs = detail::evaluate_points(batch, layers, mapper, options);
+    auto designs = detail::evaluate_points(batch, layers, mapper, options, exec);
     for (auto& d : designs) {
       if (optimiser) {
         if (d.cost.valid)
@@ -367,16 +360,17 @@ struct separate_design_result {
 /// co-design search it is compared with. A tuned design may draw more power than its default
 /// mapping and leave the power budget; both mappings stay candidates, so the baseline keeps the
 /// better one that is feasible.
-template <Mapper F>
+template <Mapper F, HostExecutionSpace Exec = default_host_space>
 separate_design_result separate_design(const std::vector<conv_layer>& layers, const F& tuned_mapper,
                                        const hasco_options& options = {},
-                                       std::optional<hypervolume_frame> frame = std::nullopt) {
+                                       std::optional<hypervolume_frame> frame = std::nullopt,
+                                       const Exec& exec = Exec{}) {
   separate_design_result r;
-  r.hardware_search = hasco_search(layers, default_mapper{}, options, frame);
+  r.hardware_search = hasco_search(layers, default_mapper{}, options, frame, exec);
   r.chosen = detail::front_of(r.hardware_search.designs, [](const hasco_design& d) { return d.cost.valid; });
   std::vector<point> points;
   for (auto i : r.chosen) points.push_back(r.hardware_search.designs[i].x);
-  r.tuned = detail::evaluate_points(points, layers, tuned_mapper, options);
+  r.tuned = detail::evaluate_points(points, layers, tuned_mapper, options, exec);
   for (auto i : r.chosen) r.designs.push_back(r.hardware_search.designs[i]);
   for (const auto& d : r.tuned) r.designs.push_back(d);
   r.front = feasible_front(r.designs);
