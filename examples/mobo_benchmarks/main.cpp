@@ -147,12 +147,13 @@ struct settings {
   int mobo_evaluations = 100;
   int random_evaluations = 200;
   int nsga_population = 20;
-  int nsga_generations = 5;  // of evaluations, the initial population included
-  int check_at = 50;         // MOBO's evaluations compared with random search's last
-  int candidates = 2000;     // MOBO's random candidates per ask (mo_options' default)
-  int grid_cells = 1024;     // of the Branin-Currin reference grid's first level, per axis
-  int grid_levels = 8;       // halvings of its step near the front
-  int jobs = 0;              // threads running the independent runs (0: the hardware's)
+  int nsga_generations = 5;                         // of evaluations, the initial population included
+  int check_at = 50;                                // MOBO's evaluations compared with random search's last
+  int candidates = 2000;                            // MOBO's random candidates per ask (mo_options' default)
+  int gp_restarts = search::gp_options{}.restarts;  // random starts of each hyperparameter fit
+  int grid_cells = 1024;                            // of the Branin-Currin reference grid's first level, per axis
+  int grid_levels = 8;                              // halvings of its step near the front
+  int jobs = 0;                                     // threads running the independent runs (0: the hardware's)
   bool parego = true;
   bool quick = false;
 };
@@ -167,11 +168,15 @@ struct run {
 };
 
 std::vector<Eigen::VectorXd> run_mobo(const problem& pr, search::mo_acquisition acq, int evaluations,
-                                      std::uint64_t seed, int candidates) {
+                                      std::uint64_t seed, int candidates, int gp_restarts) {
   // The benchmark's reference point is given to the optimiser, as BoTorch's benchmarks do: the
   // improvement it maximises is then the one the hypervolume measures.
-  search::multi_objective_optimizer opt(
-      unit_cube(pr.dims), 2, {.candidates = candidates, .seed = seed, .acquisition = acq, .reference = pr.ref});
+  search::multi_objective_optimizer opt(unit_cube(pr.dims), 2,
+                                        {.candidates = candidates,
+                                         .seed = seed,
+                                         .acquisition = acq,
+                                         .gp = {.restarts = gp_restarts},
+                                         .reference = pr.ref});
   std::vector<Eigen::VectorXd> out;
   for (int i = 0; i < evaluations; ++i) {
     const auto p = opt.ask();
@@ -277,6 +282,8 @@ int main(int argc, char** argv) {
   app.add_option("--check-at", cfg.check_at, "MOBO evaluations compared with random search's last")
       ->capture_default_str();
   app.add_option("--candidates", cfg.candidates, "MOBO's random candidates per ask")->capture_default_str();
+  app.add_option("--gp-restarts", cfg.gp_restarts, "MOBO's random starts of each hyperparameter fit")
+      ->capture_default_str();
   app.add_option("--grid", cfg.grid_cells, "Cells per axis of the Branin-Currin reference grid's full level")
       ->capture_default_str();
   app.add_option("--grid-levels", cfg.grid_levels, "Halvings of the reference grid's step near the front")
@@ -360,9 +367,11 @@ int main(int argc, char** argv) {
           *std::find_if(problems.begin(), problems.end(), [&](const problem& p) { return p.name == r.problem; });
       const auto start = std::chrono::steady_clock::now();
       if (r.method == "EHVI")
-        r.values = run_mobo(pr, search::mo_acquisition::ehvi, cfg.mobo_evaluations, r.seed, cfg.candidates);
+        r.values =
+            run_mobo(pr, search::mo_acquisition::ehvi, cfg.mobo_evaluations, r.seed, cfg.candidates, cfg.gp_restarts);
       else if (r.method == "ParEGO")
-        r.values = run_mobo(pr, search::mo_acquisition::parego, cfg.mobo_evaluations, r.seed, cfg.candidates);
+        r.values =
+            run_mobo(pr, search::mo_acquisition::parego, cfg.mobo_evaluations, r.seed, cfg.candidates, cfg.gp_restarts);
       else if (r.method == "random")
         r.values = run_random(pr, cfg.random_evaluations, r.seed);
 #ifdef FRUGAL_EXAMPLE_WITH_PAGMO
