@@ -432,7 +432,6 @@ int main(int argc, char** argv) {
                       (m + " @" + std::to_string(cfg.mobo_evaluations)).c_str());
       std::printf("  EHVI evals to random's @%d\n", cfg.random_evaluations);
       std::map<std::string, std::vector<double>> columns;
-      std::vector<double> reach;
       for (auto seed : cfg.seeds) {
         std::printf("%-6llu", static_cast<unsigned long long>(seed));
         const auto cell = [&](const std::string& key, double hv) {
@@ -453,7 +452,6 @@ int main(int argc, char** argv) {
         int k = 0;
         for (int e = 1; e <= cfg.mobo_evaluations && !k; ++e)
           if (at(pr.name, "EHVI", seed, e) >= target) k = e;
-        reach.push_back(k ? k : std::nan(""));
         if (k)
           std::printf("  %d\n", k);
         else
