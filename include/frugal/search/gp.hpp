@@ -108,6 +108,8 @@ class gaussian_process {
     check(x.allFinite() && y.allFinite(), "frugal::search::gaussian_process::fit: inputs and outputs must be finite");
     m_x = x;
     m_y = y;
+    m_sqdiff.resize(0, m_dims);
+    append_sqdiff(0);
     refactor();
   }
 
@@ -122,6 +124,7 @@ class gaussian_process {
     m_x.row(n) = x.transpose();
     m_y.conservativeResize(n + 1);
     m_y(n) = y;
+    append_sqdiff(n);
     if (n == 0) {
       refactor();
       return;
@@ -164,39 +167,46 @@ class gaussian_process {
           m_dims, " dimensions");
     const index_t n = size();
     check(n >= 1, "frugal::search::gaussian_process::log_marginal_likelihood: no data");
-    const Eigen::VectorXd ell = h.log_lengthscale.array().exp();
+    // Pairs (i, j ≤ i) in the order of m_sqdiff's rows; r² of a pair is its row of squared
+    // coordinate differences weighted by 1/ℓ², so no distance is recomputed per dimension.
+    const Eigen::VectorXd inv_ell2 = (-2 * h.log_lengthscale.array()).exp().matrix();
     const double sf2 = std::exp(2 * h.log_signal), sn2 = std::exp(2 * h.log_noise);
-    Eigen::MatrixXd kmat(n, n);
-    for (index_t i = 0; i < n; ++i)
-      for (index_t j = 0; j <= i; ++j) kmat(i, j) = kmat(j, i) = sf2 * shape(radius(i, j, ell));
-    Eigen::MatrixXd kn = kmat;
+    const Eigen::VectorXd r2 = m_sqdiff * inv_ell2;
+    Eigen::MatrixXd kn(n, n);
+    for (index_t i = 0, pair = 0; i < n; ++i)
+      for (index_t j = 0; j <= i; ++j, ++pair) kn(i, j) = sf2 * shape(std::sqrt(r2(pair)));
     kn.diagonal().array() += sn2;
-    const Eigen::LLT<Eigen::MatrixXd> llt(kn);
+    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(kn);  // factorises kn in place (lower triangle)
     if (llt.info() != Eigen::Success) {
       if (gradient) gradient->setZero(m_dims + 2);
       return -std::numeric_limits<double>::infinity();
     }
     const Eigen::VectorXd yt = standardised();
     const Eigen::VectorXd alpha = llt.solve(yt);
-    const Eigen::MatrixXd lower = llt.matrixL();
-    const double logdet = 2 * lower.diagonal().array().log().sum();
+    const double logdet = 2 * kn.diagonal().array().log().sum();
     const double lml =
         -0.5 * yt.dot(alpha) - 0.5 * logdet - 0.5 * static_cast<double>(n) * std::log(2 * std::numbers::pi);
     if (gradient) {
-      // ∂/∂θ = ½ tr((ααᵀ − K⁻¹) ∂K/∂θ)
-      const Eigen::MatrixXd w = alpha * alpha.transpose() - llt.solve(Eigen::MatrixXd::Identity(n, n));
+      // ∂/∂θ = ½ tr((ααᵀ − K⁻¹) ∂K/∂θ), summed over the lower triangle (off-diagonal pairs twice).
+      // K⁻¹ = L⁻ᵀ L⁻¹ from the factor: a triangular inverse and a rank update, not a full solve.
+      Eigen::MatrixXd linv = Eigen::MatrixXd::Identity(n, n);
+      kn.triangularView<Eigen::Lower>().solveInPlace(linv);
+      Eigen::MatrixXd kinv = Eigen::MatrixXd::Zero(n, n);
+      kinv.selfadjointView<Eigen::Lower>().rankUpdate(linv.transpose());
       gradient->setZero(m_dims + 2);
-      for (index_t i = 0; i < n; ++i)
-        for (index_t j = 0; j < n; ++j) {
-          const double r = radius(i, j, ell);
-          const double dshape = sf2 * lengthscale_factor(r);  // ∂k/∂log ℓ_t = dshape · Δ_t²/ℓ_t²
-          for (index_t t = 0; t < m_dims; ++t) {
-            const double delta = (m_x(i, t) - m_x(j, t)) / ell(t);
-            (*gradient)(t) += 0.5 * w(i, j) * dshape * delta * delta;
-          }
-          (*gradient)(m_dims) += 0.5 * w(i, j) * 2 * kmat(i, j);
+      Eigen::VectorXd weighted = Eigen::VectorXd::Zero(m_sqdiff.rows());
+      double signal = 0, trace = 0;
+      for (index_t i = 0, pair = 0; i < n; ++i)
+        for (index_t j = 0; j <= i; ++j, ++pair) {
+          const double w = (alpha(i) * alpha(j) - kinv(i, j)) * (i == j ? 0.5 : 1.0);
+          const double r = std::sqrt(r2(pair));
+          weighted(pair) = w * sf2 * lengthscale_factor(r);  // ∂k/∂log ℓ_t = that · Δ_t²/ℓ_t²
+          signal += w * 2 * sf2 * shape(r);
+          if (i == j) trace += alpha(i) * alpha(i) - kinv(i, i);
         }
-      (*gradient)(m_dims + 1) = 0.5 * w.trace() * 2 * sn2;
+      gradient->head(m_dims) = (m_sqdiff.transpose() * weighted).cwiseProduct(inv_ell2);
+      (*gradient)(m_dims) = signal;
+      (*gradient)(m_dims + 1) = trace * sn2;
     }
     return lml;
   }
@@ -313,6 +323,18 @@ class gaussian_process {
           m_chol.triangularView<Eigen::Lower>().solve(standardised()));
   }
 
+  /// Appends the squared coordinate differences of the pairs (i, j ≤ i) for rows i ≥ `from`.
+  void append_sqdiff(index_t from) {
+    const index_t n = size(), old = m_sqdiff.rows();
+    m_sqdiff.conservativeResize(n * (n + 1) / 2, m_dims);
+    for (index_t i = from, pair = old; i < n; ++i)
+      for (index_t j = 0; j <= i; ++j, ++pair)
+        for (index_t t = 0; t < m_dims; ++t) {
+          const double d = m_x(i, t) - m_x(j, t);
+          m_sqdiff(pair, t) = d * d;
+        }
+  }
+
   void refactor() {
     m_inv_lengthscale = (-m_hyper.log_lengthscale.array()).exp().matrix();
     const Eigen::VectorXd ell = m_hyper.log_lengthscale.array().exp();
@@ -342,6 +364,7 @@ class gaussian_process {
   gp_options m_options;
   gp_hyperparameters m_hyper;
   Eigen::MatrixXd m_x;
+  Eigen::MatrixXd m_sqdiff;  // row per pair (i, j ≤ i): (x_it − x_jt)² for each dimension t
   Eigen::VectorXd m_y;
   Eigen::MatrixXd m_chol;   // lower triangle of K + σ_n² I
   Eigen::VectorXd m_alpha;  // (K + σ_n² I)⁻¹ ỹ
