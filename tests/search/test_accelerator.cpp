@@ -121,7 +121,7 @@ walked walk_tiles(const gemm_workload& w, const hardware_config& hw, const mappi
   return out;
 }
 
-std::vector<std::int64_t> divisors(std::int64_t n) {
+std::vector<std::int64_t> all_divisors(std::int64_t n) {
   std::vector<std::int64_t> d;
   for (std::int64_t i = 1; i <= n; ++i)
     if (n % i == 0) d.push_back(i);
@@ -224,7 +224,7 @@ TEST_CASE("accelerator: closed-form tile classes equal a tile-by-tile walk") {
     hw.dram_bytes_per_cycle = gen.uniform(0.5, 8);
     hw.bytes_per_element = 1 + static_cast<std::int64_t>(gen.uniform_int(2));
     hw.flow = gen.uniform_int(2) ? dataflow::output_stationary : dataflow::weight_stationary;
-    const auto dm = divisors(w.M), dn = divisors(w.N), dk = divisors(w.K);
+    const auto dm = all_divisors(w.M), dn = all_divisors(w.N), dk = all_divisors(w.K);
     const mapping map{dm[gen.uniform_int(dm.size())], dn[gen.uniform_int(dn.size())], dk[gen.uniform_int(dk.size())],
                       orders[gen.uniform_int(6)]};
     const auto r = evaluate(w, hw, map);
@@ -282,7 +282,7 @@ TEST_CASE("accelerator: more bandwidth is never slower; bigger buffers keep mapp
     hw.scratchpad_bytes = 2048;
     hw.banks = 2;
     hw.flow = gen.uniform_int(2) ? dataflow::output_stationary : dataflow::weight_stationary;
-    const auto dm = divisors(w.M), dn = divisors(w.N), dk = divisors(w.K);
+    const auto dm = all_divisors(w.M), dn = all_divisors(w.N), dk = all_divisors(w.K);
     const mapping map{dm[gen.uniform_int(dm.size())], dn[gen.uniform_int(dn.size())], dk[gen.uniform_int(dk.size())],
                       orders[gen.uniform_int(6)]};
     const auto base = evaluate(w, hw, map);
