@@ -20,6 +20,7 @@
 #include <Kokkos_Core.hpp>
 #include <frugal/search/mobo.hpp>
 #include <frugal/search/pareto.hpp>
+#include <frugal/search/test_functions.hpp>
 
 #ifdef FRUGAL_EXAMPLE_WITH_PAGMO
 #include <pagmo/algorithm.hpp>
@@ -52,28 +53,8 @@ using frugal::index_t;
 
 namespace {
 
-Eigen::VectorXd zdt1(const search::point& x) {
-  double g = 0;
-  for (std::size_t i = 1; i < x.size(); ++i) g += x[i];
-  g = 1 + 9 * g / static_cast<double>(x.size() - 1);
-  Eigen::VectorXd f(2);
-  f << x[0], g * (1 - std::sqrt(x[0] / g));
-  return f;
-}
-
-Eigen::VectorXd branin_currin(const search::point& x) {
-  const double x1 = 15 * x[0] - 5, x2 = 15 * x[1];
-  const double b = 5.1 / (4 * std::numbers::pi * std::numbers::pi), c = 5 / std::numbers::pi,
-               t = 1 / (8 * std::numbers::pi);
-  const double branin = std::pow(x2 - b * x1 * x1 + c * x1 - 6, 2) + 10 * (1 - t) * std::cos(x1) + 10;
-  // Currin's 1/(2 x₂) is singular at x₂ = 0, where the factor's limit is 1.
-  const double u = x[0], v = std::max(x[1], 1e-12);
-  const double currin = (1 - std::exp(-1 / (2 * v))) * (2300 * u * u * u + 1900 * u * u + 2092 * u + 60) /
-                        (100 * u * u * u + 500 * u * u + 4 * u + 20);
-  Eigen::VectorXd f(2);
-  f << branin, currin;
-  return f;
-}
+Eigen::VectorXd zdt1(const search::point& x) { return search::test_functions::zdt1(x); }
+Eigen::VectorXd branin_currin(const search::point& x) { return search::test_functions::branin_currin(x); }
 
 /// Hypervolumes below `ref` of the front of a two-dimensional f over ever finer grids of [0, 1]²:
 /// first the full grid of `cells` + 1 nodes per axis, then `levels` times the grid halved, where

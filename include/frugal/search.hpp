@@ -15,5 +15,6 @@
 #include "search/pareto.hpp"
 #include "search/space.hpp"
 #include "search/tensor_ir.hpp"
+#include "search/test_functions.hpp"
 #include "search/warping.hpp"
 #include "search/workloads.hpp"

@@ -5,6 +5,7 @@
 
 #include <frugal/search/mobo.hpp>
 #include <frugal/search/optimizer.hpp>
+#include <frugal/search/test_functions.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -20,27 +21,8 @@ using namespace frugal;
 
 namespace {
 
-Eigen::VectorXd zdt1(const search::point& x) {
-  double g = 0;
-  for (std::size_t i = 1; i < x.size(); ++i) g += x[i];
-  g = 1 + 9 * g / static_cast<double>(x.size() - 1);
-  Eigen::VectorXd f(2);
-  f << x[0], g * (1 - std::sqrt(x[0] / g));
-  return f;
-}
-
-Eigen::VectorXd branin_currin(const search::point& x) {
-  const double x1 = 15 * x[0] - 5, x2 = 15 * x[1];
-  const double b = 5.1 / (4 * std::numbers::pi * std::numbers::pi), c = 5 / std::numbers::pi,
-               t = 1 / (8 * std::numbers::pi);
-  const double branin = std::pow(x2 - b * x1 * x1 + c * x1 - 6, 2) + 10 * (1 - t) * std::cos(x1) + 10;
-  const double u = x[0], v = std::max(x[1], 1e-12);
-  const double currin = (1 - std::exp(-1 / (2 * v))) * (2300 * u * u * u + 1900 * u * u + 2092 * u + 60) /
-                        (100 * u * u * u + 500 * u * u + 4 * u + 20);
-  Eigen::VectorXd f(2);
-  f << branin, currin;
-  return f;
-}
+Eigen::VectorXd zdt1(const search::point& x) { return search::test_functions::zdt1(x); }
+Eigen::VectorXd branin_currin(const search::point& x) { return search::test_functions::branin_currin(x); }
 
 search::search_space unit_cube(int d) {
   search::search_space s;

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <frugal/search/optimizer.hpp>
+#include <frugal/search/test_functions.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -47,12 +48,8 @@ TEST_CASE("search_space: encode and decode round-trip every kind of dimension; e
 }
 
 TEST_CASE("bayes_optimizer on Branin: simple regret after 50 evaluations, median of 5 seeds, at most 1e-3") {
-  const auto branin = [](double x1, double x2) {
-    const double b = 5.1 / (4 * std::numbers::pi * std::numbers::pi), c = 5 / std::numbers::pi,
-                 t = 1 / (8 * std::numbers::pi);
-    return std::pow(x2 - b * x1 * x1 + c * x1 - 6, 2) + 10 * (1 - t) * std::cos(x1) + 10;
-  };
-  const double minimum = 0.397887357729739;
+  const auto branin = search::test_functions::branin;
+  const double minimum = search::test_functions::branin_minimum;
   std::vector<double> regrets;
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
     search::search_space s;
@@ -95,23 +92,8 @@ TEST_CASE("bayes_optimizer on a discrete space: failed points are never suggeste
 }
 
 TEST_CASE("bayes_optimizer on Hartmann-6: simple regret after 50 evaluations, median of 5 seeds, at most 0.05") {
-  const double alpha[4] = {1.0, 1.2, 3.0, 3.2};
-  const double a[4][6] = {
-      {10, 3, 17, 3.5, 1.7, 8}, {0.05, 10, 17, 0.1, 8, 14}, {3, 3.5, 1.7, 10, 17, 8}, {17, 8, 0.05, 10, 0.1, 14}};
-  const double p[4][6] = {{0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886},
-                          {0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991},
-                          {0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650},
-                          {0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381}};
-  const auto hartmann6 = [&](const search::point& x) {
-    double f = 0;
-    for (int i = 0; i < 4; ++i) {
-      double e = 0;
-      for (int j = 0; j < 6; ++j) e += a[i][j] * (x[j] - p[i][j]) * (x[j] - p[i][j]);
-      f -= alpha[i] * std::exp(-e);
-    }
-    return f;
-  };
-  const double minimum = -3.32236801141551;
+  const auto hartmann6 = search::test_functions::hartmann6;
+  const double minimum = search::test_functions::hartmann6_minimum;
   std::vector<double> regrets;
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
     search::search_space s;
