@@ -52,7 +52,10 @@ struct mo_options {
   std::uint64_t seed = 1;
   mo_acquisition acquisition = mo_acquisition::ehvi;
   int mc_samples = 256;  ///< normal draws of the Monte-Carlo EHVI (three objectives)
-  gp_options gp{};
+  /// The models fit by likelihood alone (no lengthscale prior, unlike `optimizer_options`): with
+  /// the prior, EHVI's fronts on ZDT1 and on HASCO's hardware space came out markedly worse (see
+  /// docs/search.md).
+  gp_options gp{.lengthscale_prior_shape = 0};
   /// The hypervolume reference point, in objective units. Empty: each objective's worst value
   /// told so far plus a tenth of its range, recomputed as data arrives.
   Eigen::VectorXd reference{};
