@@ -1,36 +1,51 @@
 #pragma once
 /// \file
-/// Single-objective Bayesian optimisation with an ask/tell interface: random points first, then
-/// the maximiser of log expected improvement under a Gaussian process fitted to the successful
-/// evaluations (hyperparameters refitted as data arrives). The acquisition is maximised over every
-/// point of a small discrete space, otherwise over random candidates refined by a coordinate
-/// search in the encoded cube. A failed evaluation (`tell_failed`) marks its point infeasible: it
-/// is never suggested again. Points already evaluated are not suggested again either.
+/// Single-objective Bayesian optimisation with an ask/tell interface: a Latin-hypercube initial
+/// design, then the maximiser of an acquisition (log expected improvement, or the lower confidence
+/// bound) under a Gaussian process fitted to the successful evaluations, its hyperparameters
+/// refitted as data arrives. The acquisition is maximised over every point of a small discrete
+/// space, otherwise over random candidates refined by a coordinate search in the encoded cube.
+///
+/// A failed evaluation (`tell_failed`) marks its point infeasible, and a constraint
+/// (`set_constraint`) excludes points before they are evaluated: neither is ever suggested, and no
+/// point is suggested twice. `ask(q)` suggests q distinct points at once (the "Kriging believer":
+/// each chosen point is added to a copy of the model at its predicted mean before the next is
+/// chosen). `save` and `load` write and read the whole state through a frugal checkpoint: a run
+/// resumed from one suggests exactly what the uninterrupted run would have.
 
 #include <Eigen/Core>
 
-#include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <set>
 #include <utility>
 #include <vector>
 
+#include "../core/checkpoint.hpp"
 #include "../core/error.hpp"
-#include "../core/rng.hpp"
 #include "acquisition.hpp"
+#include "detail/ask_tell.hpp"
 #include "gp.hpp"
 #include "space.hpp"
 
 namespace frugal::search {
 
+enum class acquisition_kind {
+  expected_improvement,    ///< log EI: the default
+  lower_confidence_bound,  ///< mean − β·sd, with β = `optimizer_options::beta`
+};
+
 struct optimizer_options {
-  int initial_points = 10;                ///< random points before the model leads
+  int initial_points = 10;                ///< Latin-hypercube points before the model leads
   int candidates = 2000;                  ///< random candidates per ask (continuous or large spaces)
   int local_starts = 5;                   ///< best candidates refined by coordinate search
   std::uint64_t enumerate_up_to = 20000;  ///< discrete spaces this small are searched exhaustively
   std::uint64_t seed = 1;
+  acquisition_kind acquisition = acquisition_kind::expected_improvement;
+  double beta = 2.0;  ///< the lower confidence bound's multiple of the standard deviation
   gp_options gp{};
 };
 
@@ -41,144 +56,133 @@ struct observation {
 };
 
 class bayes_optimizer {
+  static constexpr const char* who = "frugal::search::bayes_optimizer";
+
  public:
   explicit bayes_optimizer(search_space space, optimizer_options options = {})
-      : m_space(std::move(space)), m_options(options), m_gen(options.seed), m_gp(m_space.encoded_dims(), options.gp) {
-    check(m_space.size() >= 1, "frugal::search::bayes_optimizer: the search space has no dimensions");
-    check(options.initial_points >= 1 && options.candidates >= 1 && options.local_starts >= 0,
-          "frugal::search::bayes_optimizer: initial_points and candidates must be positive");
+      : m_core(std::move(space), 1, options.initial_points,
+               {options.candidates, options.local_starts, options.enumerate_up_to}, options.seed, who),
+        m_options(options) {
+    check(options.beta >= 0, who, ": beta must be non-negative");
+    m_models.emplace_back(m_core.space().encoded_dims(), options.gp);
   }
 
-  [[nodiscard]] const search_space& space() const noexcept { return m_space; }
-  [[nodiscard]] const std::vector<observation>& history() const noexcept { return m_history; }
+  [[nodiscard]] const search_space& space() const noexcept { return m_core.space(); }
+
+  /// Every evaluation told so far, in order.
+  [[nodiscard]] std::vector<observation> history() const {
+    std::vector<observation> h;
+    for (std::size_t i = 0; i < m_core.points().size(); ++i)
+      h.push_back(
+          {m_core.points()[i], m_core.values()[i] ? std::optional<double>((*m_core.values()[i])(0)) : std::nullopt});
+    return h;
+  }
+
+  /// Points where `feasible` is false are never suggested (area or power budgets, say).
+  void set_constraint(std::function<bool(const point&)> feasible) { m_core.set_constraint(std::move(feasible)); }
 
   /// The next point to evaluate.
-  /// \throws error when every point of a discrete space has been evaluated or failed
-  [[nodiscard]] point ask() {
-    if (successes() < static_cast<std::size_t>(m_options.initial_points)) return fresh_random();
-    refit();
-    const double best = best_value().value();
-    const auto score = [&](const point& p) {
-      const auto post = m_gp.predict(m_space.encode(p));
-      return log_expected_improvement(post.mean, std::sqrt(std::max(post.variance, 1e-300)), best);
-    };
-    const auto n = m_space.cardinality();
-    if (n && *n <= m_options.enumerate_up_to) {
-      std::optional<point> arg;
-      double top = -std::numeric_limits<double>::infinity();
-      for (std::uint64_t i = 0; i < *n; ++i) {
-        point p = m_space.enumerate(i);
-        if (seen(p)) continue;
-        const double s = score(p);
-        if (!arg || s > top) {
-          top = s;
-          arg = std::move(p);
+  /// \throws error when no admissible point is left
+  [[nodiscard]] point ask() { return ask(1).front(); }
+
+  /// `q` distinct points to evaluate, e.g. in parallel.
+  [[nodiscard]] std::vector<point> ask(int q) {
+    check(q >= 1, who, "::ask: q = ", q, "; must be positive");
+    std::vector<point> batch;
+    std::set<point> pending;
+    std::optional<gaussian_process> believer;
+    double believed_best = std::numeric_limits<double>::infinity();
+    for (int k = 0; k < q; ++k) {
+      if (m_core.in_initial_phase(pending.size())) {
+        batch.push_back(m_core.initial_point(pending));
+      } else {
+        if (!believer) {
+          refit();
+          believer = m_models.front();
+        }
+        const double best = std::min(best_value().value(), believed_best);
+        const auto score = [&](const point& p) {
+          const auto post = believer->predict(space().encode(p));
+          const double sd = std::sqrt(std::max(post.variance, 1e-300));
+          return m_options.acquisition == acquisition_kind::expected_improvement
+                     ? log_expected_improvement(post.mean, sd, best)
+                     : -lower_confidence_bound(post.mean, sd, m_options.beta);
+        };
+        batch.push_back(m_core.maximise(score, pending));
+        if (k + 1 < q) {
+          const Eigen::VectorXd u = space().encode(batch.back());
+          const double mean = believer->predict(u).mean;
+          believer->add(u, mean);
+          believed_best = std::min(believed_best, mean);
         }
       }
-      check(arg.has_value(), "frugal::search::bayes_optimizer::ask: every point of the space has been evaluated");
-      return *arg;
+      pending.insert(batch.back());
     }
-    // Random candidates, the best few refined coordinate by coordinate in the encoded cube.
-    std::vector<std::pair<double, point>> pool;
-    for (int k = 0; k < m_options.candidates; ++k) {
-      point p = m_space.sample(m_gen);
-      if (!seen(p)) pool.emplace_back(score(p), std::move(p));
-    }
-    check(!pool.empty(), "frugal::search::bayes_optimizer::ask: no unevaluated candidate found");
-    const auto starts =
-        std::min<std::size_t>(pool.size(), static_cast<std::size_t>(std::max(m_options.local_starts, 1)));
-    std::partial_sort(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(starts), pool.end(),
-                      [](const auto& a, const auto& b) { return a.first > b.first; });
-    std::pair<double, point> champion = pool.front();
-    for (std::size_t s = 0; s < starts && m_options.local_starts > 0; ++s) {
-      auto [value, p] = pool[s];
-      Eigen::VectorXd u = m_space.encode(p);
-      for (double step = 0.1; step > 1e-5; step /= 2) {
-        bool moved = true;
-        while (moved) {
-          moved = false;
-          for (index_t j = 0; j < u.size(); ++j)
-            for (double sign : {1.0, -1.0}) {
-              Eigen::VectorXd v = u;
-              v(j) = std::clamp(v(j) + sign * step, 0.0, 1.0);
-              point q = m_space.decode(v);
-              if (q == p || seen(q)) continue;
-              const double sq = score(q);
-              if (sq > value) {
-                value = sq;
-                p = std::move(q);
-                u = m_space.encode(p);
-                moved = true;
-              }
-            }
-        }
-      }
-      if (value > champion.first) champion = {value, p};
-    }
-    return champion.second;
+    return batch;
   }
 
   /// Records the value of an evaluated point.
   void tell(const point& p, double value) {
-    check(m_space.contains(p), "frugal::search::bayes_optimizer::tell: the point is not in the search space");
-    check(std::isfinite(value), "frugal::search::bayes_optimizer::tell: the value must be finite (use tell_failed)");
-    m_history.push_back({p, value});
-    m_seen.insert(p);
+    m_core.record(p, Eigen::VectorXd::Constant(1, value), "tell");
     m_dirty = true;
   }
 
   /// Records a failed evaluation: the point is infeasible and will not be suggested again.
-  void tell_failed(const point& p) {
-    check(m_space.contains(p), "frugal::search::bayes_optimizer::tell_failed: the point is not in the search space");
-    m_history.push_back({p, std::nullopt});
-    m_seen.insert(p);
-  }
+  void tell_failed(const point& p) { m_core.record(p, std::nullopt, "tell_failed"); }
 
   /// The best value told so far, if any succeeded.
   [[nodiscard]] std::optional<double> best_value() const {
     std::optional<double> best;
-    for (const auto& o : m_history)
-      if (o.value && (!best || *o.value < *best)) best = o.value;
+    for (const auto& v : m_core.values())
+      if (v && (!best || (*v)(0) < *best)) best = (*v)(0);
     return best;
   }
 
+  /// The point of the best value, if any succeeded.
+  [[nodiscard]] std::optional<point> best_point() const {
+    std::optional<point> arg;
+    std::optional<double> best;
+    for (std::size_t i = 0; i < m_core.points().size(); ++i)
+      if (const auto& v = m_core.values()[i]; v && (!best || (*v)(0) < *best)) {
+        best = (*v)(0);
+        arg = m_core.points()[i];
+      }
+    return arg;
+  }
+
+  /// The model as last fitted (after an ask that used it).
+  [[nodiscard]] const gaussian_process& model() const noexcept { return m_models.front(); }
+
+  /// Writes the whole state (history, generator, model hyperparameters) to a checkpoint.
+  void save(const std::filesystem::path& path) const {
+    checkpoint_writer out;
+    m_core.save(out, m_models, m_dirty);
+    out.write(path);
+  }
+
+  /// Restores a state written by `save` into an optimiser constructed with the same space and
+  /// options (the constraint, a function, is the caller's to set again).
+  void load(const std::filesystem::path& path) {
+    const checkpoint_reader in(path);
+    m_dirty = m_core.load(in, m_models);
+    if (!m_dirty) fit_data();
+  }
+
  private:
-  [[nodiscard]] std::size_t successes() const {
-    return static_cast<std::size_t>(
-        std::count_if(m_history.begin(), m_history.end(), [](const observation& o) { return o.value.has_value(); }));
+  void fit_data() {
+    auto [x, y] = m_core.successful();
+    m_models.front().fit(x, y.col(0));
   }
-  [[nodiscard]] bool seen(const point& p) const { return m_seen.contains(p); }
-
-  point fresh_random() {
-    for (int attempt = 0; attempt < 1000; ++attempt) {
-      point p = m_space.sample(m_gen);
-      if (!seen(p)) return p;
-    }
-    throw error("frugal::search::bayes_optimizer::ask: no unevaluated point found in 1000 random draws");
-  }
-
   void refit() {
     if (!m_dirty) return;
-    std::vector<const observation*> ok;
-    for (const auto& o : m_history)
-      if (o.value) ok.push_back(&o);
-    Eigen::MatrixXd x(static_cast<index_t>(ok.size()), m_space.encoded_dims());
-    Eigen::VectorXd y(static_cast<index_t>(ok.size()));
-    for (std::size_t i = 0; i < ok.size(); ++i) {
-      x.row(static_cast<index_t>(i)) = m_space.encode(ok[i]->x).transpose();
-      y(static_cast<index_t>(i)) = *ok[i]->value;
-    }
-    m_gp.fit(x, y);
-    m_gp.optimize_hyperparameters(m_gen);
+    fit_data();
+    m_models.front().optimize_hyperparameters(m_core.generator());
     m_dirty = false;
   }
 
-  search_space m_space;
+  detail::ask_tell_core m_core;
   optimizer_options m_options;
-  rng m_gen;
-  gaussian_process m_gp;
-  std::vector<observation> m_history;
-  std::set<point> m_seen;
+  std::vector<gaussian_process> m_models;
   bool m_dirty = true;
 };
 

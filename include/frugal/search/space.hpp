@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -215,6 +216,33 @@ class search_space {
                                                  : static_cast<double>(r);
     }
     return p;
+  }
+
+  /// A one-line description of every dimension (name, kind, range or values): two spaces with the
+  /// same description encode points the same way, which is what a resumed search must check.
+  [[nodiscard]] std::string describe() const {
+    std::ostringstream out;
+    out.precision(17);
+    for (const auto& d : m_dims) {
+      out << d.name << ':';
+      switch (d.kind) {
+        case dimension_kind::continuous:
+        case dimension_kind::integer:
+          out << (d.kind == dimension_kind::continuous ? "continuous[" : "integer[") << d.low << ',' << d.high << ']'
+              << (d.log_scale ? "log" : "");
+          break;
+        case dimension_kind::ordinal:
+          out << "ordinal{";
+          for (double v : d.values) out << v << ',';
+          out << '}';
+          break;
+        case dimension_kind::categorical:
+          out << "categorical" << d.categories;
+          break;
+      }
+      out << ';';
+    }
+    return out.str();
   }
 
  private:
