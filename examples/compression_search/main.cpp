@@ -8,10 +8,12 @@
 // to a CSV that plot.py beside this file draws.
 #include <frugal/admm.hpp>
 #include <frugal/frugal.hpp>
+#include <frugal/search/mobo.hpp>
 #include <frugal/search/pareto.hpp>
 #include <frugal/search/space.hpp>
 #include <frugal/sparse.hpp>
 
+#include <time.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -23,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -125,6 +128,8 @@ struct settings {
   index_t test_limit = 0;  // test images (0: all)
   index_t batch = 64;
   double allocation_exponent = 0.5;
+  int initial_points = 10;           // MOBO's Latin-hypercube design before the models lead
+  std::string acquisition = "ehvi";  // or parego
 };
 
 struct context {
@@ -134,20 +139,35 @@ struct context {
   nn::tensor<float> latency_batch;  // 64 test images, the input of every latency measurement
 };
 
-/// Median times (ms) of `a` and `b` after one warm-up each, measured interleaved (a, b, a, ...)
-/// so drifts of a shared machine hit both alike.
+/// CPU time of the calling thread, in ms. Inference runs on this one thread, so this is its
+/// latency without the time the scheduler of a shared machine gives to other processes, which
+/// wall-clock timings on a loaded 2-core machine are dominated by.
+double thread_cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return 1e3 * static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_nsec);
+}
+
+/// Median thread-CPU times (ms) of `a` and `b` after one warm-up each, measured interleaved, the
+/// order within each pair drawn at random, so drifts and periodic interference hit both alike.
 std::pair<double, double> interleaved_ms(const std::function<void()>& a, const std::function<void()>& b, int reps) {
   a();
   b();
+  frugal::rng coin(12345);
   std::vector<double> ta, tb;
+  auto time = [](const std::function<void()>& f) {
+    const double t0 = thread_cpu_ms();
+    f();
+    return thread_cpu_ms() - t0;
+  };
   for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    a();
-    const auto t1 = std::chrono::steady_clock::now();
-    b();
-    const auto t2 = std::chrono::steady_clock::now();
-    ta.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-    tb.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+    if (coin.uniform() < 0.5) {
+      ta.push_back(time(a));
+      tb.push_back(time(b));
+    } else {
+      tb.push_back(time(b));
+      ta.push_back(time(a));
+    }
   }
   return {frugal::examples::median(ta), frugal::examples::median(tb)};
 }
@@ -372,22 +392,27 @@ struct record {
   int index = 0;
   compression settings;
   evaluation result;
+  double ask_seconds = 0;  ///< what choosing the point took (the optimiser's ask, or one random draw)
 };
 
+/// The objectives as the search sees them: error (%), log10 of the stored bytes, latency (ms). The
+/// bytes enter as a logarithm because compression is judged by ratios (a model 4x smaller is as
+/// much better at 60 kB as at 15 kB) and they span two decades, which one Gaussian process over
+/// raw bytes would model poorly.
 Eigen::VectorXd objectives(const evaluation& e) {
   Eigen::VectorXd y(3);
-  y << e.error_pct, e.bytes, e.latency_ms;
+  y << e.error_pct, std::log10(e.bytes), e.latency_ms;
   return y;
 }
 
 void print_record(const record& r, int budget) {
   if (r.result.ok)
-    std::printf("%-6s %3d/%d  %s | error %6.2f %%  %9.0f B  %6.3f ms | %5.1f s\n", r.method.c_str(), r.index + 1,
-                budget, r.settings.describe().c_str(), r.result.error_pct, r.result.bytes, r.result.latency_ms,
-                r.result.seconds);
+    std::printf("%-6s %3d/%d  %s | error %6.2f %%  %9.0f B  %6.3f ms | %5.1f s + %4.1f s ask\n", r.method.c_str(),
+                r.index + 1, budget, r.settings.describe().c_str(), r.result.error_pct, r.result.bytes,
+                r.result.latency_ms, r.result.seconds, r.ask_seconds);
   else
-    std::printf("%-6s %3d/%d  %s | FAILED: %s\n", r.method.c_str(), r.index + 1, budget, r.settings.describe().c_str(),
-                r.result.failure.c_str());
+    std::printf("%-6s %3d/%d  %s | FAILED: %s | %4.1f s ask\n", r.method.c_str(), r.index + 1, budget,
+                r.settings.describe().c_str(), r.result.failure.c_str(), r.ask_seconds);
   std::fflush(stdout);
 }
 
@@ -405,8 +430,9 @@ std::vector<std::size_t> front_of(const std::vector<record>& records) {
   return front;
 }
 
-/// Hypervolume of `front` after mapping each objective affinely so that `ideal` goes to 0 and
-/// `reference` to 1: the fraction of the box [ideal, reference] the front dominates.
+/// Hypervolume of `front` (in the search's objectives) after mapping each objective affinely so that
+/// `ideal` goes to 0 and `reference` to 1: the fraction of the box [ideal, reference] the front
+/// dominates, comparable between methods measured in the same box.
 double normalised_hypervolume(const std::vector<record>& records, const std::vector<std::size_t>& front,
                               const Eigen::VectorXd& ideal, const Eigen::VectorXd& reference) {
   if (front.empty()) return 0;
@@ -439,7 +465,7 @@ int main(int argc, char** argv) {
   app.add_option("--data", cfg.data_dir, "MNIST-format dataset directory")->capture_default_str();
   app.add_option("--out", cfg.out_dir, "Directory for the CSV")->capture_default_str();
   app.add_flag("--quick", cfg.quick,
-               "Smoke run: 3,000 training and 2,000 test images, 4 evaluations per method (for tests)");
+               "Smoke run: 6,000 training and 2,000 test images, 3 dense epochs, 6 evaluations per method (for tests)");
   app.add_option("--budget", cfg.budget, "Evaluations per method")->capture_default_str()->check(CLI::Range(1, 10000));
   app.add_option("--seed", cfg.seed, "Seed of the dense model, the searches and the training")->capture_default_str();
   app.add_option("--dense-epochs", cfg.dense_epochs, "Epochs of the dense model every evaluation starts from")
@@ -460,16 +486,23 @@ int main(int argc, char** argv) {
   app.add_option("--test-limit", cfg.test_limit, "Use only the first N test images (0: all)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--initial-points", cfg.initial_points, "MOBO's initial design (Latin hypercube) before EHVI leads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--acquisition", cfg.acquisition, "MOBO's acquisition: ehvi or parego")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ehvi", "parego"}));
   bool no_progress = false;
   app.add_flag("--no-progress", no_progress, "Do not draw progress bars");
   CLI11_PARSE(app, argc, argv);
   cfg.progress = !no_progress;
   if (cfg.quick) {
-    cfg.limit = cfg.limit ? cfg.limit : 3000;
+    cfg.limit = cfg.limit ? cfg.limit : 6000;
     cfg.test_limit = cfg.test_limit ? cfg.test_limit : 2000;
-    cfg.dense_epochs = 2;
-    cfg.budget = 4;
-    cfg.latency_reps = 9;
+    cfg.dense_epochs = 3;
+    cfg.budget = 6;
+    cfg.initial_points = 3;
+    cfg.latency_reps = 21;
   }
 
   // One thread throughout: the latency objective is single-thread inference, and training on the
@@ -523,37 +556,99 @@ int main(int argc, char** argv) {
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     std::fflush(stdout);
 
+    // Both methods spend the same budget on the same evaluation function; MOBO first.
     const auto space = make_space();
-    std::vector<record> random_records;
+    // The hypervolume reference, in the search's objectives: a point counts once it is below 100 %
+    // error, 1.1x the dense model's bytes and 2x its latency, so the dense model itself (and
+    // anything slightly larger or up to twice as slow) still contributes.
+    Eigen::VectorXd reference(3);
+    reference << 100.0, std::log10(1.1 * base.bytes), 2.0 * base.latency_ms;
+    std::vector<record> mobo_records, random_records;
+    {
+      search::multi_objective_optimizer optimizer(
+          space, 3,
+          {.initial_points = std::min(cfg.initial_points, cfg.budget),
+           .seed = cfg.seed,
+           .acquisition = cfg.acquisition == "parego" ? search::mo_acquisition::parego : search::mo_acquisition::ehvi,
+           .reference = reference});
+      std::set<std::pair<double, double>> unbuildable;  // (block shape, circulant k) of failed points
+      for (int i = 0; i < cfg.budget; ++i) {
+        const auto t = std::chrono::steady_clock::now();
+        const search::point x = optimizer.ask();
+        const double ask_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+        const auto c = decode(x);
+        mobo_records.push_back({"mobo", i, c, evaluate(ctx, dense, base, c), ask_seconds});
+        if (mobo_records.back().result.ok) {
+          optimizer.tell(x, objectives(mobo_records.back().result));
+        } else {
+          optimizer.tell_failed(x);
+          // tell_failed rules out this exact point only, and the models learn nothing from it, so
+          // EHVI would keep proposing its neighbours along the continuous ratio. Whether a setting
+          // can be built depends on the layer shapes alone (block shape, and which layers BCR
+          // tiles: the FC kind), never on the ratio or the bits: rule out every point sharing them.
+          unbuildable.insert({x[1], x[3]});
+          optimizer.set_constraint([&unbuildable](const search::point& p) {
+            return !unbuildable.contains({p[1], p[3]});
+          });
+        }
+        print_record(mobo_records.back(), cfg.budget);
+      }
+    }
+    std::printf("\n");
     {
       frugal::rng gen(cfg.seed * 7919 + 13);
       for (int i = 0; i < cfg.budget; ++i) {
+        const auto t = std::chrono::steady_clock::now();
         const auto c = decode(space.sample(gen));
-        random_records.push_back({"random", i, c, evaluate(ctx, dense, base, c)});
+        const double ask_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+        random_records.push_back({"random", i, c, evaluate(ctx, dense, base, c), ask_seconds});
         print_record(random_records.back(), cfg.budget);
       }
     }
 
-    // Hypervolume box: the reference is where a point stops counting (error 100 %, 1.1x the dense
-    // bytes, 2x the dense latency); the ideal is the best value of each objective seen by either
-    // method, so both fronts are measured in the same [0, 1]^3 box.
-    Eigen::VectorXd reference(3), ideal(3);
-    reference << 100.0, 1.1 * base.bytes, 2.0 * base.latency_ms;
-    ideal = reference;
-    for (const auto& r : random_records)
-      if (r.result.ok) ideal = ideal.cwiseMin(objectives(r.result));
-
+    // The ideal corner of the normalisation box: each objective's best value over both methods,
+    // so both fronts are measured in the same [0, 1]^3 box.
+    Eigen::VectorXd ideal = reference;
+    for (const auto* records : {&mobo_records, &random_records})
+      for (const auto& r : *records)
+        if (r.result.ok) ideal = ideal.cwiseMin(objectives(r.result));
+    const auto mobo_front = front_of(mobo_records);
     const auto random_front = front_of(random_records);
+    print_front("MOBO", mobo_records, mobo_front);
     print_front("random", random_records, random_front);
+    auto failures = [](const std::vector<record>& records) {
+      return std::count_if(records.begin(), records.end(), [](const record& r) { return !r.result.ok; });
+    };
+    const double hv_mobo = normalised_hypervolume(mobo_records, mobo_front, ideal, reference);
     const double hv_random = normalised_hypervolume(random_records, random_front, ideal, reference);
-    std::printf("\nhypervolume (normalised, ideal %.2f %% / %.0f B / %.3f ms, reference %.0f %% / %.0f B / %.3f ms):\n",
-                ideal(0), ideal(1), ideal(2), reference(0), reference(1), reference(2));
-    std::printf("  random %.4f\n", hv_random);
+    std::printf(
+        "\nhypervolume over (error %%, log10 bytes, latency ms), each mapped to [0, 1] by ideal -> 0 and reference "
+        "-> 1\n(ideal %.2f %% / %.0f B / %.3f ms: best of both methods; reference %.0f %% / %.0f B / %.3f ms):\n",
+        ideal(0), std::pow(10.0, ideal(1)), ideal(2), reference(0), std::pow(10.0, reference(1)), reference(2));
+    std::printf("  MOBO   %.4f  (%td failed evaluations)\n", hv_mobo, failures(mobo_records));
+    std::printf("  random %.4f  (%td failed evaluations)\n", hv_random, failures(random_records));
+    // Front against front: how many of one front's points some point of the other dominates.
+    auto dominated_by = [](const std::vector<record>& a, const std::vector<std::size_t>& fa,
+                           const std::vector<record>& b, const std::vector<std::size_t>& fb) {
+      int n = 0;
+      for (const auto i : fa)
+        n += std::any_of(fb.begin(), fb.end(), [&](std::size_t j) {
+          return search::dominates(objectives(b[j].result), objectives(a[i].result));
+        });
+      return n;
+    };
+    const int random_beaten = dominated_by(random_records, random_front, mobo_records, mobo_front);
+    const int mobo_beaten = dominated_by(mobo_records, mobo_front, random_records, random_front);
+    std::printf(
+        "  MOBO's front %s random's: hypervolume %+.4f; %d of random's %zu front points dominated by MOBO's, "
+        "%d of MOBO's %zu by random's\n",
+        hv_mobo > hv_random ? "beats" : (hv_mobo == hv_random ? "ties" : "does not beat"), hv_mobo - hv_random,
+        random_beaten, random_front.size(), mobo_beaten, mobo_front.size());
 
     std::printf("\nsmaller and faster than dense within 1 point of its accuracy (error <= %.2f %%):\n",
                 base.error_pct + 1);
     int qualifying = 0;
-    for (const auto* records : {&random_records})
+    for (const auto* records : {&mobo_records, &random_records})
       for (const auto& r : *records)
         if (r.result.ok && r.result.error_pct <= base.error_pct + 1 && r.result.bytes < base.bytes &&
             r.result.latency_ms < base.latency_ms) {
@@ -567,9 +662,9 @@ int main(int argc, char** argv) {
     const std::string csv_path = cfg.out_dir + "/compression_search.csv";
     std::ofstream csv(csv_path);
     csv << "method,index,pruning_ratio,block_rows,block_cols,bits,circulant_k,status,error_pct,bytes,latency_ms,"
-           "raw_ms,dense_interleaved_ms,accuracy_before_retrain,seconds,pareto\n";
+           "raw_ms,dense_interleaved_ms,accuracy_before_retrain,seconds,ask_seconds,pareto\n";
     csv << "dense,0,1,,,32,0,ok," << base.error_pct << "," << base.bytes << "," << base.latency_ms << ","
-        << base.latency_ms << "," << base.latency_ms << ",,0,1\n";
+        << base.latency_ms << "," << base.latency_ms << ",,0,0,\n";
     auto write = [&](const std::vector<record>& records, const std::vector<std::size_t>& front) {
       for (std::size_t i = 0; i < records.size(); ++i) {
         const auto& r = records[i];
@@ -581,9 +676,11 @@ int main(int argc, char** argv) {
               << "," << r.result.dense_now_ms << "," << 100 * r.result.accuracy_hard << ",";
         else
           csv << ",,,,,,";
-        csv << r.result.seconds << "," << (std::find(front.begin(), front.end(), i) != front.end() ? 1 : 0) << "\n";
+        csv << r.result.seconds << "," << r.ask_seconds << ","
+            << (std::find(front.begin(), front.end(), i) != front.end() ? 1 : 0) << "\n";
       }
     };
+    write(mobo_records, mobo_front);
     write(random_records, random_front);
     csv.close();
     if (!csv) throw frugal::error("compression_search: could not write " + csv_path);
