@@ -176,19 +176,20 @@ std::pair<double, double> interleaved_ms(const std::function<void()>& a, const s
 struct evaluation {
   bool ok = false;
   std::string failure;
-  double error_pct = 0;      ///< test error, 100 − accuracy in %
-  double bytes = 0;          ///< stored weights and biases incl. index bitmaps and level tables
-  double latency_ms = 0;     ///< the objective: dense baseline ms × (this model ÷ dense, timed interleaved)
-  double raw_ms = 0;         ///< this model's median ms as measured
-  double dense_now_ms = 0;   ///< the dense model's median ms in the same interleaved measurement
-  index_t kept_weights = 0;  ///< stored weight values (kept BCR entries, circulant vectors, conv1)
-  double accuracy_hard = 0;  ///< test accuracy right after hardening (and quantizing), before retraining
+  double error_pct = 0;       ///< test error, 100 − accuracy in %
+  double bytes = 0;           ///< stored weights and biases incl. index bitmaps and level tables
+  double latency_ms = 0;      ///< the objective: dense baseline ms × (this model ÷ dense, timed interleaved)
+  double raw_ms = 0;          ///< this model's median ms as measured
+  double dense_now_ms = 0;    ///< the dense model's median ms in the same interleaved measurement
+  index_t weight_values = 0;  ///< stored weight values (kept BCR entries, circulant vectors, conv1)
+  double accuracy_hard = 0;   ///< test accuracy right after hardening (and quantizing), before retraining
   double seconds = 0;
 };
 
 /// The dense model's figures, which every evaluation is compared with.
 struct baseline {
   double error_pct = 0, bytes = 0, latency_ms = 0;
+  index_t weight_values = 0;
 };
 
 /// Refuses block shapes that do not fit inside every matrix they would tile: a clipped block is a
@@ -358,7 +359,7 @@ evaluation compress_and_measure(const context& ctx, dense_model& dense, const ba
   }
   e.error_pct = 100 * (1 - nn::evaluate_classifier(model, ctx.test).accuracy);
   e.bytes = stored_bits(model, c.bits, levels) / 8;
-  for (const auto& name : weight_names) e.kept_weights += mreg.at(name).value.size();
+  for (const auto& name : weight_names) e.weight_values += mreg.at(name).value.size();
   const auto& x = ctx.latency_batch;
   std::tie(e.dense_now_ms, e.raw_ms) =
       interleaved_ms([&] { dense.predict(x); }, [&] { model.predict(x); }, cfg.latency_reps);
@@ -435,7 +436,8 @@ std::vector<std::size_t> front_of(const std::vector<record>& records) {
 /// dominates, comparable between methods measured in the same box.
 double normalised_hypervolume(const std::vector<record>& records, const std::vector<std::size_t>& front,
                               const Eigen::VectorXd& ideal, const Eigen::VectorXd& reference) {
-  if (front.empty()) return 0;
+  // An empty front, or a box with no extent (every point at or past the reference), dominates nothing.
+  if (front.empty() || ((reference - ideal).array() <= 0).any()) return 0;
   Eigen::MatrixXd y(static_cast<index_t>(front.size()), 3);
   for (std::size_t i = 0; i < front.size(); ++i)
     y.row(static_cast<index_t>(i)) =
@@ -465,7 +467,7 @@ int main(int argc, char** argv) {
   app.add_option("--data", cfg.data_dir, "MNIST-format dataset directory")->capture_default_str();
   app.add_option("--out", cfg.out_dir, "Directory for the CSV")->capture_default_str();
   app.add_flag("--quick", cfg.quick,
-               "Smoke run: 6,000 training and 2,000 test images, 3 dense epochs, 6 evaluations per method (for tests)");
+               "Smoke run: 6,000 training and 2,000 test images, 3 dense epochs, 5 evaluations per method (for tests)");
   app.add_option("--budget", cfg.budget, "Evaluations per method")->capture_default_str()->check(CLI::Range(1, 10000));
   app.add_option("--seed", cfg.seed, "Seed of the dense model, the searches and the training")->capture_default_str();
   app.add_option("--dense-epochs", cfg.dense_epochs, "Epochs of the dense model every evaluation starts from")
@@ -500,7 +502,7 @@ int main(int argc, char** argv) {
     cfg.limit = cfg.limit ? cfg.limit : 6000;
     cfg.test_limit = cfg.test_limit ? cfg.test_limit : 2000;
     cfg.dense_epochs = 3;
-    cfg.budget = 6;
+    cfg.budget = 5;
     cfg.initial_points = 3;
     cfg.latency_reps = 21;
   }
@@ -546,6 +548,7 @@ int main(int argc, char** argv) {
     {
       const auto reg = dense.parameters();
       base.bytes = 4.0 * static_cast<double>(reg.element_count());
+      for (const auto& name : weight_names) base.weight_values += reg.at(name).value.size();
       const auto& x = ctx.latency_batch;
       // Twice the usual repetitions: every evaluation's latency is scaled by this figure.
       base.latency_ms =
@@ -662,9 +665,9 @@ int main(int argc, char** argv) {
     const std::string csv_path = cfg.out_dir + "/compression_search.csv";
     std::ofstream csv(csv_path);
     csv << "method,index,pruning_ratio,block_rows,block_cols,bits,circulant_k,status,error_pct,bytes,latency_ms,"
-           "raw_ms,dense_interleaved_ms,accuracy_before_retrain,seconds,ask_seconds,pareto\n";
+           "raw_ms,dense_interleaved_ms,weight_values,accuracy_before_retrain,seconds,ask_seconds,pareto\n";
     csv << "dense,0,1,,,32,0,ok," << base.error_pct << "," << base.bytes << "," << base.latency_ms << ","
-        << base.latency_ms << "," << base.latency_ms << ",,0,0,\n";
+        << base.latency_ms << "," << base.latency_ms << "," << base.weight_values << ",,0,0,\n";
     auto write = [&](const std::vector<record>& records, const std::vector<std::size_t>& front) {
       for (std::size_t i = 0; i < records.size(); ++i) {
         const auto& r = records[i];
@@ -673,9 +676,10 @@ int main(int argc, char** argv) {
             << "," << s.bits << "," << s.circulant_k << "," << (r.result.ok ? "ok" : "failed") << ",";
         if (r.result.ok)
           csv << r.result.error_pct << "," << r.result.bytes << "," << r.result.latency_ms << "," << r.result.raw_ms
-              << "," << r.result.dense_now_ms << "," << 100 * r.result.accuracy_hard << ",";
+              << "," << r.result.dense_now_ms << "," << r.result.weight_values << "," << 100 * r.result.accuracy_hard
+              << ",";
         else
-          csv << ",,,,,,";
+          csv << ",,,,,,,";
         csv << r.result.seconds << "," << r.ask_seconds << ","
             << (std::find(front.begin(), front.end(), i) != front.end() ? 1 : 0) << "\n";
       }

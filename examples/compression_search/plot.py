@@ -48,7 +48,7 @@ def main():
             ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=22, alpha=0.45, color=COLOURS[m])
             front = front_2d(pts)
             ax.step([p[0] for p in front], [p[1] for p in front], where="post", marker="o", color=COLOURS[m],
-                    label=f"{LABELS[m]} front ({len(pts)} points)")
+                    label=f"{LABELS[m]}: {len(pts)} evaluations, front")
         for r in dense:
             ax.plot([num(r, column)], [100 - num(r, "error_pct")], marker="*", markersize=16, linestyle="none",
                     color="#d62728", label="dense LeNet-5")
