@@ -54,3 +54,17 @@ if((NOT DEFINED FRUGAL_USE_METIS OR FRUGAL_USE_METIS) AND NOT TARGET frugal::met
       INTERFACE_COMPILE_DEFINITIONS FRUGAL_HAVE_METIS)
   endif()
 endif()
+
+# LBFGS++ (optional, header-only on Eigen), for frugal/search's Gaussian-process hyperparameters.
+# Looked for quietly: where it is absent frugal::lbfgspp is not defined and only the search module
+# is unavailable (its headers name the package in an #error). -DFRUGAL_USE_LBFGSPP=OFF leaves it out.
+if((NOT DEFINED FRUGAL_USE_LBFGSPP OR FRUGAL_USE_LBFGSPP) AND NOT TARGET frugal::lbfgspp)
+  find_path(FRUGAL_LBFGSPP_INCLUDE_DIR LBFGSB.h)
+  mark_as_advanced(FRUGAL_LBFGSPP_INCLUDE_DIR)
+  if(FRUGAL_LBFGSPP_INCLUDE_DIR)
+    add_library(frugal::lbfgspp INTERFACE IMPORTED)
+    set_target_properties(frugal::lbfgspp PROPERTIES
+      INTERFACE_INCLUDE_DIRECTORIES "${FRUGAL_LBFGSPP_INCLUDE_DIR}"
+      INTERFACE_COMPILE_DEFINITIONS FRUGAL_HAVE_LBFGSPP)
+  endif()
+endif()

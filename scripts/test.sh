@@ -9,10 +9,10 @@ if [ "${1:-}" = "--preset" ]; then
 fi
 # Optional packages, installed where this script can install (as root, as in CI) so that what
 # needs them runs there: matplotlib for the plot tests (the example figures; elsewhere they skip),
-# Open MPI for the MPI transport's tests and METIS for graph partitioning (elsewhere what needs
-# them is not built).
+# Open MPI for the MPI transport's tests, METIS for graph partitioning and pagmo for the NSGA-II
+# baselines of the search examples (elsewhere what needs them is not built).
 if [ "$(id -u)" -eq 0 ]; then
-  frugal_setup python3-matplotlib libopenmpi-dev openmpi-bin libmetis-dev
+  frugal_setup python3-matplotlib libopenmpi-dev openmpi-bin libmetis-dev libpagmo-dev
 else
   frugal_setup
 fi

@@ -10,6 +10,9 @@
 /// L-BFGS-B from LBFGS++ (`liblbfgspp-dev`), from the current point and random restarts. Adding one
 /// observation extends the Cholesky factor by one row, O(n²), instead of refactoring, O(n³).
 
+#if !__has_include(<LBFGSB.h>)
+#error "frugal/search needs LBFGS++ (Debian: apt-get install liblbfgspp-dev; or add its include directory)"
+#endif
 #include <LBFGSB.h>
 #include <Eigen/Cholesky>
 #include <Eigen/Core>

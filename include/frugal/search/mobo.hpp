@@ -115,6 +115,7 @@ class multi_objective_optimizer {
         } else {
           if (!believers) {
             refit();
+            m_core.refit_feasibility();
             believers = m_models;
             front = observed_front();
             ref = reference();
@@ -150,7 +151,8 @@ class multi_objective_optimizer {
     m_dirty = true;
   }
 
-  /// Records a failed evaluation: the point is infeasible and will not be suggested again.
+  /// Records a failed evaluation: the point is infeasible and will not be suggested again, and a
+  /// model of success weighs the acquisition down near it (see `detail::ask_tell_core`).
   void tell_failed(const point& p) { m_core.record(p, std::nullopt, "tell_failed"); }
 
   /// Indices into `history()` of the non-dominated successful evaluations.
@@ -237,7 +239,9 @@ class multi_objective_optimizer {
         mean(j) = post.mean;
         sd(j) = std::sqrt(std::max(post.variance, 1e-24));
       }
-      if (m_objectives == 2) return expected_hypervolume_improvement_2d(front, ref, mean.head<2>(), sd.head<2>());
+      const double feasible = std::exp(m_core.log_probability_feasible(u));
+      if (m_objectives == 2)
+        return feasible * expected_hypervolume_improvement_2d(front, ref, mean.head<2>(), sd.head<2>());
       // Improvement of each draw: zero unless it is below the reference and undominated.
       Eigen::MatrixXd with(front.rows() + 1, 3);
       with.topRows(front.rows()) = front;
@@ -252,7 +256,7 @@ class multi_objective_optimizer {
         with.row(front.rows()) = y.transpose();
         sum += hypervolume(with, ref) - base;
       }
-      return sum / static_cast<double>(normals.rows());
+      return feasible * sum / static_cast<double>(normals.rows());
     };
   }
 
@@ -271,11 +275,14 @@ class multi_objective_optimizer {
     auto& model = m_models.front();
     model.fit(x, f);
     model.optimize_hyperparameters(m_core.generator());
+    m_core.refit_feasibility();
     const double best = f.minCoeff();
     return m_core.maximise(
         [&](const point& p) {
-          const auto post = model.predict(space().encode(p));
-          return log_expected_improvement(post.mean, std::sqrt(std::max(post.variance, 1e-300)), best);
+          const Eigen::VectorXd u = space().encode(p);
+          const auto post = model.predict(u);
+          return log_expected_improvement(post.mean, std::sqrt(std::max(post.variance, 1e-300)), best) +
+                 m_core.log_probability_feasible(u);
         },
         pending);
   }

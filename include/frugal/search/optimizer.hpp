@@ -30,6 +30,7 @@
 #include "detail/ask_tell.hpp"
 #include "gp.hpp"
 #include "space.hpp"
+#include "warping.hpp"
 
 namespace frugal::search {
 
@@ -40,12 +41,14 @@ enum class acquisition_kind {
 
 struct optimizer_options {
   int initial_points = 10;                ///< Latin-hypercube points before the model leads
-  int candidates = 2000;                  ///< random candidates per ask (continuous or large spaces)
-  int local_starts = 5;                   ///< best candidates refined by coordinate search
+  int candidates = 5000;                  ///< random candidates per ask (continuous or large spaces)
+  int local_starts = 10;                  ///< best candidates refined by coordinate search
   std::uint64_t enumerate_up_to = 20000;  ///< discrete spaces this small are searched exhaustively
   std::uint64_t seed = 1;
   acquisition_kind acquisition = acquisition_kind::expected_improvement;
   double beta = 2.0;  ///< the lower confidence bound's multiple of the standard deviation
+  /// Fit the model to Yeo-Johnson-warped values (see warping.hpp) instead of the raw ones.
+  bool warp_outputs = true;
   gp_options gp{};
 };
 
@@ -98,15 +101,18 @@ class bayes_optimizer {
       } else {
         if (!believer) {
           refit();
+          m_core.refit_feasibility();
           believer = m_models.front();
         }
-        const double best = std::min(best_value().value(), believed_best);
+        const double best = std::min(m_best_fitted, believed_best);
         const auto score = [&](const point& p) {
-          const auto post = believer->predict(space().encode(p));
+          const Eigen::VectorXd u = space().encode(p);
+          const auto post = believer->predict(u);
           const double sd = std::sqrt(std::max(post.variance, 1e-300));
-          return m_options.acquisition == acquisition_kind::expected_improvement
-                     ? log_expected_improvement(post.mean, sd, best)
-                     : -lower_confidence_bound(post.mean, sd, m_options.beta);
+          return (m_options.acquisition == acquisition_kind::expected_improvement
+                      ? log_expected_improvement(post.mean, sd, best)
+                      : -lower_confidence_bound(post.mean, sd, m_options.beta)) +
+                 m_core.log_probability_feasible(u);
         };
         batch.push_back(m_core.maximise(score, pending));
         if (k + 1 < q) {
@@ -127,7 +133,8 @@ class bayes_optimizer {
     m_dirty = true;
   }
 
-  /// Records a failed evaluation: the point is infeasible and will not be suggested again.
+  /// Records a failed evaluation: the point is infeasible and will not be suggested again, and a
+  /// model of success weighs the acquisition down near it (see `detail::ask_tell_core`).
   void tell_failed(const point& p) { m_core.record(p, std::nullopt, "tell_failed"); }
 
   /// The best value told so far, if any succeeded.
@@ -171,7 +178,9 @@ class bayes_optimizer {
  private:
   void fit_data() {
     auto [x, y] = m_core.successful();
-    m_models.front().fit(x, y.col(0));
+    const Eigen::VectorXd target = m_options.warp_outputs ? search::warp_outputs(y.col(0)) : Eigen::VectorXd(y.col(0));
+    m_best_fitted = target.minCoeff();
+    m_models.front().fit(x, target);
   }
   void refit() {
     if (!m_dirty) return;
@@ -184,6 +193,7 @@ class bayes_optimizer {
   optimizer_options m_options;
   std::vector<gaussian_process> m_models;
   bool m_dirty = true;
+  double m_best_fitted = 0;  // the lowest value the model was fitted to (warped when warping)
 };
 
 }  // namespace frugal::search

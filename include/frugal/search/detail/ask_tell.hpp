@@ -168,6 +168,7 @@ class ask_tell_core {
     m_points.push_back(p);
     m_values.push_back(std::move(values));
     m_seen.insert(p);
+    m_feasibility_dirty = true;
   }
 
   /// The successful evaluations: encoded inputs (n × encoded dims) and values (n × objectives).
@@ -181,6 +182,27 @@ class ask_tell_core {
         y.row(r++) = m_values[i]->transpose();
       }
     return {x, y};
+  }
+
+  /// log P(the evaluation at encoded point `u` succeeds), from a process fitted to +1 (success)
+  /// and −1 (failure) labels, read as P(latent > 0) = Φ(μ/σ): near a failure it is small, near a
+  /// success close to 1, far from both it tends to the prior's share of successes. Zero (certain
+  /// success) while nothing has failed. Call `refit_feasibility` first in each ask.
+  [[nodiscard]] double log_probability_feasible(const Eigen::VectorXd& u) const {
+    if (successes() == m_points.size()) return 0.0;
+    const auto post = m_feasibility.predict(u);
+    const double z = post.mean / std::sqrt(std::max(post.variance, 1e-24));
+    // log Φ(z) without underflow in the far tail (the first term of its asymptotic series).
+    if (z > -30) return std::log(std::max(0.5 * std::erfc(-z / std::sqrt(2.0)), 1e-300));
+    return -0.5 * z * z - std::log(-z) - 0.5 * std::log(2 * 3.14159265358979323846);
+  }
+
+  /// Refits the feasibility model when failures exist and data arrived since the last fit.
+  void refit_feasibility() {
+    if (!m_feasibility_dirty || successes() == m_points.size()) return;
+    fit_feasibility_data();
+    m_feasibility.optimize_hyperparameters(m_gen);
+    m_feasibility_dirty = false;
   }
 
   [[nodiscard]] const std::vector<point>& points() const noexcept { return m_points; }
@@ -206,6 +228,9 @@ class ask_tell_core {
     out.put<std::uint64_t>("search/rng", std::span<const std::uint64_t>(m_gen.state(), 4));
     out.put_value<std::uint64_t>("search/design_next", m_design_next);
     out.put_value<std::uint8_t>("search/dirty", dirty ? 1 : 0);
+    out.put_value<std::uint8_t>("search/feasibility_dirty", m_feasibility_dirty ? 1 : 0);
+    const Eigen::VectorXd hf = m_feasibility.hyperparameters().packed();
+    out.put<double>("search/feasibility", std::span<const double>(hf.data(), hf.size()));
     for (std::size_t k = 0; k < models.size(); ++k) {
       const Eigen::VectorXd h = models[k].hyperparameters().packed();
       out.put<double>("search/model" + std::to_string(k), std::span<const double>(h.data(), h.size()));
@@ -244,6 +269,13 @@ class ask_tell_core {
     m_design_next = in.get_value<std::uint64_t>("search/design_next");
     check(m_design_next <= m_design.size(), m_who, "::load: '", in.file(), "' has a malformed design position");
     const bool dirty = in.get_value<std::uint8_t>("search/dirty") != 0;
+    const auto hf = in.get<double>("search/feasibility");
+    check(static_cast<index_t>(hf.size()) == m_feasibility.dims() + 2, m_who, "::load: '", in.file(),
+          "' has a malformed feasibility model");
+    m_feasibility.set_hyperparameters(
+        gp_hyperparameters::unpacked(Eigen::Map<const Eigen::VectorXd>(hf.data(), static_cast<index_t>(hf.size()))));
+    m_feasibility_dirty = in.get_value<std::uint8_t>("search/feasibility_dirty") != 0;
+    if (!m_feasibility_dirty && successes() < m_points.size()) fit_feasibility_data();
     for (std::size_t k = 0; k < models.size(); ++k) {
       const auto h = in.get<double>("search/model" + std::to_string(k));
       check(static_cast<index_t>(h.size()) == models[k].dims() + 2, m_who, "::load: '", in.file(),
@@ -255,6 +287,17 @@ class ask_tell_core {
   }
 
  private:
+  void fit_feasibility_data() {
+    const auto n = static_cast<index_t>(m_points.size());
+    Eigen::MatrixXd x(n, m_space.encoded_dims());
+    Eigen::VectorXd label(n);
+    for (index_t i = 0; i < n; ++i) {
+      x.row(i) = m_space.encode(m_points[static_cast<std::size_t>(i)]).transpose();
+      label(i) = m_values[static_cast<std::size_t>(i)] ? 1.0 : -1.0;
+    }
+    m_feasibility.fit(x, label);
+  }
+
   search_space m_space;
   index_t m_objectives;
   int m_initial;
@@ -267,6 +310,8 @@ class ask_tell_core {
   std::vector<std::optional<Eigen::VectorXd>> m_values;
   std::set<point> m_seen;
   std::function<bool(const point&)> m_feasible;
+  gaussian_process m_feasibility{m_space.encoded_dims(), gp_options{.min_lengthscale = 0.1}};
+  bool m_feasibility_dirty = true;
 };
 
 }  // namespace detail
