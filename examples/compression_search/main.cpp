@@ -107,9 +107,9 @@ compression decode(const search::point& x) {
 }
 
 /// A setting combination that cannot be built; the search records it as a failed evaluation.
-class infeasible : public std::runtime_error {
+class infeasible : public frugal::error {
  public:
-  using std::runtime_error::runtime_error;
+  using frugal::error::error;
 };
 
 struct settings {
@@ -118,7 +118,7 @@ struct settings {
   bool quick = false;
   bool progress = true;
   std::uint64_t seed = 1;
-  int budget = 30;                // evaluations per method
+  int budget = 45;                // evaluations per method
   int dense_epochs = 10;          // the dense model every evaluation starts from
   int admm_epochs = 1;            // ADMM towards the BCR / block-circulant sets
   int retrain_epochs = 1;         // retraining through the compressed policies (quantization-aware when quantized)
