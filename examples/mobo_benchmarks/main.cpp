@@ -155,12 +155,13 @@ std::vector<Eigen::VectorXd> run_mobo(const problem& pr, search::mo_acquisition 
   // improvement it maximises is then the one the hypervolume measures.
   // One run per job thread: each optimiser stays on Kokkos::Serial (an OpenMP Kokkos may only be
   // entered from the thread that initialised it).
-  search::basic_multi_objective_optimizer<Kokkos::Serial> opt(unit_cube(pr.dims), 2,
-                                                              {.candidates = candidates,
-                                                               .seed = seed,
-                                                               .acquisition = acq,
-                                                               .gp = {.restarts = gp_restarts},
-                                                               .reference = pr.ref});
+  // The process options start from the multi-objective defaults (no lengthscale prior), not from
+  // gp_options' own.
+  search::gp_options gp = search::mo_options{}.gp;
+  gp.restarts = gp_restarts;
+  search::basic_multi_objective_optimizer<Kokkos::Serial> opt(
+      unit_cube(pr.dims), 2,
+      {.candidates = candidates, .seed = seed, .acquisition = acq, .gp = gp, .reference = pr.ref});
   std::vector<Eigen::VectorXd> out;
   for (int i = 0; i < evaluations; ++i) {
     const auto p = opt.ask();

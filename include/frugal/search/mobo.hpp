@@ -54,7 +54,8 @@ struct mo_options {
   int mc_samples = 256;  ///< normal draws of the Monte-Carlo EHVI (three objectives)
   /// The models fit by likelihood alone (no lengthscale prior, unlike `optimizer_options`): with
   /// the prior, EHVI's fronts on ZDT1 and on HASCO's hardware space came out markedly worse (see
-  /// docs/search.md).
+  /// docs/search.md). To change one field, start from `mo_options{}.gp`: a braced `.gp = {…}`
+  /// starts from `gp_options`' own defaults, which include the prior.
   gp_options gp{.lengthscale_prior_shape = 0};
   /// The hypervolume reference point, in objective units. Empty: each objective's worst value
   /// told so far plus a tenth of its range, recomputed as data arrives.
