@@ -193,7 +193,8 @@ TEST_CASE("enumerate_designs: the exhaustive front on a tiny layer set agrees wi
   for (std::size_t k = 0; k < front.size(); ++k) CHECK(front[k] == doctest::Approx(brute_front[k]).epsilon(1e-12));
 }
 
-TEST_CASE("hasco_search: 30 evaluations (10 initial, 20 EHVI) reach 5 % hypervolume regret, median of five seeds") {
+TEST_CASE("hasco_search: 30 evaluations (10 initial, 20 EHVI) reach 5 % hypervolume regret, median of five seeds" *
+          doctest::test_suite("quality")) {
   const auto layers = small_cnn();
   const annealing_mapper mapper{.objective = mapping_objective::edp, .iterations = 100};
   const auto truth = enumerate_designs(layers, mapper);

@@ -53,7 +53,8 @@ double mobo_hypervolume(const search::search_space& s, F f, int n, search::mo_op
 }  // namespace
 
 TEST_CASE(
-    "multi_objective_optimizer: EHVI and ParEGO after 40 evaluations beat random search's 200 (ZDT1, Branin-Currin)") {
+    "multi_objective_optimizer: EHVI and ParEGO after 40 evaluations beat random search's 200 (ZDT1, Branin-Currin)" *
+    doctest::test_suite("quality")) {
   for (auto acq : {search::mo_acquisition::ehvi, search::mo_acquisition::parego}) {
     const std::string name = acq == search::mo_acquisition::ehvi ? "EHVI" : "ParEGO";
     const search::mo_options o{.candidates = 1000, .seed = 3, .acquisition = acq};
@@ -70,7 +71,8 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("multi_objective_optimizer: three objectives (Monte-Carlo EHVI) improve on the initial design") {
+TEST_CASE("multi_objective_optimizer: three objectives (Monte-Carlo EHVI) improve on the initial design" *
+          doctest::test_suite("quality")) {
   const auto s = unit_cube(3);
   const auto f = [](const search::point& x) {  // DTLZ2-like: a spherical front
     Eigen::VectorXd y(3);

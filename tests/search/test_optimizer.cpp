@@ -47,7 +47,8 @@ TEST_CASE("search_space: encode and decode round-trip every kind of dimension; e
   CHECK_THROWS_AS(s.add_continuous("bad", 0, 1, true), invalid_argument);
 }
 
-TEST_CASE("bayes_optimizer on Branin: simple regret after 50 evaluations, median of 5 seeds, at most 1e-3") {
+TEST_CASE("bayes_optimizer on Branin: simple regret after 50 evaluations, median of 5 seeds, at most 1e-3" *
+          doctest::test_suite("quality")) {
   const auto branin = search::test_functions::branin;
   const double minimum = search::test_functions::branin_minimum;
   std::vector<double> regrets;
@@ -91,7 +92,8 @@ TEST_CASE("bayes_optimizer on a discrete space: failed points are never suggeste
   CHECK_THROWS_AS(opt.tell({1, 1, 1}, std::nan("")), invalid_argument);
 }
 
-TEST_CASE("bayes_optimizer on Hartmann-6: simple regret after 50 evaluations, median of 5 seeds, at most 0.05") {
+TEST_CASE("bayes_optimizer on Hartmann-6: simple regret after 50 evaluations, median of 5 seeds, at most 0.05" *
+          doctest::test_suite("quality")) {
   const auto hartmann6 = search::test_functions::hartmann6;
   const double minimum = search::test_functions::hartmann6_minimum;
   std::vector<double> regrets;
