@@ -20,18 +20,18 @@ using namespace frugal;
 
 namespace {
 
-const std::vector<test::gcn_layer_spec> specs = {
+const std::vector<test::gcn_layer_spec> parallel_specs = {
     {5, 6, {.layer_norm = false, .relu = true, .residual = false}},
     {6, 6, {.layer_norm = true, .relu = true, .residual = true}},
     {6, 3, {.layer_norm = true, .relu = false, .residual = false}},
 };
 
 std::vector<pipeline::gnn_block<double, pipeline::in_process_space>> make_blocks() {
-  return test::make_gnn_blocks(specs, 5);
+  return test::make_gnn_blocks(parallel_specs, 5);
 }
 
 nn::chain<double> make_reference(const std::shared_ptr<const graph::aggregation<double>>& a) {
-  return test::make_gcn_reference(specs, a, 5);
+  return test::make_gcn_reference(parallel_specs, a, 5);
 }
 
 }  // namespace
@@ -67,8 +67,8 @@ TEST_CASE("graph-parallel training computes full-graph training's loss and gradi
           return std::make_tuple(value, grads, t.counters());
         });
         double halo_bytes = 0;
-        for (std::size_t k = 0; k < specs.size(); ++k)
-          halo_bytes += 2.0 * static_cast<double>(plan.halo_bytes_per_layer(specs[k].in, sizeof(double)));
+        for (std::size_t k = 0; k < parallel_specs.size(); ++k)
+          halo_bytes += 2.0 * static_cast<double>(plan.halo_bytes_per_layer(parallel_specs[k].in, sizeof(double)));
         double sent = 0;
         for (const auto& [value, grads, counters] : per_rank) {
           CHECK(value == doctest::Approx(ref_loss).epsilon(1e-12));
