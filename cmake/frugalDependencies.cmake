@@ -68,3 +68,20 @@ if((NOT DEFINED FRUGAL_USE_LBFGSPP OR FRUGAL_USE_LBFGSPP) AND NOT TARGET frugal:
       INTERFACE_COMPILE_DEFINITIONS FRUGAL_HAVE_LBFGSPP)
   endif()
 endif()
+
+# NLopt (optional), for frugal/quantum's pulse optimisers (COBYLA, Nelder-Mead, BOBYQA, L-BFGS).
+# Looked for quietly: where it is absent frugal::nlopt is not defined, the pulse level keeps its
+# own SPSA and Adam, and asking for an NLopt method throws naming libnlopt-dev. Its C API (nlopt.h)
+# is used, so any NLopt 2.x serves. -DFRUGAL_USE_NLOPT=OFF leaves it out.
+if((NOT DEFINED FRUGAL_USE_NLOPT OR FRUGAL_USE_NLOPT) AND NOT TARGET frugal::nlopt)
+  find_path(FRUGAL_NLOPT_INCLUDE_DIR nlopt.h)
+  find_library(FRUGAL_NLOPT_LIBRARY nlopt)
+  mark_as_advanced(FRUGAL_NLOPT_INCLUDE_DIR FRUGAL_NLOPT_LIBRARY)
+  if(FRUGAL_NLOPT_INCLUDE_DIR AND FRUGAL_NLOPT_LIBRARY)
+    add_library(frugal::nlopt UNKNOWN IMPORTED)
+    set_target_properties(frugal::nlopt PROPERTIES
+      IMPORTED_LOCATION "${FRUGAL_NLOPT_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${FRUGAL_NLOPT_INCLUDE_DIR}"
+      INTERFACE_COMPILE_DEFINITIONS FRUGAL_HAVE_NLOPT)
+  endif()
+endif()

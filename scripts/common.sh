@@ -5,7 +5,7 @@ set -euo pipefail
 
 FRUGAL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FRUGAL_PACKAGES=(cmake ninja-build g++ pkg-config libeigen3-dev libxsimd-dev xtl-dev libtrilinos-kokkos-dev doctest-dev
-                 libfftw3-dev libcli11-dev zlib1g-dev nlohmann-json3-dev libmetis-dev liblbfgspp-dev dataset-fashion-mnist)
+                 libfftw3-dev libcli11-dev zlib1g-dev nlohmann-json3-dev libmetis-dev liblbfgspp-dev libnlopt-dev dataset-fashion-mnist)
 
 frugal_missing_packages() {
   local missing=() p
