@@ -34,7 +34,7 @@ struct settings {
   std::string gradient_optimizer = "lbfgs";
   int evaluations = 1500;
   int gradient_evaluations = 300;
-  int max_layers = 3;
+  int max_layers = 6;
   std::uint64_t seed = 1;
   bool quick = false;
   bool progress = true;
@@ -108,9 +108,12 @@ int main(int argc, char** argv) {
 
     // Calibration in simulation.
     p::calibration_options co;
-    if (cfg.quick) co.cr_durations = {512};
+    if (cfg.quick) co.cr_durations = {448};
     if (cfg.progress)
-      co.progress = [&](const std::string& s) { std::printf("  [%6.1f s] %s\n", seconds_since(t0), s.c_str()); };
+      co.progress = [&](const std::string& s) {
+        std::printf("  [%6.1f s] %s\n", seconds_since(t0), s.c_str());
+        std::fflush(stdout);
+      };
     const p::gate_table table = p::calibrate(dev, co);
     std::printf("\ncalibrated gates (average gate fidelity on the qubit subspace, leakage counted against it)\n");
     for (int qb = 0; qb < 2; ++qb) {
