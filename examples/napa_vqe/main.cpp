@@ -83,8 +83,8 @@ int main(int argc, char** argv) {
                   "--optimizer must be derivative-free and --gradient-optimizer gradient-based");
     if (cfg.quick) {
       cfg.bonds = {0.735};
-      cfg.evaluations = std::min(cfg.evaluations, 400);
-      cfg.gradient_evaluations = std::min(cfg.gradient_evaluations, 120);
+      cfg.evaluations = std::min(cfg.evaluations, 150);
+      cfg.gradient_evaluations = std::min(cfg.gradient_evaluations, 40);
       cfg.max_layers = std::min(cfg.max_layers, 2);
     }
     // The device, closed and open.
@@ -108,7 +108,10 @@ int main(int argc, char** argv) {
 
     // Calibration in simulation.
     p::calibration_options co;
-    if (cfg.quick) co.cr_durations = {448};
+    if (cfg.quick) {
+      co.cr_durations = {448};
+      co.max_evaluations = 150;
+    }
     if (cfg.progress)
       co.progress = [&](const std::string& s) {
         std::printf("  [%6.1f s] %s\n", seconds_since(t0), s.c_str());

@@ -129,7 +129,7 @@ class simulator {
     return w;
   }
 
-  /// The Hamiltonian on step m of sample k given the channels' drive values on that step.
+  /// The Hamiltonian at time t (ns) on row `step` of `drive_values`.
   [[nodiscard]] cmatrix hamiltonian(double t, const cmatrix& w, index_t step) const {
     cmatrix h = m_static;
     add_time_dependent(h, t, w, step);
