@@ -205,7 +205,8 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
       curve << r << "," << h2.fci << "," << h2.hartree_fock << "," << g.error_mha << "," << n.error_mha << ","
             << gg.error_mha << "," << ng.error_mha << "," << g.duration << "," << n.duration << "," << ng.duration
-            << "," << n.layers << "," << g.open_error_mha << "," << n.open_error_mha << "\n";
+            << "," << n.layers << "," << g.open_error_mha << "," << n.open_error_mha
+            << std::endl;  // a stopped run keeps its rows
       for (const auto& [name, rr] : {std::pair<const char*, const run*>{"gate derivative-free", &g},
                                      {"native derivative-free", &n},
                                      {"gate gradient", &gg},
