@@ -3,7 +3,8 @@
 scripts/pulse_reference.py writes, tests/quantum/data/pulse_reference.json): the same rotating-frame
 RWA transmon model and the same piecewise-constant discretisation (sample k split into `substeps`
 substeps, the Hamiltonian on each one evaluated at its midpoint), read from the file's model and
-instructions, not its results. Prints one line per case:
+instructions, not its results (the channel samples and decay rates by scripts/pulse_reference.py's
+own functions, which it imports). Prints one line per case:
 
   qutip <version> case <name> seconds <median> max_population_error <error>
 
@@ -41,34 +42,7 @@ import json  # noqa: E402
 import time  # noqa: E402
 
 
-def envelope(np, ins):
-    n = ins["duration"]
-    k = np.arange(n, dtype=float)
-    amp = ins["amp"]
-    shape = ins["shape"]
-    if shape == "constant":
-        return np.full(n, amp, dtype=complex)
-    sigma = ins["sigma"]
-    if shape in ("gaussian", "drag"):
-        c = n / 2.0
-        g = np.exp(-((k - c) ** 2) / (2.0 * sigma ** 2))
-        g0 = np.exp(-((1.0 + c) ** 2) / (2.0 * sigma ** 2))
-        f = amp * (g - g0) / (1.0 - g0) + 0j
-        if shape == "drag":
-            f = f + 1j * ins["beta"] * amp * g * (-(k - c) / sigma ** 2) / (1.0 - g0)
-        return f
-    if shape == "gaussian_square":
-        r = (n - ins["width"]) / 2.0
-        g = np.ones(n)
-        lo, hi = k < r, k > r + ins["width"]
-        g[lo] = np.exp(-((k[lo] - r) ** 2) / (2.0 * sigma ** 2))
-        g[hi] = np.exp(-((k[hi] - r - ins["width"]) ** 2) / (2.0 * sigma ** 2))
-        g0 = np.exp(-((r + 1.0) ** 2) / (2.0 * sigma ** 2))
-        return amp * (g - g0) / (1.0 - g0) + 0j
-    raise ValueError(f"unknown shape {shape}")
-
-
-def evolve(np, qt, case, dt, atol, rtol):
+def evolve(np, qt, reference, case, dt, atol, rtol):
     """Final populations of one case (little-endian basis order)."""
     trs = case["transmons"]
     dims = [tr["levels"] for tr in trs]
@@ -83,37 +57,17 @@ def evolve(np, qt, case, dt, atol, rtol):
     for tr, aq in zip(trs, a):
         nq = aq.dag() * aq
         h0 += (tr["frequency"] - tr["frame"]) * nq + 0.5 * tr["anharmonicity"] * nq * (nq - 1)
-        t1, t2 = tr.get("t1", 0.0), tr.get("t2", 0.0)
-        relax = 1.0 / t1 if t1 > 0 else 0.0
+        relax, dephase = reference.collapse_rates(tr)
         if relax > 0:
             c_ops.append(np.sqrt(relax) * aq)
-        if t2 > 0:
-            gamma_phi = 1.0 / t2 - 0.5 * relax
-            if gamma_phi < 0:
-                raise ValueError(f"case {case['name']}: T2 > 2 T1")
-            c_ops.append(np.sqrt(2.0 * gamma_phi) * nq)
+        if dephase > 0:
+            c_ops.append(np.sqrt(dephase) * nq)
 
+    # The channel samples and phases on the substep grid, as the reference script builds them.
     s = case["substeps"]
-    ins_all = case["instructions"]
-    end = max(i["start"] + i["duration"] if i["type"] == "play" else i["time"] for i in ins_all)
-    t_mid = (np.arange(end)[:, None] + (np.arange(s)[None, :] + 0.5) / s) * dt  # (K, S)
-    drive = [np.zeros((end, s), dtype=complex) for _ in trs]
-    for ch in case["channels"]:
-        name, q = ch["name"], ch["transmon"]
-        phi = np.zeros(end)
-        for i in ins_all:
-            if i["type"] == "shift_phase" and i["channel"] == name:
-                phi[i["time"]:] += i["phase"]
-        v = np.zeros((end, s), dtype=complex)
-        for i in ins_all:
-            if i["type"] == "play" and i["channel"] == name:
-                lo, hi = i["start"], i["start"] + i["duration"]
-                f = envelope(np, i) * np.exp(1j * (i.get("phase", 0.0) + phi[lo:hi]))
-                v[lo:hi] += f[:, None] * np.exp(1j * i.get("detuning", 0.0) * (t_mid[lo:hi] - lo * dt))
-        drive[q] += 0.5 * ch["strength"] * v * np.exp(1j * (ch["frequency"] - trs[q]["frame"]) * t_mid)
+    end, _, drive, couple = reference.drive_coefficients(case, dt)
 
     def on_grid(x):  # value on [t_j, t_{j+1}) at index j; the last grid point repeats the last value
-        x = x.ravel()
         return np.append(x, x[-1])
 
     H = [h0]
@@ -121,9 +75,9 @@ def evolve(np, qt, case, dt, atol, rtol):
         if np.any(drive[q]):
             c = on_grid(drive[q])
             H += [[aq, c], [aq.dag(), np.conj(c)]]
-    for cp in case["couplings"]:
+    for cp, phase in zip(case["couplings"], couple):
         op = cp["strength"] * a[cp["i"]].dag() * a[cp["j"]]
-        ph = on_grid(np.exp(1j * (trs[cp["i"]]["frame"] - trs[cp["j"]]["frame"]) * t_mid))
+        ph = on_grid(phase)
         H += [[op, ph], [op.dag(), np.conj(ph)]]
     total = end * dt
     args = {"_step_func_coeff": True}
@@ -145,6 +99,9 @@ def main():
     try:
         import numpy as np
         import qutip as qt
+        # The model's samples and rates come from the script that made the reference file.
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+        import pulse_reference as reference
     except ImportError as e:
         print(f"qutip skip: {e} (run with a python that has qutip, e.g. /usr/bin/python3)")
         sys.exit(0)
@@ -156,7 +113,7 @@ def main():
         times, pops = [], None
         for _ in range(reps):
             start = time.thread_time()
-            pops = evolve(np, qt, case, doc["dt"], atol, rtol)
+            pops = evolve(np, qt, reference, case, doc["dt"], atol, rtol)
             times.append(time.thread_time() - start)
         err = float(np.max(np.abs(pops - np.asarray(case["populations"]))))
         print(f"qutip {qt.__version__} case {case['name']} seconds {float(np.median(times)):.6g} "

@@ -21,9 +21,11 @@
 
 #include <Eigen/Dense>
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../../core/error.hpp"
@@ -129,13 +131,6 @@ class simulator {
     return w;
   }
 
-  /// The Hamiltonian at time t (ns) on row `step` of `drive_values`.
-  [[nodiscard]] cmatrix hamiltonian(double t, const cmatrix& w, index_t step) const {
-    cmatrix h = m_static;
-    add_time_dependent(h, t, w, step);
-    return h;
-  }
-
   /// Evolves the columns of `psi` (states of the register) through schedule `s`.
   [[nodiscard]] cmatrix evolve(const schedule& s, cmatrix psi) const {
     check(psi.rows() == m_dim, "frugal::quantum::pulse::simulator::evolve: states have ", psi.rows(),
@@ -145,8 +140,7 @@ class simulator {
     const double tau = m_device.dt / S;
     cmatrix h(m_dim, m_dim), term(psi.rows(), psi.cols()), next(psi.rows(), psi.cols()), tmp(psi.rows(), psi.cols());
     for (index_t step = 0; step < w.rows(); ++step) {
-      h = m_static;
-      add_time_dependent(h, step_time(int(step / S), int(step % S), S), w, step);
+      fill_hamiltonian(h, w, step, S);
       apply_exponential(h, tau, psi, term, next, tmp);
     }
     return frame_rotation(s).asDiagonal() * psi;
@@ -166,8 +160,7 @@ class simulator {
     double collapse_norm = 0;
     for (const auto& l : m_collapse) collapse_norm += std::pow(l.cwiseAbs().colwise().sum().maxCoeff(), 2);
     for (index_t step = 0; step < w.rows(); ++step) {
-      h = m_static;
-      add_time_dependent(h, step_time(int(step / S), int(step % S), S), w, step);
+      fill_hamiltonian(h, w, step, S);
       k.noalias() = std::complex<double>(0, -1) * h - 0.5 * m_decay;
       const double norm = 2 * k.cwiseAbs().colwise().sum().maxCoeff() + collapse_norm;
       const int pieces = std::max(1, static_cast<int>(std::ceil(norm * tau)));
@@ -276,8 +269,9 @@ class simulator {
     std::vector<cvector> states(static_cast<std::size_t>(steps) + 1);
     states[0] = psi0;
     Eigen::SelfAdjointEigenSolver<cmatrix> eig(m_dim);
+    cmatrix h(m_dim, m_dim);
     for (index_t st = 0; st < steps; ++st) {
-      const cmatrix h = hamiltonian(step_time(int(st / S), int(st % S), S), w, st);
+      fill_hamiltonian(h, w, st, S);
       eig.compute(h);
       vecs[std::size_t(st)] = eig.eigenvectors();
       vals[std::size_t(st)] = eig.eigenvalues();
@@ -298,6 +292,15 @@ class simulator {
     cmatrix gw = cmatrix::Zero(steps, index_t(m_device.channels.size()));
     cvector chi = o_eff * final_state;
     cmatrix phi(m_dim, m_dim), m(m_dim, m_dim);
+    // Which channel plays on which sample: only there does a step carry a drive gradient.
+    const std::size_t nch = m_device.channels.size();
+    std::vector<char> covered(std::size_t(s.duration()) * nch, 0);
+    for (const auto& p : s.plays())
+      for (int k = p.start; k < p.start + p.pulse.duration; ++k)
+        covered[std::size_t(k) * nch + std::size_t(p.channel)] = 1;
+    // Σ_ab G_ab (V†aV)_ab and Σ_ab G_ab conj((V†aV)_ba) per transmon, shared by the channels on it.
+    std::vector<std::pair<std::complex<double>, std::complex<double>>> sums(m_device.transmons.size());
+    std::vector<char> have(m_device.transmons.size());
     for (index_t st = steps - 1; st >= 0; --st) {
       const cmatrix& v = vecs[std::size_t(st)];
       const Eigen::VectorXd& lam = vals[std::size_t(st)];
@@ -313,19 +316,23 @@ class simulator {
           phi(a, b) *= std::conj(y(a)) * x(b);  // G_ab
         }
       const double t = step_time(int(st / S), int(st % S), S);
-      for (std::size_t c = 0; c < m_device.channels.size(); ++c) {
+      std::fill(have.begin(), have.end(), 0);
+      for (std::size_t c = 0; c < nch; ++c) {
+        if (!covered[std::size_t(st / S) * nch + c]) continue;
         const auto& ch = m_device.channels[c];
-        bool active = false;
-        for (const auto& p : s.plays())
-          active = active || (p.channel == int(c) && st / S >= p.start && st / S < p.start + p.pulse.duration);
-        if (!active) continue;
-        m.noalias() = v.adjoint() * m_lower[std::size_t(ch.transmon)] * v;
-        std::complex<double> s1 = 0, s2 = 0;
-        for (index_t a = 0; a < m_dim; ++a)
-          for (index_t b = 0; b < m_dim; ++b) {
-            s1 += phi(a, b) * m(a, b);
-            s2 += phi(a, b) * std::conj(m(b, a));
-          }
+        const auto q = std::size_t(ch.transmon);
+        if (!have[q]) {
+          m.noalias() = v.adjoint() * m_lower[q] * v;
+          std::complex<double> s1 = 0, s2 = 0;
+          for (index_t a = 0; a < m_dim; ++a)
+            for (index_t b = 0; b < m_dim; ++b) {
+              s1 += phi(a, b) * m(a, b);
+              s2 += phi(a, b) * std::conj(m(b, a));
+            }
+          sums[q] = {s1, s2};
+          have[q] = 1;
+        }
+        const auto [s1, s2] = sums[q];
         const std::complex<double> e = std::polar(1.0, carrier_offset(int(c)) * t);
         const std::complex<double> i(0, 1);
         const double dre = 2 * (0.5 * ch.strength * (e * s1 + std::conj(e) * s2)).real();
@@ -411,6 +418,12 @@ class simulator {
   void check_schedule(const schedule& s) const {
     check(s.channels() == m_device.channels.size(), "frugal::quantum::pulse::simulator: the schedule was built for ",
           s.channels(), " channels; the device has ", m_device.channels.size());
+  }
+
+  /// h ← the Hamiltonian on row `step` of `drive_values` (S steps per sample).
+  void fill_hamiltonian(cmatrix& h, const cmatrix& w, index_t step, int S) const {
+    h = m_static;
+    add_time_dependent(h, step_time(int(step / S), int(step % S), S), w, step);
   }
 
   void add_time_dependent(cmatrix& h, double t, const cmatrix& w, index_t step) const {

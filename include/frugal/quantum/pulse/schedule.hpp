@@ -16,6 +16,7 @@
 #include <complex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../../core/error.hpp"
@@ -81,12 +82,9 @@ struct waveform {
         return 1.0;
       case shape::gaussian:
       case shape::drag: {
-        const double c = 0.5 * duration;
-        const double g0 = std::exp(-(c + 1) * (c + 1) / (2 * sigma * sigma));
-        const double g = std::exp(-(x - c) * (x - c) / (2 * sigma * sigma));
-        const double f = (g - g0) / (1 - g0);
+        const auto [f, d] = lifted_gaussian(k);
         if (kind == shape::gaussian) return f;
-        return {f, beta * g * (-(x - c) / (sigma * sigma)) / (1 - g0)};
+        return {f, beta * d};
       }
       case shape::gaussian_square: {
         const double r = 0.5 * (duration - width);
@@ -103,10 +101,17 @@ struct waveform {
   /// d f(k) / d beta (DRAG only; 0 otherwise), for amp as given.
   [[nodiscard]] std::complex<double> envelope_beta_derivative(int k) const {
     if (kind != shape::drag) return 0.0;
+    return {0.0, amp * lifted_gaussian(k).second};
+  }
+
+ private:
+  /// The lifted Gaussian of the Gaussian and DRAG shapes at sample k, centred at duration / 2 and
+  /// vanishing at k = −1, and its derivative in k (DRAG's quadrature), both for amp = 1.
+  [[nodiscard]] std::pair<double, double> lifted_gaussian(int k) const {
     const double x = k, c = 0.5 * duration;
     const double g0 = std::exp(-(c + 1) * (c + 1) / (2 * sigma * sigma));
     const double g = std::exp(-(x - c) * (x - c) / (2 * sigma * sigma));
-    return {0.0, amp * g * (-(x - c) / (sigma * sigma)) / (1 - g0)};
+    return {(g - g0) / (1 - g0), g * (-(x - c) / (sigma * sigma)) / (1 - g0)};
   }
 };
 
@@ -153,7 +158,7 @@ struct frame_change {
 /// Pulses, phase shifts and virtual Zs on the channels of one device. Pulses on one channel may not overlap.
 class schedule {
  public:
-  explicit schedule(const device_model& device) : m_channels(device.channels.size()) {
+  explicit schedule(const device_model& device) {
     for (const auto& c : device.channels) m_names.push_back(c.name);
     m_frames.reserve(device.channels.size());
     for (const auto& c : device.channels) m_frames.push_back(c.frame_transmon);
@@ -243,7 +248,7 @@ class schedule {
   [[nodiscard]] const std::vector<play_instruction>& plays() const { return m_plays; }
   [[nodiscard]] std::vector<play_instruction>& plays() { return m_plays; }
   [[nodiscard]] const std::vector<shift_phase_instruction>& shifts() const { return m_shifts; }
-  [[nodiscard]] std::size_t channels() const { return m_channels; }
+  [[nodiscard]] std::size_t channels() const { return m_names.size(); }
   [[nodiscard]] const std::string& channel_name(int c) const { return m_names[static_cast<std::size_t>(c)]; }
 
   /// The channel's accumulated phase at sample k: its shift-phase instructions and the virtual Zs
@@ -267,11 +272,10 @@ class schedule {
 
  private:
   void check_channel(int c) const {
-    check(c >= 0 && static_cast<std::size_t>(c) < m_channels, "frugal::quantum::pulse::schedule: channel index ", c,
-          " out of range (", m_channels, " channels)");
+    check(c >= 0 && static_cast<std::size_t>(c) < channels(), "frugal::quantum::pulse::schedule: channel index ", c,
+          " out of range (", channels(), " channels)");
   }
 
-  std::size_t m_channels = 0;
   std::vector<std::string> m_names;
   std::vector<int> m_frames;
   std::vector<play_instruction> m_plays;

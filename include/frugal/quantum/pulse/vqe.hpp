@@ -60,21 +60,9 @@ class parametrized_schedule {
     return static_cast<int>(m_params.size()) - 1;
   }
 
-  [[nodiscard]] std::vector<double> initial() const {
-    std::vector<double> x;
-    for (const auto& p : m_params) x.push_back(p.initial);
-    return x;
-  }
-  [[nodiscard]] std::vector<double> lower() const {
-    std::vector<double> x;
-    for (const auto& p : m_params) x.push_back(p.lower);
-    return x;
-  }
-  [[nodiscard]] std::vector<double> upper() const {
-    std::vector<double> x;
-    for (const auto& p : m_params) x.push_back(p.upper);
-    return x;
-  }
+  [[nodiscard]] std::vector<double> initial() const { return collect(&parameter::initial); }
+  [[nodiscard]] std::vector<double> lower() const { return collect(&parameter::lower); }
+  [[nodiscard]] std::vector<double> upper() const { return collect(&parameter::upper); }
 
   /// The schedule with the parameters set to x (pulses re-validated: |envelope| ≤ 1).
   [[nodiscard]] schedule bind(const std::vector<double>& x) const {
@@ -146,6 +134,12 @@ class parametrized_schedule {
   }
 
  private:
+  [[nodiscard]] std::vector<double> collect(double parameter::*field) const {
+    std::vector<double> x;
+    for (const auto& p : m_params) x.push_back(p.*field);
+    return x;
+  }
+
   schedule m_base;
   std::vector<parameter> m_params;
 };
