@@ -18,7 +18,7 @@ while [ $# -gt 0 ]; do
 done
 cxx=${CXX:-g++}
 flags=(-std=c++20 -fsyntax-only -Iinclude -I/usr/include/eigen3 -isystem /usr/include/trilinos)
-headers=(core.hpp io.hpp nn.hpp sparse.hpp admm.hpp embedding.hpp graph.hpp quantum.hpp frugal.hpp)
+headers=(core.hpp io.hpp nn.hpp sparse.hpp admm.hpp embedding.hpp graph.hpp quantum.hpp fpga.hpp frugal.hpp)
 echo "| header | parse time, median of $runs (s) | goal (s) |"
 echo "|---|---|---|"
 failed=0

@@ -5,6 +5,7 @@
 #include "admm.hpp"
 #include "core.hpp"
 #include "embedding.hpp"
+#include "fpga.hpp"
 #include "graph.hpp"
 #include "io.hpp"
 #include "nn.hpp"
