@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "circulant_harness.hpp"
+#include "verilator_drive.hpp"
 #include "fpga_configs.hpp"
 
 #ifdef FRUGAL_HAVE_VERILATOR

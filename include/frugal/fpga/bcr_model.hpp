@@ -142,6 +142,24 @@ class fixed_bcr_layer {
     return m_cols + 1 + static_cast<std::int64_t>(m_steps.size()) + 1 + m_rows;
   }
 
+  /// Hardware multipliers: one per lane.
+  [[nodiscard]] index_t multipliers() const noexcept { return m_options.parallelism; }
+  /// Multiply-accumulates per product, idle lanes included: steps · P.
+  [[nodiscard]] double macs_per_product() const noexcept {
+    return static_cast<double>(m_steps.size()) * m_options.parallelism;
+  }
+  /// On-chip memory accesses per product: a column word and P lane words per step, a bias per row.
+  [[nodiscard]] double memory_accesses_per_product() const noexcept {
+    return static_cast<double>(m_steps.size()) * (m_options.parallelism + 1) + static_cast<double>(m_rows);
+  }
+  /// Bytes of on-chip memory: the schedule (lane words and columns) and the bias.
+  [[nodiscard]] double memory_bytes() const noexcept {
+    const double lane_bits = 1 + counter_bits(m_rows) + m_options.weights.total_bits;
+    return (static_cast<double>(m_steps.size()) * (m_options.parallelism * lane_bits + counter_bits(m_cols)) +
+            static_cast<double>(m_rows) * m_options.data.total_bits) /
+           8.0;
+  }
+
   /// What the host writes through the load port (`sel` 0: lane word {valid, row, weight} at
   /// address step·P + lane; 1: column of a step; 2: bias of a row), as (sel, address, data).
   struct load_item {

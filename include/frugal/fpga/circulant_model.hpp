@@ -235,11 +235,36 @@ class fixed_circulant_layer {
   }
 
   /// Clock cycles the hardware spends on one product when inputs arrive every cycle:
-  /// q·(k + log2(k)·k/(2P) + 1) to load, transform and store the input blocks, then per output
+  /// q·(k + log2(k)·k/(2P) + ⌈(k/2+1)/P⌉) to load, transform and store the input blocks, then per output
   /// block ⌈(k/2+1)/P⌉·q + 1 (spectral MACs), log2(k)·k/(2P) (inverse FFT) and one per output.
   [[nodiscard]] std::int64_t cycles_per_product() const noexcept {
     const std::int64_t fft = m_log_k * (m_k / 2 / m_options.parallelism);
-    return m_q * (m_k + fft + 1) + m_p * (chunks() * m_q + 1 + fft) + m_rows;
+    return m_q * (m_k + fft + chunks()) + m_p * (chunks() * m_q + 1 + fft) + m_rows;
+  }
+
+  /// Hardware multipliers: four per butterfly and four per complex MAC lane.
+  [[nodiscard]] index_t multipliers() const noexcept { return 8 * m_options.parallelism; }
+  /// Real multiply-accumulates the core performs per product (padded lanes included): four per
+  /// butterfly, (p + q)·log2(k)·k/2 butterflies, and four per complex MAC, p·q·chunks·P of them.
+  [[nodiscard]] double macs_per_product() const noexcept {
+    return 4.0 * static_cast<double>((m_p + m_q) * m_log_k * (m_k / 2)) +
+           4.0 * static_cast<double>(m_p * m_q * chunks() * m_options.parallelism);
+  }
+  /// On-chip memory accesses per product: spectra and spectra-buffer reads of the MAC phase, the
+  /// buffer's writes, and the bias reads.
+  [[nodiscard]] double memory_accesses_per_product() const noexcept {
+    const auto lanes = static_cast<double>(m_options.parallelism);
+    return 2.0 * static_cast<double>(m_p * m_q * chunks()) * lanes + static_cast<double>(m_q * chunks()) * lanes +
+           static_cast<double>(m_rows);
+  }
+  /// Bytes of on-chip memory: spectra, spectra buffer and bias (the k-entry register file apart).
+  [[nodiscard]] double memory_bytes() const noexcept {
+    const auto lanes = static_cast<double>(m_options.parallelism);
+    const double words = static_cast<double>(m_p * m_q * chunks()) * lanes;
+    return (words * 2 * m_options.spectra.total_bits +
+            static_cast<double>(m_q * chunks()) * lanes * 2 * m_options.data.total_bits +
+            static_cast<double>(m_p * m_k) * m_options.data.total_bits) /
+           8.0;
   }
 
   /// What the host writes through the load port: every spectra word (lane memory l, address
