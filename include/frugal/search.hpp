@@ -10,6 +10,7 @@
 #include "search/gp.hpp"
 #include "search/hasco.hpp"
 #include "search/mapping.hpp"
+#include "search/measured.hpp"
 #include "search/mobo.hpp"
 #include "search/optimizer.hpp"
 #include "search/pareto.hpp"

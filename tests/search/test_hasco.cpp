@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <frugal/search/hasco.hpp>
+#include <frugal/search/measured.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -210,4 +211,42 @@ TEST_CASE("hasco_search: 30 evaluations (10 initial, 20 EHVI) reach 5 % hypervol
   CHECK(median(bayesian) <= 0.05);
   // The threshold separates searches: five random points miss it.
   CHECK(median(few_random) > 0.05);
+}
+
+TEST_CASE("measured design points: costed on the analytical scale and fronted beside the analytical designs") {
+  namespace search = frugal::search;
+  const search::cost_constants k;
+  search::measured_design_point fast{.name = "core A",
+                                     .cycles = 2000,
+                                     .clock_hz = 50e6,
+                                     .macs = 1e4,
+                                     .memory_accesses = 3e3,
+                                     .memory_bytes = 4096,
+                                     .multipliers = 8};
+  const auto c = search::measured_cost(fast, k);
+  CHECK(c.valid);
+  CHECK(c.latency_s == doctest::Approx(4e-5));
+  const double pj = 1e4 * k.mac_pj + 3e3 * k.sram_access_pj(4096);
+  CHECK(c.energy_j == doctest::Approx(pj * 1e-12));
+  CHECK(c.power_w == doctest::Approx(pj * 1e-12 / 4e-5));
+  CHECK(c.area_mm2 == doctest::Approx((8 * k.mac_area_um2 + 4096 * k.sram_area_um2_per_byte) * 1e-6));
+  // A slower core doing the same work at the same power is dominated.
+  auto slow = fast;
+  slow.name = "core B";
+  slow.cycles = 4000;
+  slow.macs = 2e4;
+  slow.memory_accesses = 6e3;
+  const std::vector<search::hasco_design> designs = {search::measured_hasco_design(slow),
+                                                     search::measured_hasco_design(fast)};
+  CHECK(designs[1].objectives.size() == 2);
+  const auto front = search::feasible_front(designs);
+  REQUIRE(front.size() == 1);
+  CHECK(front[0] == 1);
+  auto bad = fast;
+  bad.clock_hz = 0;
+  CHECK_THROWS_WITH_AS((void)search::measured_cost(bad), doctest::Contains("clock_hz"), frugal::invalid_argument);
+  // Over the power budget: kept, but not feasible.
+  search::hasco_options tight;
+  tight.power_budget_w = c.power_w / 2;
+  CHECK_FALSE(search::measured_hasco_design(fast, tight).feasible);
 }
