@@ -116,13 +116,8 @@ class fixed_bcr_layer {
 
   /// y = W x + b (ReLU when enabled) in fixed point, exactly as the hardware computes it.
   void forward(std::span<const std::int64_t> x, std::span<std::int64_t> y) const {
-    constexpr const char* who = "frugal::fpga::fixed_bcr_layer::forward";
-    check_extent(who, "x", static_cast<index_t>(x.size()), m_cols);
-    check_extent(who, "y", static_cast<index_t>(y.size()), m_rows);
+    detail::check_forward("frugal::fpga::fixed_bcr_layer::forward", x, m_cols, y, m_rows, m_options.data);
     const int dw = m_options.data.total_bits;
-    for (const auto c : x)
-      check(c >= m_options.data.min_code() && c <= m_options.data.max_code(), who, ": input code ", c, " outside ", dw,
-            " bits");
     std::vector<std::int64_t> acc(static_cast<std::size_t>(m_rows), 0);
     for (const auto& s : m_steps)
       for (std::size_t l = 0; l < s.row.size(); ++l)

@@ -179,13 +179,8 @@ class fixed_circulant_layer {
   /// \param x `cols` data codes (each inside the data format, else `invalid_argument`)
   /// \param y `rows` data codes out
   void forward(std::span<const std::int64_t> x, std::span<std::int64_t> y) const {
-    constexpr const char* who = "frugal::fpga::fixed_circulant_layer::forward";
-    check_extent(who, "x", static_cast<index_t>(x.size()), m_cols);
-    check_extent(who, "y", static_cast<index_t>(y.size()), m_rows);
+    detail::check_forward("frugal::fpga::fixed_circulant_layer::forward", x, m_cols, y, m_rows, m_options.data);
     const int dw = m_options.data.total_bits;
-    for (const auto c : x)
-      check(c >= m_options.data.min_code() && c <= m_options.data.max_code(), who, ": input code ", c, " outside ", dw,
-            " bits");
     const auto k = static_cast<std::size_t>(m_k);
     const auto nb = static_cast<std::size_t>(bins());
     std::vector<std::int64_t> re(k), im(k), xre(static_cast<std::size_t>(m_q) * nb), xim(xre.size());

@@ -13,8 +13,10 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <span>
 
 #include "../core/error.hpp"
+#include "../core/execution.hpp"
 
 namespace frugal::fpga {
 
@@ -78,5 +80,19 @@ struct fixed_format {
   while ((std::int64_t{1} << b) < n) ++b;
   return b;
 }
+
+namespace detail {
+
+/// The checks every model's `forward` makes: x holds `cols` codes of `format`, y room for `rows`.
+inline void check_forward(const char* who, std::span<const std::int64_t> x, index_t cols,
+                          std::span<const std::int64_t> y, index_t rows, const fixed_format& format) {
+  check_extent(who, "x", static_cast<index_t>(x.size()), cols);
+  check_extent(who, "y", static_cast<index_t>(y.size()), rows);
+  for (const auto c : x)
+    check(c >= format.min_code() && c <= format.max_code(), who, ": input code ", c, " outside ", format.total_bits,
+          " bits");
+}
+
+}  // namespace detail
 
 }  // namespace frugal::fpga
