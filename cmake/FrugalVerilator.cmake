@@ -2,7 +2,8 @@
 #
 # frugal_verilate(<target> <name> <generator arguments>...) writes <name>.v with frugal_fpga_gen at
 # build time, verilates it with every lint warning on (-Wall: any warning fails the build), builds
-# the model with Verilator's own make, and links V<name>__ALL.a into <target> (header V<name>.h).
+# the model with Verilator's own make, and links V<name>__ALL.a into <target> (header V<name>.h;
+# <name>_verilog.hpp holds the Verilog text as the constant <name>_verilog).
 # frugal_verilator_runtime(<target>) adds Verilator's runtime library sources once per target.
 # FRUGAL_HAVE_VERILATOR is set when Verilator was found and FRUGAL_FPGA_SIMULATION is on.
 option(FRUGAL_FPGA_SIMULATION "Verilate the generated hardware for the fpga tests and example" ON)
@@ -26,9 +27,9 @@ function(frugal_verilate target name)
   set(dir ${CMAKE_CURRENT_BINARY_DIR}/verilated/${name})
   set(lib ${dir}/V${name}__ALL.a)
   add_custom_command(
-    OUTPUT ${lib} ${dir}/${name}.v
+    OUTPUT ${lib} ${dir}/${name}.v ${dir}/${name}_verilog.hpp
     COMMAND ${CMAKE_COMMAND} -E make_directory ${dir}
-    COMMAND $<TARGET_FILE:frugal_fpga_gen> ${ARGN} --output ${dir}/${name}.v
+    COMMAND $<TARGET_FILE:frugal_fpga_gen> ${ARGN} --output ${dir}/${name}.v --header ${dir}/${name}_verilog.hpp
     COMMAND ${FRUGAL_VERILATOR} --cc --build -j 1 -Wall -O3 --Mdir ${dir} --prefix V${name} ${dir}/${name}.v
     DEPENDS frugal_fpga_gen
     COMMENT "Generating and verilating ${name}.v"

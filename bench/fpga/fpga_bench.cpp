@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
       std::ofstream(verilog) << r.verilog;
       jobs.push_back(std::async(std::launch::async, [&r, verilog, quick, pnr] {
         r.ice40 = frugal_tools::synthesize(verilog, r.name, "ice40");
-        if (pnr && r.ice40.ok) r.placed = frugal_tools::max_clock(verilog, r.name);
+        if (pnr && r.ice40.ok && r.ice40.luts <= 7680) r.placed = frugal_tools::max_clock(verilog, r.name);
         r.xc7 = frugal_tools::synthesize(verilog, r.name, "xc7");
         if (!quick) r.generic = frugal_tools::synthesize(verilog, r.name, "generic");
       }));
