@@ -25,6 +25,10 @@
 #include <string>
 #include <vector>
 
+#ifdef FRUGAL_BENCH_HAVE_SEARCH
+#include <frugal/search/measured.hpp>
+#endif
+
 #include "../common/timing.hpp"
 #include "fpga_configs.hpp"
 #include "fpga_flow.hpp"
@@ -37,6 +41,7 @@ namespace {
 
 struct row {
   std::string name, kind, shape, formats;
+  double macs = 0, memory_accesses = 0, memory_bytes = 0, multipliers = 0;
   index_t parallelism = 1;
   std::int64_t cycles = 0;
   std::string verilog;
@@ -70,6 +75,10 @@ row circulant_row(const frugal_tools::circulant_config& c) {
   const auto layer = fpga::fixed_circulant_layer::quantize(m, std::span<const float>(), c.options);
   r.cycles = layer.cycles_per_product();
   r.verilog = fpga::circulant_verilog(layer, c.name);
+  r.macs = layer.macs_per_product();
+  r.memory_accesses = layer.memory_accesses_per_product();
+  r.memory_bytes = layer.memory_bytes();
+  r.multipliers = static_cast<double>(layer.multipliers());
   const Kokkos::Serial serial;
   std::vector<float> x(static_cast<std::size_t>(c.cols), 0.5f), y(static_cast<std::size_t>(c.rows));
   r.cpu_float = frugal::bench::time_median(
@@ -94,6 +103,10 @@ row bcr_row(const frugal_tools::bcr_config& c) {
   const auto layer = frugal_tools::random_bcr_layer(c);
   r.cycles = layer.cycles_per_product();
   r.verilog = fpga::bcr_verilog(layer, c.name);
+  r.macs = layer.macs_per_product();
+  r.memory_accesses = layer.memory_accesses_per_product();
+  r.memory_bytes = layer.memory_bytes();
+  r.multipliers = static_cast<double>(layer.multipliers());
   frugal::rng gen(c.seed);
   frugal::nn::matrix<float> w(c.rows, c.cols);
   for (index_t i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>(gen.normal());
@@ -219,6 +232,25 @@ int main(int argc, char** argv) {
         << 1e6 * r.cpu_float << ',' << 1e6 * r.cpu_fixed << ',' << 1e6 * r.cpu_dense << '\n';
   }
   if (!flow) std::printf("\n(synthesis skipped: %s)\n", no_synthesis ? "--no-synthesis" : "yosys not installed");
+#ifdef FRUGAL_BENCH_HAVE_SEARCH
+  // The placed cores as HASCO design points: measured cycles and clock, costed with the
+  // analytical accelerator model's constants (search::measured_cost), one product each.
+  std::printf("\nas HASCO design points (search::measured_cost, default cost constants, one product):\n\n");
+  std::printf("| core | latency | energy | power | area (45 nm model) |\n|---|---|---|---|---|\n");
+  for (const auto& r : rows) {
+    if (!r.placed) continue;
+    const frugal::search::measured_design_point point{.name = r.name,
+                                                      .cycles = static_cast<double>(r.cycles),
+                                                      .clock_hz = r.placed->mhz * 1e6,
+                                                      .macs = r.macs,
+                                                      .memory_accesses = r.memory_accesses,
+                                                      .memory_bytes = r.memory_bytes,
+                                                      .multipliers = r.multipliers};
+    const auto cost = frugal::search::measured_cost(point);
+    std::printf("| %s | %.2f µs | %.1f nJ | %.2f mW | %.4f mm² |\n", r.name.c_str(), 1e6 * cost.latency_s,
+                1e9 * cost.energy_j, 1e3 * cost.power_w, cost.area_mm2);
+  }
+#endif
   std::printf(
       "\nthroughput = clock / cycles per product (one core, inputs every cycle); float / core = CPU float time "
       "over the core's time per product.\n");
