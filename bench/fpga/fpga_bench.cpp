@@ -6,7 +6,7 @@
 // thread, one sample: the float operator (block-circulant through FFTW, or the BCR kernel), the
 // fixed-point model, and Eigen's dense GEMV of the same shape.
 //
-//   bench_fpga                  the table (about ten minutes on 2 cores; tool logs in --out)
+//   bench_fpga                  the table (tens of minutes on 2 cores; tool logs in --out)
 //   bench_fpga --quick          the small configurations only, no generic synthesis
 //   bench_fpga --no-synthesis   cycles and CPU times only
 #include <frugal/core/rng.hpp>
