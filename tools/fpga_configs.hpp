@@ -32,6 +32,13 @@ struct bcr_config {
 
 // Block sizes 8, 16 and 32 at two widths (12- and 16-bit data), odd shapes (padded input and
 // cut output blocks), parallelism from 1 to k/2, with and without ReLU.
+// A format written WIDTH.FRACTION on a command line ("16.10").
+inline fpga::fixed_format parse_format(const std::string& text) {
+  const auto dot = text.find('.');
+  if (dot == std::string::npos) throw frugal::invalid_argument("format '" + text + "' is not WIDTH.FRACTION");
+  return {std::stoi(text.substr(0, dot)), std::stoi(text.substr(dot + 1))};
+}
+
 inline std::vector<circulant_config> circulant_configs() {
   return {
       {"circ_k8_w12",

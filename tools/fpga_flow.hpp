@@ -17,7 +17,7 @@ namespace frugal_tools {
 
 struct resources {
   bool ok = false;
-  long luts = 0, flip_flops = 0, dsps = 0, block_rams = 0, lut_rams = 0, carries = 0;
+  long luts = 0, flip_flops = 0, dsps = 0, block_rams = 0;
 };
 
 inline bool have_program(const std::string& name) {
@@ -67,15 +67,12 @@ inline resources synthesize(const std::filesystem::path& verilog, const std::str
       if (name.rfind("SB_DFF", 0) == 0) r.flip_flops += n;
       if (name == "SB_MAC16") r.dsps += n;
       if (name.rfind("SB_RAM40", 0) == 0) r.block_rams += n;
-      if (name == "SB_CARRY") r.carries += n;
     } else {
       if (std::regex_match(name, std::regex("LUT[1-6]"))) r.luts += n;
       if (std::regex_match(name, std::regex("FD[A-Z]*"))) r.flip_flops += n;
       if (name.rfind("DSP48", 0) == 0) r.dsps += n;
       if (name == "RAMB18E1") r.block_rams += n;
       if (name == "RAMB36E1") r.block_rams += 2 * n;  // counted in 18 Kb halves
-      if (std::regex_match(name, std::regex("RAM(32|64|128|256)[A-Z0-9]*"))) r.lut_rams += n;
-      if (name == "CARRY4") r.carries += n;
     }
   }
   r.ok = true;

@@ -17,12 +17,6 @@
 
 namespace {
 
-frugal::fpga::fixed_format parse_format(const std::string& text) {
-  const auto dot = text.find('.');
-  if (dot == std::string::npos) throw CLI::ValidationError("format", "'" + text + "' is not WIDTH.FRACTION");
-  return {std::stoi(text.substr(0, dot)), std::stoi(text.substr(dot + 1))};
-}
-
 std::string header_path;  // --header: the Verilog also as a C++ string constant, for the programs
                           // that link the verilated core and must know which text it was built from
 
@@ -95,23 +89,25 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (*circ) {
-      const frugal::fpga::circulant_options o{.data = parse_format(data),
-                                              .spectra = parse_format(spectra),
+      const frugal::fpga::circulant_options o{.data = frugal_tools::parse_format(data),
+                                              .spectra = frugal_tools::parse_format(spectra),
                                               .twiddle_bits = twiddle_bits,
                                               .parallelism = parallelism,
                                               .relu = relu};
       write(output, frugal::fpga::circulant_verilog(frugal::fpga::fixed_circulant_layer(rows, cols, k, o), module));
       return 0;
     }
-    const frugal_tools::bcr_config c{
-        "cli",
-        rows,
-        cols,
-        block_rows,
-        block_cols,
-        keep,
-        {.data = parse_format(data), .weights = parse_format(weights), .parallelism = parallelism, .relu = relu},
-        seed};
+    const frugal_tools::bcr_config c{"cli",
+                                     rows,
+                                     cols,
+                                     block_rows,
+                                     block_cols,
+                                     keep,
+                                     {.data = frugal_tools::parse_format(data),
+                                      .weights = frugal_tools::parse_format(weights),
+                                      .parallelism = parallelism,
+                                      .relu = relu},
+                                     seed};
     write(output, frugal::fpga::bcr_verilog(frugal_tools::random_bcr_layer(c), module));
   } catch (const std::exception& e) {
     std::cerr << "frugal_fpga_gen: " << e.what() << "\n";

@@ -29,8 +29,10 @@ void tick(Top& top) {
   top.eval();
 }
 
-template <class Top>
-void load_weights(Top& top, const std::vector<frugal::fpga::load_word>& words) {
+/// Resets the core and writes `words` through its load port: a circulant core's
+/// (`fpga::load_word`, selected by `ld_bias`) or a BCR core's (`load_item`, selected by `ld_sel`).
+template <class Top, class Word>
+void load_weights(Top& top, const std::vector<Word>& words) {
   top.rst = 1;
   top.ld_en = 0;
   top.in_valid = 0;
@@ -39,7 +41,10 @@ void load_weights(Top& top, const std::vector<frugal::fpga::load_word>& words) {
   top.rst = 0;
   for (const auto& w : words) {
     top.ld_en = 1;
-    top.ld_bias = w.bias ? 1 : 0;
+    if constexpr (requires { w.bias; })
+      top.ld_bias = w.bias ? 1 : 0;
+    else
+      top.ld_sel = static_cast<unsigned>(w.sel);
     top.ld_addr = w.address;
     top.ld_data = w.data;
     tick(top);

@@ -54,6 +54,16 @@ std::string format_name(const fpga::fixed_format& f) {
   return "Q" + std::to_string(f.total_bits) + "." + std::to_string(f.fraction_bits);
 }
 
+/// The cycles and operation counts any fpga layer reports.
+template <class Layer>
+void set_costs(row& r, const Layer& layer) {
+  r.cycles = layer.cycles_per_product();
+  r.macs = layer.macs_per_product();
+  r.memory_accesses = layer.memory_accesses_per_product();
+  r.memory_bytes = layer.memory_bytes();
+  r.multipliers = static_cast<double>(layer.multipliers());
+}
+
 double dense_gemv_seconds(index_t rows, index_t cols) {
   Eigen::MatrixXf w = Eigen::MatrixXf::Random(rows, cols);
   Eigen::VectorXf x = Eigen::VectorXf::Random(cols), y(rows);
@@ -73,12 +83,8 @@ row circulant_row(const frugal_tools::circulant_config& c) {
   auto& v = m.vectors();
   for (index_t i = 0; i < v.size(); ++i) v.data()[i] = static_cast<float>(0.05 * gen.normal());
   const auto layer = fpga::fixed_circulant_layer::quantize(m, std::span<const float>(), c.options);
-  r.cycles = layer.cycles_per_product();
   r.verilog = fpga::circulant_verilog(layer, c.name);
-  r.macs = layer.macs_per_product();
-  r.memory_accesses = layer.memory_accesses_per_product();
-  r.memory_bytes = layer.memory_bytes();
-  r.multipliers = static_cast<double>(layer.multipliers());
+  set_costs(r, layer);
   const Kokkos::Serial serial;
   std::vector<float> x(static_cast<std::size_t>(c.cols), 0.5f), y(static_cast<std::size_t>(c.rows));
   r.cpu_float = frugal::bench::time_median(
@@ -101,12 +107,8 @@ row bcr_row(const frugal_tools::bcr_config& c) {
   r.formats = format_name(c.options.data) + "/" + format_name(c.options.weights);
   r.parallelism = c.options.parallelism;
   const auto layer = frugal_tools::random_bcr_layer(c);
-  r.cycles = layer.cycles_per_product();
   r.verilog = fpga::bcr_verilog(layer, c.name);
-  r.macs = layer.macs_per_product();
-  r.memory_accesses = layer.memory_accesses_per_product();
-  r.memory_bytes = layer.memory_bytes();
-  r.multipliers = static_cast<double>(layer.multipliers());
+  set_costs(r, layer);
   frugal::rng gen(c.seed);
   frugal::nn::matrix<float> w(c.rows, c.cols);
   for (index_t i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>(gen.normal());

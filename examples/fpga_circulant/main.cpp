@@ -15,11 +15,11 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "../common/progress_bar.hpp"
+#include "fpga_configs.hpp"
 #include "fpga_flow.hpp"
 #include "verilator_drive.hpp"
 
@@ -59,12 +59,6 @@ struct settings {
   std::string data_format = "12.6", spectra_format = "12.9";
   int twiddle_bits = 12, parallelism = 1;
 };
-
-fpga::fixed_format parse_format(const std::string& text) {
-  const auto dot = text.find('.');
-  if (dot == std::string::npos) throw frugal::invalid_argument("format '" + text + "' is not WIDTH.FRACTION");
-  return {std::stoi(text.substr(0, dot)), std::stoi(text.substr(dot + 1))};
-}
 
 /// Runs layers 0 … 6 (the convolutions up to the flattened 400 features) of `model` on `x`.
 template <std::size_t I = 0>
@@ -145,8 +139,8 @@ int main(int argc, char** argv) {
 
   Kokkos::ScopeGuard kokkos(argc, argv);
   try {
-    const fpga::fixed_format data_format = parse_format(cfg.data_format),
-                             spectra_format = parse_format(cfg.spectra_format);
+    const fpga::fixed_format data_format = frugal_tools::parse_format(cfg.data_format),
+                             spectra_format = frugal_tools::parse_format(cfg.spectra_format);
     const int twiddle_bits = cfg.twiddle_bits, parallelism = cfg.parallelism;
     const std::filesystem::path out(cfg.out_dir);
     std::filesystem::create_directories(out);

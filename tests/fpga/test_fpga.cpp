@@ -289,21 +289,7 @@ void check_bcr_core(const std::string& name) {
   const auto layer = frugal_tools::random_bcr_layer(*it);
   VerilatedContext context;
   Top top(&context);
-  top.rst = 1;
-  top.ld_en = 0;
-  top.in_valid = 0;
-  frugal_test::tick(top);
-  frugal_test::tick(top);
-  top.rst = 0;
-  for (const auto& w : layer.load_words()) {
-    top.ld_en = 1;
-    top.ld_sel = static_cast<unsigned>(w.sel);
-    top.ld_addr = w.address;
-    top.ld_data = w.data;
-    frugal_test::tick(top);
-  }
-  top.ld_en = 0;
-  frugal_test::tick(top);
+  frugal_test::load_weights(top, layer.load_words());
   frugal::rng gen(std::hash<std::string>{}(name) % 1000 + 7);
   compare_stream(top, layer, name, gen, it->options.data.total_bits - 5);
   MESSAGE(name << ": lane utilisation " << layer.lane_utilisation());
