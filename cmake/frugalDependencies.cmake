@@ -85,3 +85,17 @@ if((NOT DEFINED FRUGAL_USE_NLOPT OR FRUGAL_USE_NLOPT) AND NOT TARGET frugal::nlo
       INTERFACE_COMPILE_DEFINITIONS FRUGAL_HAVE_NLOPT)
   endif()
 endif()
+
+# Boost's headers (optional), for Boost.Odeint in frugal/quantum/pulse/adaptive.hpp (the adaptive
+# integrator). Looked for quietly: where Boost is absent frugal::odeint is not defined and that
+# header alone is unavailable. -DFRUGAL_USE_ODEINT=OFF leaves it out.
+if((NOT DEFINED FRUGAL_USE_ODEINT OR FRUGAL_USE_ODEINT) AND NOT TARGET frugal::odeint)
+  find_path(FRUGAL_ODEINT_INCLUDE_DIR boost/numeric/odeint.hpp)
+  mark_as_advanced(FRUGAL_ODEINT_INCLUDE_DIR)
+  if(FRUGAL_ODEINT_INCLUDE_DIR)
+    add_library(frugal::odeint INTERFACE IMPORTED)
+    set_target_properties(frugal::odeint PROPERTIES
+      INTERFACE_INCLUDE_DIRECTORIES "${FRUGAL_ODEINT_INCLUDE_DIR}"
+      INTERFACE_COMPILE_DEFINITIONS FRUGAL_HAVE_ODEINT)
+  endif()
+endif()

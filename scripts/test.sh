@@ -10,10 +10,11 @@ fi
 # Optional packages, installed where this script can install (as root, as in CI) so that what
 # needs them runs there: matplotlib for the plot tests (the example figures; elsewhere they skip),
 # Open MPI for the MPI transport's tests, METIS for graph partitioning and pagmo for the NSGA-II
-# baselines of the search examples, Verilator for the fpga module's hardware simulation (elsewhere
-# what needs them is not built or skips).
+# baselines of the search examples, Verilator for the fpga module's hardware simulation, Boost
+# for the pulse level's adaptive integrator (Odeint) (elsewhere what needs them is not built or
+# skips).
 if [ "$(id -u)" -eq 0 ]; then
-  frugal_setup python3-matplotlib libopenmpi-dev openmpi-bin libmetis-dev libpagmo-dev verilator
+  frugal_setup python3-matplotlib libopenmpi-dev openmpi-bin libmetis-dev libpagmo-dev verilator libboost-dev
 else
   frugal_setup
 fi

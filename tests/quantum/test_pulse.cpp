@@ -8,9 +8,16 @@
 #include <frugal/quantum/pulse.hpp>
 #include <frugal/quantum/pulse/configuration.hpp>
 #include <nlohmann/json.hpp>
+#if defined(FRUGAL_HAVE_ODEINT)
+#include <frugal/quantum/pulse/adaptive.hpp>
+#endif
 
+#include <algorithm>
+#include <complex>
 #include <fstream>
 #include <numbers>
+#include <utility>
+#include <vector>
 
 #include "pulse_reference.hpp"
 #include "test_support.hpp"
@@ -361,3 +368,268 @@ TEST_CASE("evolve_many equals one-by-one evolution on every host space") {
     CHECK((host[i] - serial[i]).norm() == 0);
   }
 }
+
+TEST_CASE("the built-in device is manila's chain as its configuration file has it; sub_device keeps a pair") {
+  const auto chain = p::default_device(5, 2);
+  CHECK_NOTHROW(chain.validate());
+  CHECK(chain.couplings.size() == 4);
+  CHECK(chain.channels.size() == 13);
+  CHECK_THROWS_AS((void)p::default_device(6, 2), frugal::invalid_argument);
+  // The first two transmons as before the chain was added (the H2 runs' device).
+  const auto two = p::default_device(2, 3);
+  REQUIRE(two.channels.size() == 4);
+  CHECK(two.channels[2].name == "u0");
+  CHECK(two.channels[2].transmon == 0);
+  CHECK(two.channels[2].frame_transmon == 1);
+  CHECK(two.channels[2].strength == doctest::Approx(0.8125407307858323));
+
+  const auto dir = frugal::test::shared_data_dir();
+  if (!dir.empty()) {
+    const auto file = p::read_backend_configuration(dir / "calibrations/conf_manila.json", {}, 2);
+    REQUIRE(file.transmons.size() == 5);
+    for (std::size_t i = 0; i < 5; ++i) {
+      CHECK(chain.transmons[i].frequency == doctest::Approx(file.transmons[i].frequency).epsilon(1e-12));
+      CHECK(chain.transmons[i].anharmonicity == doctest::Approx(file.transmons[i].anharmonicity).epsilon(1e-12));
+    }
+    for (const auto& c : file.couplings) {
+      bool found = false;
+      for (const auto& d : chain.couplings)
+        if (std::min(c.i, c.j) == std::min(d.i, d.j) && std::max(c.i, c.j) == std::max(d.i, d.j)) {
+          found = true;
+          CHECK(d.strength == doctest::Approx(c.strength).epsilon(1e-12));
+        }
+      CHECK(found);
+    }
+    for (const auto& c : file.channels) {
+      const auto& d = chain.channels[static_cast<std::size_t>(chain.channel_index(c.name))];
+      CHECK(d.transmon == c.transmon);
+      CHECK(d.frame_transmon == c.frame_transmon);
+      CHECK(d.strength == doctest::Approx(c.strength).epsilon(1e-12));
+      CHECK(d.frequency == doctest::Approx(c.frequency).epsilon(1e-12));
+    }
+    auto props = p::default_device(5, 2, true);
+    auto from_file = file;
+    p::set_decoherence(from_file, q::read_backend_properties(dir / "calibrations/props_manila.json"), {0, 1, 2, 3, 4});
+    for (std::size_t i = 0; i < 5; ++i) {
+      CHECK(props.transmons[i].t1_ns == doctest::Approx(from_file.transmons[i].t1_ns));
+      CHECK(props.transmons[i].t2_ns == doctest::Approx(from_file.transmons[i].t2_ns));
+    }
+  }
+
+  const auto pair = p::sub_device(p::default_device(3, 3), {2, 1});
+  REQUIRE(pair.transmons.size() == 2);
+  CHECK(pair.transmons[0].frequency == doctest::Approx(chain.transmons[2].frequency));
+  REQUIRE(pair.couplings.size() == 1);
+  CHECK(pair.couplings[0].strength == doctest::Approx(chain.couplings[1].strength));
+  REQUIRE(pair.channels.size() == 4);  // d1, d2, u2, u3
+  CHECK(pair.channels[static_cast<std::size_t>(pair.channel_index("u2"))].transmon == 1);
+  CHECK(pair.channels[static_cast<std::size_t>(pair.channel_index("u2"))].frame_transmon == 0);
+  CHECK(pair.cross_resonance_channel(0, 1) == pair.channel_index("u3"));
+  CHECK_THROWS_AS((void)p::sub_device(chain, {1, 1}), frugal::invalid_argument);
+  CHECK_THROWS_AS((void)p::sub_device(chain, {0, 7}), frugal::invalid_argument);
+}
+
+namespace pulse_test {
+
+inline int cut_size(const std::vector<std::pair<int, int>>& edges, std::size_t bits) {
+  int c = 0;
+  for (const auto& [a, e] : edges) c += static_cast<int>(((bits >> a) & 1) != ((bits >> e) & 1));
+  return c;
+}
+
+// The ideal QAOA state on n qubits: |+>^n, then per layer exp(-i gamma C) with C = -cut and
+// exp(-i beta X) on every qubit.
+inline cvector ideal_qaoa_state(int n, const std::vector<std::pair<int, int>>& edges, const std::vector<double>& x) {
+  const std::size_t dim = std::size_t{1} << n;
+  const std::complex<double> i1(0, 1);
+  auto cut = [&](std::size_t b) { return cut_size(edges, b); };
+  cvector psi = cvector::Constant(static_cast<frugal::index_t>(dim), 1.0 / std::sqrt(static_cast<double>(dim)));
+  for (std::size_t l = 0; 2 * l < x.size(); ++l) {
+    for (std::size_t b = 0; b < dim; ++b)
+      psi(static_cast<frugal::index_t>(b)) *= std::exp(i1 * x[2 * l] * double(cut(b)));
+    const std::complex<double> c = std::cos(x[2 * l + 1]), sn = -i1 * std::sin(x[2 * l + 1]);
+    for (int qb = 0; qb < n; ++qb)
+      for (std::size_t b = 0; b < dim; ++b)
+        if (((b >> qb) & 1) == 0) {
+          const auto lo = static_cast<frugal::index_t>(b),
+                     hi = static_cast<frugal::index_t>(b | (std::size_t{1} << qb));
+          const std::complex<double> a0 = psi(lo), a1 = psi(hi);
+          psi(lo) = c * a0 + sn * a1;
+          psi(hi) = sn * a0 + c * a1;
+        }
+  }
+  return psi;
+}
+
+inline double expected_cut(const std::vector<std::pair<int, int>>& edges, const cvector& psi) {
+  double e = 0;
+  for (frugal::index_t b = 0; b < psi.size(); ++b)
+    e += std::norm(psi(b)) * cut_size(edges, static_cast<std::size_t>(b));
+  return e;
+}
+
+inline cmatrix cnot_matrix(int n, int control, int target) {
+  const int dim = 1 << n;
+  cmatrix m = cmatrix::Zero(dim, dim);
+  for (int b = 0; b < dim; ++b) m(((b >> control) & 1) ? b ^ (1 << target) : b, b) = 1;
+  return m;
+}
+
+}  // namespace pulse_test
+
+TEST_CASE("compiled QAOA: parameters, routing and duration on a three-transmon chain") {
+  // A table with the structure of a calibrated one (the gates' quality is the next case's).
+  const auto dev = p::default_device(3, 2);
+  p::gate_table t;
+  for (int qb = 0; qb < 3; ++qb) {
+    t.x.push_back({p::drag(160, 0.17, 40, 0.0), 1.0, 0.0});
+    t.sx.push_back({p::drag(160, 0.085, 40, 0.0), 1.0, 0.0});
+  }
+  for (const auto& [c, tg] : std::vector<std::pair<int, int>>{{0, 1}, {2, 1}}) {
+    p::calibrated_cx g;
+    g.control = c;
+    g.target = tg;
+    g.cr = p::gaussian_square(448, 0.5, 64, 448 - 256);
+    t.cx.push_back(g);
+  }
+  const auto a = p::qaoa_ansatz(dev, t, {{0, 1}, {1, 2}, {0, 2}}, 2, {0.1, 0.2, 0.3, 0.4});
+  REQUIRE(a.parameters().size() == 4);
+  CHECK(a.parameters()[0].name == "gamma1");
+  CHECK(a.parameters()[3].name == "beta2");
+  CHECK(a.parameters()[0].targets.size() == 3);  // one virtual Z per edge
+  CHECK(a.parameters()[1].targets.size() == 3);  // one RY per transmon
+  // |+> layer 2 SX; per layer ten CNOTs of 1216 samples (448 + 160 + 448 + 160), four of them
+  // against the calibrated direction (two Hadamard layers of one SX each), and the mixer's 2 SX.
+  CHECK(a.bind({0.1, 0.2, 0.3, 0.4}).duration() == 320 + 2 * (10 * 1216 + 4 * 320 + 320));
+  const p::simulator sim(dev);
+  const auto probs = p::bitstring_probabilities(dev, sim.evolve(a.bind({0.1, 0.2, 0.3, 0.4}), sim.ground_state()));
+  double total = 0;
+  for (const double v : probs) total += v;
+  CHECK(total == doctest::Approx(1.0).epsilon(1e-9));
+  CHECK_THROWS_AS((void)p::qaoa_ansatz(p::default_device(4, 2), t, {{0, 3}}, 1), frugal::invalid_argument);
+  CHECK_THROWS_AS((void)p::qaoa_ansatz(dev, t, {{0, 0}}, 1), frugal::invalid_argument);
+  CHECK_THROWS_AS((void)p::qaoa_ansatz(dev, t, {{0, 1}}, 1, {0.1}), frugal::invalid_argument);
+  CHECK_THROWS_AS((void)t.find_pair(0, 2), frugal::invalid_argument);
+}
+
+// Calibrates two CNOTs (seconds; minutes under the sanitizers, which the case above covers).
+TEST_CASE("CNOTs in both directions and compiled QAOA on a calibrated three-transmon chain match the ideal gates" *
+          doctest::test_suite("quality")) {
+  // Two levels keep the calibration short; the gates' logic does not depend on the third level.
+  const auto dev = p::default_device(3, 2);
+  p::calibration_options co;
+  co.cr_durations = {640};
+  co.max_evaluations = 150;
+  const auto table = p::calibrate(dev, co);
+  REQUIRE(table.cx.size() == 2);
+  // The higher-frequency transmon of each pair controls (manila: 0 over 1, 2 over 1).
+  CHECK(table.find_pair(0, 1).control == 0);
+  CHECK(table.find_pair(1, 2).control == 2);
+  for (const auto& g : table.cx) {
+    MESSAGE("CNOT(", g.control, ",", g.target, "): fidelity ", g.fidelity);
+    CHECK(g.fidelity > 0.99);
+  }
+  const p::simulator sim(dev);
+  for (const auto& [c, t] : std::vector<std::pair<int, int>>{{0, 1}, {1, 0}, {2, 1}, {1, 2}}) {
+    p::schedule s(dev);
+    p::play_cnot(s, dev, table, c, t, 0);
+    const double f = p::average_gate_fidelity(sim.subspace_operator(s), cnot_matrix(3, c, t));
+    MESSAGE("CNOT(", c, ",", t, ") on the chain, spectator present: fidelity ", f);
+    CHECK(f > 0.97);
+  }
+
+  // QAOA: an edge on a coupled pair, the triangle (edge (0, 2) routed through 1), two layers.
+  const std::vector<std::pair<int, int>> triangle = {{0, 1}, {1, 2}, {0, 2}};
+  const auto h = q::maxcut_hamiltonian(3, triangle);
+  const p::energy_objective energy(sim, h);
+  for (const auto& x : std::vector<std::vector<double>>{{0.7, 0.35}, {-1.1, 0.6}}) {
+    const auto a = p::qaoa_ansatz(dev, table, triangle, static_cast<int>(x.size() / 2));
+    REQUIRE(a.parameters().size() == x.size());
+    const cvector psi = sim.evolve(a.bind(x), sim.ground_state());  // two levels: the qubit register
+    const double pulse_cut = -energy.energy(a.bind(x));
+    const cvector ideal = ideal_qaoa_state(3, triangle, x);
+    const double fidelity = std::norm(ideal.dot(psi));
+    MESSAGE("QAOA triangle at x = (", x[0], ", ", x[1], ", ...): state fidelity ", fidelity, "; expected cut ",
+            pulse_cut, " against ", expected_cut(triangle, ideal));
+    // Ten CNOTs (six for the routed edge, two against their calibrated direction) leave ~12 %
+    // infidelity, mostly coherent phase error; a wrong sign, route or frame leaves far less overlap.
+    CHECK(fidelity > 0.8);
+    // The expected cuts differ by at most 2 ||C - 1|| D = 2 sqrt(1 - F) (trace distance D of pure states).
+    CHECK(std::abs(pulse_cut - expected_cut(triangle, ideal)) <= 2 * std::sqrt(1 - fidelity) + 1e-9);
+    // The bit-string probabilities give the same expected cut (two levels: nothing leaks).
+    const auto probs = p::bitstring_probabilities(dev, psi);
+    double total = 0, from_probs = 0;
+    for (std::size_t b = 0; b < probs.size(); ++b) {
+      total += probs[b];
+      int c = 0;
+      for (const auto& [i, j] : triangle) c += static_cast<int>(((b >> i) & 1) != ((b >> j) & 1));
+      from_probs += probs[b] * c;
+    }
+    CHECK(total == doctest::Approx(1.0).epsilon(1e-9));
+    CHECK(from_probs == doctest::Approx(pulse_cut).epsilon(1e-9));
+  }
+  // One coupled edge, one and two layers (two and four CNOTs).
+  const std::vector<std::pair<int, int>> edge = {{1, 2}};
+  for (const auto& x : std::vector<std::vector<double>>{{0.8, 0.4}, {0.4, -0.3, 0.9, 0.2}}) {
+    const auto a = p::qaoa_ansatz(dev, table, edge, static_cast<int>(x.size() / 2));
+    const cvector ideal = ideal_qaoa_state(3, edge, x), psi = sim.evolve(a.bind(x), sim.ground_state());
+    const double fidelity = std::norm(ideal.dot(psi));
+    MESSAGE("QAOA edge (1, 2), ", x.size() / 2, " layers: state fidelity ", fidelity);
+    CHECK(fidelity > 0.95);
+    const double cut = -p::energy_objective(sim, q::maxcut_hamiltonian(3, edge)).energy(a.bind(x));
+    CHECK(std::abs(cut - expected_cut(edge, ideal)) <= 2 * std::sqrt(1 - fidelity) + 1e-9);
+  }
+}
+
+#if defined(FRUGAL_HAVE_ODEINT)
+TEST_CASE("the fixed-step evolution converges at second order to Odeint's adaptive integration") {
+  // A resonant pulse on one transmon: no phase turns within a sample, so one step per sample is
+  // already exact and the two agree to the integrator's tolerance.
+  {
+    const auto dev = p::default_device(1, 3);
+    const p::simulator sim(dev);
+    const p::schedule s = p::schedule(dev).play("d0", 0, p::drag(160, 0.17, 40, -1.0, 0.3));
+    p::adaptive_stats stats;
+    const cvector a = p::evolve_adaptive(sim, s, sim.ground_state(), {.abs_tol = 1e-12, .rel_tol = 1e-12}, &stats);
+    CHECK((a - sim.evolve(s, sim.ground_state())).norm() < 1e-8);
+    CHECK(stats.steps >= 160);
+  }
+  // Two coupled transmons with a cross-resonance pulse, a detuned drive and virtual Zs: the frame
+  // and carrier phases turn within each sample, which the fixed steps hold at their midpoints.
+  const auto dev = p::default_device(2, 3);
+  p::schedule s(dev);
+  s.play("d0", 0, p::drag(160, 0.17, 40, -1.0, 0.2))
+      .virtual_z(1, 0, 0.7)
+      .play("u0", 160, p::gaussian_square(448, 0.8, 64, 192, 0.4))
+      .play("d1", 160, [] {
+        auto w = p::gaussian(160, 0.1, 40);
+        w.detuning = 0.03;
+        return w;
+      }());
+  const p::simulator ref_sim(dev);
+  const cvector ref = p::evolve_adaptive(ref_sim, s, ref_sim.ground_state(), {.abs_tol = 1e-12, .rel_tol = 1e-12});
+  CHECK(std::abs(ref.norm() - 1) < 1e-9);
+  std::vector<double> errors;
+  for (const int steps : {2, 4, 8, 16}) {
+    const p::simulator sim(dev, {.substeps = steps});
+    errors.push_back((sim.evolve(s, sim.ground_state()) - ref).norm());
+    MESSAGE(steps, " steps per sample: distance to the adaptive solution ", errors.back());
+  }
+  for (std::size_t i = 0; i + 1 < errors.size(); ++i) {
+    CHECK(errors[i] / errors[i + 1] > 3.5);  // halving the step divides the error by ~4
+    CHECK(errors[i] / errors[i + 1] < 4.5);
+  }
+  // The default step (phases turn at most 0.05 rad per step: 4 steps per sample on this CR line)
+  // is the fixed-step model's own accuracy against the continuous one.
+  CHECK(ref_sim.substeps(s) == 4);
+  const cvector fixed = ref_sim.evolve(s, ref_sim.ground_state());
+  CHECK((fixed - ref).norm() == doctest::Approx(errors[1]).epsilon(1e-9));
+  double population_gap = 0;
+  for (frugal::index_t i = 0; i < fixed.size(); ++i)
+    population_gap = std::max(population_gap, std::abs(std::norm(fixed(i)) - std::norm(ref(i))));
+  MESSAGE("default step: populations within ", population_gap, " of the adaptive solution");
+  CHECK(population_gap < 1e-3);
+  CHECK_THROWS_AS((void)p::evolve_adaptive(ref_sim, s, cvector::Zero(3)), frugal::invalid_argument);
+  CHECK_THROWS_AS((void)ref_sim.hamiltonian(s, -1.0), frugal::invalid_argument);
+}
+#endif

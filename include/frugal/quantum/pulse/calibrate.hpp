@@ -10,8 +10,10 @@
 /// average gate fidelity on the computational subspace — leakage counts against it — with
 /// NLopt's Nelder–Mead (or SPSA without NLopt).
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
+#include <functional>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -132,11 +134,26 @@ struct gate_table {
   std::vector<calibrated_pulse> x, sx;
   std::vector<calibrated_cx> cx;
 
-  [[nodiscard]] const calibrated_cx& find_cx(int c, int t) const {
+  /// The CNOT calibrated with control c and target t, or nullptr.
+  [[nodiscard]] const calibrated_cx* try_find_cx(int c, int t) const {
     for (const auto& g : cx)
-      if (g.control == c && g.target == t) return g;
+      if (g.control == c && g.target == t) return &g;
+    return nullptr;
+  }
+
+  /// The CNOT calibrated with control c and target t, or throws naming the pair.
+  [[nodiscard]] const calibrated_cx& find_cx(int c, int t) const {
+    if (const auto* g = try_find_cx(c, t)) return *g;
     throw invalid_argument(
         frugal::detail::concat("frugal::quantum::pulse::gate_table: no CNOT calibrated for (", c, ", ", t, ")"));
+  }
+
+  /// The CNOT calibrated on the pair {a, b}, whichever its direction, or throws naming the pair.
+  [[nodiscard]] const calibrated_cx& find_pair(int a, int b) const {
+    if (const auto* g = try_find_cx(a, b)) return *g;
+    if (const auto* g = try_find_cx(b, a)) return *g;
+    throw invalid_argument(
+        frugal::detail::concat("frugal::quantum::pulse::gate_table: no CNOT calibrated on transmons ", a, " and ", b));
   }
 };
 
@@ -226,6 +243,32 @@ inline int play_cx(schedule& s, const device_model& device, const gate_table& t,
   return end;
 }
 
+/// Plays a Hadamard on each transmon of `qubits` from sample `start`, as RZ(π/2)·SX·RZ(π/2) (up to
+/// a global phase; the Zs virtual); returns the end sample.
+inline int play_hadamards(schedule& s, const device_model& device, const gate_table& t, const std::vector<int>& qubits,
+                          int start) {
+  int end = start;
+  for (const int q : qubits) {
+    const auto& sx = t.sx[static_cast<std::size_t>(q)].pulse;
+    s.virtual_z(q, start, std::numbers::pi / 2);
+    s.play(device.drive_channel(q), start, sx);
+    s.virtual_z(q, start + sx.duration, std::numbers::pi / 2);
+    end = std::max(end, start + sx.duration);
+  }
+  return end;
+}
+
+/// CNOT(control, target) from sample `start`: the calibrated gate when the table has that
+/// direction, otherwise the other direction's gate between Hadamards on both transmons (H⊗H ·
+/// CNOT(t, c) · H⊗H = CNOT(c, t)); returns the end sample. Throws when the pair has no CNOT.
+inline int play_cnot(schedule& s, const device_model& device, const gate_table& t, int control, int target, int start) {
+  if (const auto* g = t.try_find_cx(control, target)) return play_cx(s, device, t, *g, start);
+  const auto& g = t.find_pair(control, target);
+  start = play_hadamards(s, device, t, {control, target}, start);
+  start = play_cx(s, device, t, g, start);
+  return play_hadamards(s, device, t, {control, target}, start);
+}
+
 /// Calibrates the echoed-CR CNOT (control, target) on a two-transmon device whose X and SX are in
 /// `t` (the cross-resonance amplitude and phase, the target correction's phase and three virtual
 /// Zs; durations from `o.cr_durations`, shortest first, until `o.cx_target` is reached).
@@ -291,10 +334,12 @@ inline int play_cx(schedule& s, const device_model& device, const gate_table& t,
   return best;
 }
 
-/// Calibrates the whole table for a one- or two-transmon device: X and SX on each transmon, and
-/// CNOT(0, 1) when there are two.
+/// Calibrates the whole table: X and SX on each transmon (on the transmon alone), and a CNOT on
+/// each coupled pair, the higher-frequency transmon the control (on the pair alone, spectators
+/// absent, as hardware calibrates one pair at a time; the gates then act with the spectators
+/// present). `play_cnot` plays the other direction too.
 [[nodiscard]] inline gate_table calibrate(const device_model& device, const calibration_options& o = {}) {
-  check(device.transmons.size() <= 2, "frugal::quantum::pulse::calibrate: one or two transmons");
+  device.validate();
   gate_table t;
   for (std::size_t q = 0; q < device.transmons.size(); ++q) {
     auto [x, sx] = calibrate_single_qubit(device, static_cast<int>(q), o);
@@ -304,7 +349,25 @@ inline int play_cx(schedule& s, const device_model& device, const gate_table& t,
     t.x.push_back(x);
     t.sx.push_back(sx);
   }
-  if (device.transmons.size() == 2) t.cx.push_back(calibrate_cx(device, t, 0, 1, o));
+  for (const auto& c : device.couplings) {
+    // The higher-frequency transmon controls: with a transmon's negative anharmonicity its
+    // cross-resonance drive then has the larger ZX rate, so the CNOT is shorter.
+    const bool i_controls = device.transmons[static_cast<std::size_t>(c.i)].frequency >=
+                            device.transmons[static_cast<std::size_t>(c.j)].frequency;
+    const int lo = i_controls ? c.i : c.j, hi = i_controls ? c.j : c.i;
+    gate_table pair;
+    pair.x = {t.x[static_cast<std::size_t>(lo)], t.x[static_cast<std::size_t>(hi)]};
+    pair.sx = {t.sx[static_cast<std::size_t>(lo)], t.sx[static_cast<std::size_t>(hi)]};
+    calibration_options po = o;
+    if (o.progress)
+      po.progress = [&](const std::string& line) {
+        o.progress(frugal::detail::concat("transmons (", lo, ", ", hi, "): ", line));
+      };
+    calibrated_cx g = calibrate_cx(sub_device(device, {lo, hi}), pair, 0, 1, po);
+    g.control = lo;
+    g.target = hi;
+    t.cx.push_back(g);
+  }
   return t;
 }
 

@@ -138,30 +138,70 @@ struct device_model {
   }
 };
 
-/// IBM manila's transmons 0 and 1 (from its Qiskit backend configuration, and T1/T2 from its
-/// properties): the built-in device for a user without a configuration file. `transmons` is 1 or
-/// 2 (more: read a configuration); `levels` 2 or 3; `open` keeps T1/T2, otherwise the system is
-/// closed. Channels: d0, d1 and, with two transmons, the cross-resonance lines u0 (drives 0 at 1's
-/// frame) and u1 (drives 1 at 0's frame), named as in manila's configuration.
+/// IBM manila's first `transmons` transmons (1 to 5, a chain coupled 0-1-2-3-4; from its Qiskit
+/// backend configuration, and T1/T2 from its properties): the built-in device for a user without
+/// a configuration file. `levels` 2 to 4; `open` keeps T1/T2, otherwise the system is closed.
+/// Channels, named as in manila's configuration: drive lines d0 … and, for each coupled pair
+/// (i, i + 1), the cross-resonance lines u(2i) (drives i at i + 1's frame) and u(2i + 1) (drives
+/// i + 1 at i's frame).
 [[nodiscard]] inline device_model default_device(int transmons = 2, int levels = 3, bool open = false) {
-  check(transmons == 1 || transmons == 2, "frugal::quantum::pulse::default_device: transmons = ", transmons,
-        " (1 or 2; read a backend configuration for more)");
+  check(transmons >= 1 && transmons <= 5, "frugal::quantum::pulse::default_device: transmons = ", transmons,
+        " (manila has 1 to 5; read a backend configuration for another device)");
   check(levels >= 2 && levels <= 4, "frugal::quantum::pulse::default_device: levels = ", levels, " (2 to 4)");
+  // wq, delta, omegad and jq from manila's hamiltonian.vars; T1/T2 (ns) from props_manila.json.
+  constexpr double wq[5] = {31.179405260046938, 30.397253343722692, 31.65027066777074, 31.107830898829153,
+                            31.825452533599748};
+  constexpr double delta[5] = {-2.1653453348252345, -2.169482392636701, -2.1523131973287386, -2.158766696668494,
+                               -2.1495256907311115};
+  constexpr double omegad[5] = {0.9537132427085399, 0.8125407307858323, 1.039376041950564, 0.8951192202073989,
+                                0.9133517255217689};
+  constexpr double jq[4] = {0.011845444218797994, 0.01196783968906386, 0.01240211395601237, 0.01218691037040823};
+  constexpr double t1[5] = {131528.6444531517, 124535.50487905082, 158615.2374677565, 179102.81957277218,
+                            144673.16223194067};
+  constexpr double t2[5] = {102203.90054827382, 79014.70497124718, 25150.897893938303, 54361.01156476186,
+                            40332.33257275118};
   device_model m;
   m.dt = 0.2222222222222222;
-  // wq, delta, omegad from manila's hamiltonian.vars; T1/T2 (ns) from props_manila.json.
-  m.transmons.push_back({levels, 31.179405260046938, -2.1653453348252345, std::numeric_limits<double>::quiet_NaN(),
-                         open ? 131528.6444531517 : 0.0, open ? 102203.90054827382 : 0.0});
-  m.channels.push_back({"d0", 0, 0.9537132427085399, 31.179405260046938, 0});
-  if (transmons == 2) {
-    m.transmons.push_back({levels, 30.397253343722692, -2.169482392636701, std::numeric_limits<double>::quiet_NaN(),
-                           open ? 124535.50487905082 : 0.0, open ? 79014.70497124718 : 0.0});
-    m.couplings.push_back({0, 1, 0.011845444218797994});
-    m.channels.push_back({"d1", 1, 0.8125407307858323, 30.397253343722692, 1});
-    m.channels.push_back({"u0", 0, 0.8125407307858323, 30.397253343722692, 1});
-    m.channels.push_back({"u1", 1, 0.9537132427085399, 31.179405260046938, 0});
+  for (int i = 0; i < transmons; ++i) {
+    m.transmons.push_back(
+        {levels, wq[i], delta[i], std::numeric_limits<double>::quiet_NaN(), open ? t1[i] : 0.0, open ? t2[i] : 0.0});
+    m.channels.push_back({"d" + std::to_string(i), i, omegad[i], wq[i], i});
+  }
+  for (int i = 0; i + 1 < transmons; ++i) {
+    m.couplings.push_back({i, i + 1, jq[i]});
+    // As manila's h_str has them: U(2i) is omegad(i+1)·X_i at q(i+1)'s carrier, U(2i+1) omegad(i)·X_(i+1).
+    m.channels.push_back({"u" + std::to_string(2 * i), i, omegad[i + 1], wq[i + 1], i + 1});
+    m.channels.push_back({"u" + std::to_string(2 * i + 1), i + 1, omegad[i], wq[i], i});
   }
   return m;
+}
+
+/// The device reduced to the transmons `keep` (renumbered 0, 1, … in that order), the couplings
+/// among them and the channels that act on and follow the frame of kept transmons: two-qubit gates
+/// are calibrated on such a pair, as on hardware, one pair at a time.
+[[nodiscard]] inline device_model sub_device(const device_model& m, const std::vector<int>& keep) {
+  constexpr const char* where = "frugal::quantum::pulse::sub_device";
+  const int n = static_cast<int>(m.transmons.size());
+  std::vector<int> index(static_cast<std::size_t>(n), -1);
+  check(!keep.empty(), where, ": no transmons kept");
+  for (std::size_t k = 0; k < keep.size(); ++k) {
+    check(keep[k] >= 0 && keep[k] < n, where, ": transmon ", keep[k], " out of range (the device has ", n, ")");
+    check(index[static_cast<std::size_t>(keep[k])] < 0, where, ": transmon ", keep[k], " kept twice");
+    index[static_cast<std::size_t>(keep[k])] = static_cast<int>(k);
+  }
+  auto at = [&](int q) { return index[static_cast<std::size_t>(q)]; };
+  device_model s;
+  s.dt = m.dt;
+  for (const int q : keep) s.transmons.push_back(m.transmons[static_cast<std::size_t>(q)]);
+  for (const auto& c : m.couplings)
+    if (at(c.i) >= 0 && at(c.j) >= 0) s.couplings.push_back({at(c.i), at(c.j), c.strength});
+  for (auto c : m.channels)
+    if (at(c.transmon) >= 0 && at(c.frame_transmon) >= 0) {
+      c.transmon = at(c.transmon);
+      c.frame_transmon = at(c.frame_transmon);
+      s.channels.push_back(c);
+    }
+  return s;
 }
 
 }  // namespace frugal::quantum::pulse

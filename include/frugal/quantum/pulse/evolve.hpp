@@ -388,13 +388,30 @@ class simulator {
     return g;
   }
 
- private:
-  /// Level of transmon q in basis state `idx`.
-  [[nodiscard]] int level(index_t idx, int q) const {
-    return int((idx / m_stride[std::size_t(q)]) % m_device.transmons[std::size_t(q)].levels);
+  /// The Hamiltonian of schedule `s` at time `t` (ns, 0 ≤ t < duration·dt) in continuous time:
+  /// each envelope held over its sample, every frame, carrier and detuning phase evaluated at t
+  /// itself. The evolutions above hold those phases at each step's midpoint; an integrator of
+  /// this H(t) (`evolve_adaptive`, pulse/adaptive.hpp) is the limit they converge to as steps shrink.
+  [[nodiscard]] cmatrix hamiltonian(const schedule& s, double t) const {
+    check_schedule(s);
+    check(std::isfinite(t) && t >= 0 && t < s.duration() * m_device.dt,
+          "frugal::quantum::pulse::simulator::hamiltonian: t = ", t, " ns is outside the schedule's ",
+          s.duration() * m_device.dt, " ns");
+    const int sample = std::min(static_cast<int>(t / m_device.dt), s.duration() - 1);
+    cmatrix w = cmatrix::Zero(1, index_t(m_device.channels.size()));
+    for (const auto& p : s.plays()) {
+      const int k = sample - p.start;
+      if (k < 0 || k >= p.pulse.duration) continue;
+      w(0, p.channel) = p.pulse.envelope(k) * std::polar(1.0, p.pulse.phase + s.channel_phase(p.channel, sample)) *
+                        std::polar(1.0, p.pulse.detuning * (t - p.start * m_device.dt));
+    }
+    cmatrix h = m_static;
+    add_time_dependent(h, t, w, 0);
+    return h;
   }
 
-  /// Diagonal of W = exp(i Σ θ N_q) over the schedule's virtual Zs.
+  /// Diagonal of W = exp(i Σ θ N_q) over the schedule's virtual Zs: the frame change that
+  /// `evolve` applies to the final state.
   [[nodiscard]] cvector frame_rotation(const schedule& s) const {
     cvector f = cvector::Ones(m_dim);
     if (s.frame_changes().empty()) return f;
@@ -406,6 +423,12 @@ class simulator {
       f(a) = std::polar(1.0, ph);
     }
     return f;
+  }
+
+ private:
+  /// Level of transmon q in basis state `idx`.
+  [[nodiscard]] int level(index_t idx, int q) const {
+    return int((idx / m_stride[std::size_t(q)]) % m_device.transmons[std::size_t(q)].levels);
   }
 
   [[nodiscard]] double frame(int q) const { return m_device.transmons[std::size_t(q)].frame_frequency(); }

@@ -5,9 +5,12 @@
 /// of NAPA (trainable amplitude, phase and detuning per pulse, grown layer by layer), and a VQE
 /// driver for any Pauli-sum Hamiltonian, closed or with T1/T2.
 
+#include <algorithm>
 #include <cmath>
+#include <complex>
 #include <numbers>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../../core/error.hpp"
@@ -175,33 +178,45 @@ class energy_objective {
   bool m_open;
 };
 
-/// Adds RY(θ) on transmon q at sample `start` as IBM compiles it, RZ(π)·SX·RZ(θ + π)·SX (up to a
-/// global phase), with θ the parameter `param` (a new one when −1); returns the end sample.
-inline int add_ry(parametrized_schedule& a, const device_model& d, const gate_table& t, int q, int start, double theta0,
-                  const std::string& name) {
-  schedule& s = a.base();
+/// Plays RY(θ) on transmon q from sample `start` as IBM compiles it, RZ(π)·SX·RZ(θ + π)·SX (up to
+/// a global phase), the angle θ sitting in a virtual Z; returns that virtual Z's index (in
+/// `schedule::frame_changes()`), to which a parameter can be tied, and sets `end` to the end sample.
+inline int play_ry(schedule& s, const device_model& d, const gate_table& t, int q, int start, double theta, int& end) {
   const int ch = d.drive_channel(q);
   const auto& sx = t.sx[static_cast<std::size_t>(q)].pulse;
   s.play(ch, start, sx);
-  s.virtual_z(q, start + sx.duration, theta0 + std::numbers::pi);
-  const parameter p{.name = name,
-                    .targets = {{parameter_target::field::frame, static_cast<int>(s.frame_changes().size()) - 1, 1.0,
-                                 std::numbers::pi}},
-                    .initial = theta0,
-                    .lower = -2 * std::numbers::pi,
-                    .upper = 2 * std::numbers::pi};
+  s.virtual_z(q, start + sx.duration, theta + std::numbers::pi);
+  const int frame = static_cast<int>(s.frame_changes().size()) - 1;
   s.play(ch, start + sx.duration, sx);
   s.virtual_z(q, start + 2 * sx.duration, std::numbers::pi);
-  a.add(p);
-  return start + 2 * sx.duration;
+  end = start + 2 * sx.duration;
+  return frame;
 }
 
-/// The gate-level hardware-efficient ansatz on two transmons, compiled to the calibrated pulses:
-/// `reps` times [RY on each qubit, CNOT(0, 1)], then a final RY layer. Parameters: the RY angles.
+/// Adds RY(θ) on transmon q at sample `start` (see `play_ry`) with θ a new parameter called
+/// `name` starting at `theta0`; returns the end sample.
+inline int add_ry(parametrized_schedule& a, const device_model& d, const gate_table& t, int q, int start, double theta0,
+                  const std::string& name) {
+  int end = start;
+  const int frame = play_ry(a.base(), d, t, q, start, theta0, end);
+  a.add({.name = name,
+         .targets = {{parameter_target::field::frame, frame, 1.0, std::numbers::pi}},
+         .initial = theta0,
+         .lower = -2 * std::numbers::pi,
+         .upper = 2 * std::numbers::pi});
+  return end;
+}
+
+/// The gate-level hardware-efficient ansatz compiled to the calibrated pulses: `reps` times [RY
+/// on each transmon, then CNOT on each coupled pair in the device's order, in the direction
+/// calibrated], then a final RY layer. Parameters: the RY angles, transmon by transmon, layer by layer.
 [[nodiscard]] inline parametrized_schedule gate_ansatz(const device_model& d, const gate_table& t, int reps,
                                                        const std::vector<double>& theta0 = {}) {
-  check(d.transmons.size() == 2 && reps >= 0, "frugal::quantum::pulse::gate_ansatz: two transmons, reps >= 0");
-  const std::size_t np = static_cast<std::size_t>(2 * (reps + 1));
+  const int n = static_cast<int>(d.transmons.size());
+  check(reps >= 0, "frugal::quantum::pulse::gate_ansatz: reps = ", reps, " (>= 0)");
+  check(static_cast<int>(t.sx.size()) == n, "frugal::quantum::pulse::gate_ansatz: the gate table has ", t.sx.size(),
+        " transmons; the device ", n);
+  const std::size_t np = static_cast<std::size_t>(n * (reps + 1));
   check(theta0.empty() || theta0.size() == np, "frugal::quantum::pulse::gate_ansatz: ", theta0.size(),
         " start angles for ", np, " parameters");
   parametrized_schedule a{schedule(d)};
@@ -209,13 +224,126 @@ inline int add_ry(parametrized_schedule& a, const device_model& d, const gate_ta
   std::size_t k = 0;
   for (int r = 0; r <= reps; ++r) {
     int end = time;
-    for (int q = 0; q < 2; ++q, ++k)
+    for (int q = 0; q < n; ++q, ++k)
       end = std::max(end,
                      add_ry(a, d, t, q, time, theta0.empty() ? 0.1 * (k + 1) : theta0[k], "theta" + std::to_string(k)));
     time = end;
-    if (r < reps) time = play_cx(a.base(), d, t, t.find_cx(0, 1), time);
+    if (r < reps)
+      for (const auto& c : d.couplings) time = play_cx(a.base(), d, t, t.find_pair(c.i, c.j), time);
   }
   return a;
+}
+
+/// QAOA for MaxCut (the cost `maxcut_hamiltonian(n, edges)`) compiled to the calibrated pulses:
+/// RY(π/2) on every transmon (|+⟩ from |0⟩), then `layers` times the cost layer exp(−iγ_k C) —
+/// RZZ(γ_k) = CNOT·RZ(γ_k)·CNOT per edge, the RZ a virtual Z — and the mixer exp(−iβ_k Σ X) —
+/// RX(2β_k) = RZ(−π/2)·RY(2β_k)·RZ(π/2) per transmon. Parameters: γ_1, β_1, γ_2, β_2, ….
+///
+/// An edge between coupled transmons costs two CNOTs; an edge (i, j) between transmons both
+/// coupled to a middle one m costs six, the parity z_i ⊕ z_j routed onto j through m and back.
+/// Any other edge throws, naming it. A CNOT against its pair's calibrated direction is played
+/// between Hadamards (`play_cnot`).
+[[nodiscard]] inline parametrized_schedule qaoa_ansatz(const device_model& d, const gate_table& t,
+                                                       const std::vector<std::pair<int, int>>& edges, int layers,
+                                                       const std::vector<double>& x0 = {}) {
+  constexpr const char* where = "frugal::quantum::pulse::qaoa_ansatz";
+  const int n = static_cast<int>(d.transmons.size());
+  check(layers >= 1, where, ": layers = ", layers, " (>= 1)");
+  check(x0.empty() || x0.size() == static_cast<std::size_t>(2 * layers), where, ": ", x0.size(), " start values for ",
+        2 * layers, " parameters");
+  auto coupled = [&](int a, int b) {
+    for (const auto& c : d.couplings)
+      if ((c.i == a && c.j == b) || (c.i == b && c.j == a)) return true;
+    return false;
+  };
+  // Each edge as the CNOTs that carry z_i ⊕ z_j onto its target and the transmon that then holds it.
+  struct route {
+    std::vector<std::pair<int, int>> cnots;  // (control, target), forwards; undone in reverse
+    int holder = 0;
+  };
+  std::vector<route> routes;
+  for (std::size_t e = 0; e < edges.size(); ++e) {
+    const int i = std::min(edges[e].first, edges[e].second), j = std::max(edges[e].first, edges[e].second);
+    check(i >= 0 && j < n && i != j, where, ": edge ", e, " (", edges[e].first, ", ", edges[e].second,
+          ") is not a pair of distinct transmons of the ", n, "-transmon device");
+    if (coupled(i, j)) {
+      const auto& g = t.find_pair(i, j);  // RZZ is symmetric: the calibrated direction
+      routes.push_back({{{g.control, g.target}}, g.target});
+      continue;
+    }
+    int middle = -1;
+    for (int m = 0; m < n; ++m)
+      if (m != i && m != j && coupled(i, m) && coupled(m, j)) middle = m;
+    check(middle >= 0, where, ": edge ", e, " (", i, ", ", j,
+          ") joins transmons neither coupled nor sharing a coupled neighbour");
+    // (a, b, c) on (i, m, j): CX(m,j), CX(i,m), CX(m,j) leaves (a, a⊕b, a⊕c).
+    routes.push_back({{{middle, j}, {i, middle}, {middle, j}}, j});
+  }
+  const double pi = std::numbers::pi;
+  parametrized_schedule a{schedule(d)};
+  schedule& s = a.base();
+  int time = 0;
+  {
+    int end = time;
+    for (int q = 0; q < n; ++q) {
+      int e = time;
+      play_ry(s, d, t, q, time, pi / 2, e);
+      end = std::max(end, e);
+    }
+    time = end;
+  }
+  for (int l = 0; l < layers; ++l) {
+    parameter gamma{.name = "gamma" + std::to_string(l + 1),
+                    .targets = {},
+                    .initial = x0.empty() ? 0.4 : x0[static_cast<std::size_t>(2 * l)],
+                    .lower = -pi,
+                    .upper = pi};
+    for (const auto& r : routes) {
+      for (const auto& [c, tg] : r.cnots) time = play_cnot(s, d, t, c, tg, time);
+      s.virtual_z(r.holder, time, gamma.initial);
+      gamma.targets.push_back({parameter_target::field::frame, static_cast<int>(s.frame_changes().size()) - 1});
+      for (auto c = r.cnots.rbegin(); c != r.cnots.rend(); ++c) time = play_cnot(s, d, t, c->first, c->second, time);
+    }
+    a.add(gamma);
+    parameter beta{.name = "beta" + std::to_string(l + 1),
+                   .targets = {},
+                   .initial = x0.empty() ? 0.3 : x0[static_cast<std::size_t>(2 * l + 1)],
+                   .lower = -pi,
+                   .upper = pi};
+    int end = time;
+    for (int q = 0; q < n; ++q) {
+      s.virtual_z(q, time, pi / 2);
+      int e = time;
+      const int frame = play_ry(s, d, t, q, time, 2 * beta.initial, e);
+      beta.targets.push_back({parameter_target::field::frame, frame, 2.0, pi});
+      s.virtual_z(q, e, -pi / 2);
+      end = std::max(end, e);
+    }
+    time = end;
+    a.add(beta);
+  }
+  return a;
+}
+
+/// Probabilities of the 2^n bit strings a measurement of every transmon reads from `psi` (bit q of
+/// the index is transmon q; a level ≥ 1 reads as 1, as IBM's discriminators do).
+[[nodiscard]] inline std::vector<double> bitstring_probabilities(const device_model& d, const cvector& psi) {
+  const std::size_t n = d.transmons.size();
+  check(static_cast<index_t>(psi.size()) == d.dimension(),
+        "frugal::quantum::pulse::bitstring_probabilities: a state of ", psi.size(), " amplitudes for a register of ",
+        d.dimension());
+  std::vector<double> p(std::size_t{1} << n, 0.0);
+  for (index_t idx = 0; idx < psi.size(); ++idx) {
+    index_t rest = idx;
+    std::size_t bits = 0;
+    for (std::size_t q = 0; q < n; ++q) {
+      const auto levels = static_cast<index_t>(d.transmons[q].levels);
+      if (rest % levels != 0) bits |= std::size_t{1} << q;
+      rest /= levels;
+    }
+    p[bits] += std::norm(psi(idx));
+  }
+  return p;
 }
 
 struct native_ansatz_options {
