@@ -69,18 +69,24 @@ p::device_model chain_device(const settings& cfg, int n, int levels, bool open) 
   return d;
 }
 
-p::gate_table calibrate_with_progress(const settings& cfg, const p::device_model& dev, clock_point t0) {
+// Calibration as every task runs it: one CR duration and short refinements with --quick, a line
+// per step with progress.
+p::calibration_options calibration_settings(const settings& cfg, clock_point t0) {
   p::calibration_options co;
   if (cfg.quick) {
     co.cr_durations = {448};
     co.max_evaluations = 150;
   }
   if (cfg.progress)
-    co.progress = [&](const std::string& s) {
+    co.progress = [t0](const std::string& s) {
       std::printf("  [%6.1f s] %s\n", seconds_since(t0), s.c_str());
       std::fflush(stdout);
     };
-  const p::gate_table table = p::calibrate(dev, co);
+  return co;
+}
+
+p::gate_table calibrate_with_progress(const settings& cfg, const p::device_model& dev, clock_point t0) {
+  const p::gate_table table = p::calibrate(dev, calibration_settings(cfg, t0));
   for (const auto& cx : table.cx)
     std::printf("  CNOT(%d,%d): 2 x %d CR samples at amp %.4f, %d samples in all, fidelity %.6f\n", cx.control,
                 cx.target, cx.cr.duration, cx.cr.amp, cx.duration, cx.fidelity);
@@ -312,17 +318,7 @@ int main(int argc, char** argv) {
                   open_dev.transmons[0].t2_ns / 1e3, open_dev.transmons[1].t2_ns / 1e3);
 
       // Calibration in simulation.
-      p::calibration_options co;
-      if (cfg.quick) {
-        co.cr_durations = {448};
-        co.max_evaluations = 150;
-      }
-      if (cfg.progress)
-        co.progress = [&](const std::string& s) {
-          std::printf("  [%6.1f s] %s\n", seconds_since(t0), s.c_str());
-          std::fflush(stdout);
-        };
-      const p::gate_table table = p::calibrate(dev, co);
+      const p::gate_table table = p::calibrate(dev, calibration_settings(cfg, t0));
       std::printf("\ncalibrated gates (average gate fidelity on the qubit subspace, leakage counted against it)\n");
       for (int qb = 0; qb < 2; ++qb) {
         const auto& x = table.x[std::size_t(qb)];
