@@ -55,19 +55,28 @@ if((NOT DEFINED FRUGAL_USE_METIS OR FRUGAL_USE_METIS) AND NOT TARGET frugal::met
   endif()
 endif()
 
-# LBFGS++ (optional, header-only on Eigen), for frugal/search's Gaussian-process hyperparameters.
-# Looked for quietly: where it is absent frugal::lbfgspp is not defined and only the search module
-# is unavailable (its headers name the package in an #error). -DFRUGAL_USE_LBFGSPP=OFF leaves it out.
-if((NOT DEFINED FRUGAL_USE_LBFGSPP OR FRUGAL_USE_LBFGSPP) AND NOT TARGET frugal::lbfgspp)
-  find_path(FRUGAL_LBFGSPP_INCLUDE_DIR LBFGSB.h)
-  mark_as_advanced(FRUGAL_LBFGSPP_INCLUDE_DIR)
-  if(FRUGAL_LBFGSPP_INCLUDE_DIR)
-    add_library(frugal::lbfgspp INTERFACE IMPORTED)
-    set_target_properties(frugal::lbfgspp PROPERTIES
-      INTERFACE_INCLUDE_DIRECTORIES "${FRUGAL_LBFGSPP_INCLUDE_DIR}"
-      INTERFACE_COMPILE_DEFINITIONS FRUGAL_HAVE_LBFGSPP)
+# An optional header-only dependency: where FRUGAL_USE_<NAME> is not OFF and `header` is found,
+# the imported target frugal::<name> carries its include directory and defines FRUGAL_HAVE_<NAME>;
+# elsewhere the target does not exist (looked for quietly).
+function(frugal_optional_headers name header)
+  string(TOUPPER "${name}" upper)
+  if((DEFINED FRUGAL_USE_${upper} AND NOT FRUGAL_USE_${upper}) OR TARGET frugal::${name})
+    return()
   endif()
-endif()
+  find_path(FRUGAL_${upper}_INCLUDE_DIR ${header})
+  mark_as_advanced(FRUGAL_${upper}_INCLUDE_DIR)
+  if(FRUGAL_${upper}_INCLUDE_DIR)
+    add_library(frugal::${name} INTERFACE IMPORTED)
+    set_target_properties(frugal::${name} PROPERTIES
+      INTERFACE_INCLUDE_DIRECTORIES "${FRUGAL_${upper}_INCLUDE_DIR}"
+      INTERFACE_COMPILE_DEFINITIONS FRUGAL_HAVE_${upper})
+  endif()
+endfunction()
+
+# LBFGS++ (optional, header-only on Eigen), for frugal/search's Gaussian-process hyperparameters.
+# Where it is absent frugal::lbfgspp is not defined and only the search module is unavailable (its
+# headers name the package in an #error). -DFRUGAL_USE_LBFGSPP=OFF leaves it out.
+frugal_optional_headers(lbfgspp LBFGSB.h)
 
 # NLopt (optional), for frugal/quantum's pulse optimisers (COBYLA, Nelder-Mead, BOBYQA, L-BFGS).
 # Looked for quietly: where it is absent frugal::nlopt is not defined, the pulse level keeps its
@@ -87,15 +96,6 @@ if((NOT DEFINED FRUGAL_USE_NLOPT OR FRUGAL_USE_NLOPT) AND NOT TARGET frugal::nlo
 endif()
 
 # Boost's headers (optional), for Boost.Odeint in frugal/quantum/pulse/adaptive.hpp (the adaptive
-# integrator). Looked for quietly: where Boost is absent frugal::odeint is not defined and that
-# header alone is unavailable. -DFRUGAL_USE_ODEINT=OFF leaves it out.
-if((NOT DEFINED FRUGAL_USE_ODEINT OR FRUGAL_USE_ODEINT) AND NOT TARGET frugal::odeint)
-  find_path(FRUGAL_ODEINT_INCLUDE_DIR boost/numeric/odeint.hpp)
-  mark_as_advanced(FRUGAL_ODEINT_INCLUDE_DIR)
-  if(FRUGAL_ODEINT_INCLUDE_DIR)
-    add_library(frugal::odeint INTERFACE IMPORTED)
-    set_target_properties(frugal::odeint PROPERTIES
-      INTERFACE_INCLUDE_DIRECTORIES "${FRUGAL_ODEINT_INCLUDE_DIR}"
-      INTERFACE_COMPILE_DEFINITIONS FRUGAL_HAVE_ODEINT)
-  endif()
-endif()
+# integrator). Where Boost is absent frugal::odeint is not defined and that header alone is
+# unavailable. -DFRUGAL_USE_ODEINT=OFF leaves it out.
+frugal_optional_headers(odeint boost/numeric/odeint.hpp)
