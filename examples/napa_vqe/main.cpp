@@ -56,6 +56,11 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 using clock_point = std::chrono::steady_clock::time_point;
 
+// A training that NLopt ended with a failure still returns its best point; the tables say so.
+const char* stop_note(const p::vqe_result& v) {
+  return v.stop == p::stop_reason::solver_failure ? "  (optimiser failed; best point kept)" : "";
+}
+
 // The device of `n` transmons: manila's first n by default, or qubits 0 … n−1 of --configuration
 // (with --properties for T1/T2); `open` keeps T1/T2.
 p::device_model chain_device(const settings& cfg, int n, int levels, bool open) {
@@ -116,8 +121,8 @@ int run_jordan_wigner(const settings& cfg, p::method slow, p::method fast, clock
                       const p::vqe_result& v, int layers) {
       const double err = (v.energy - exact) * 1e3;
       const double open_err = has_open ? (open_energy.energy(a.bind(v.x)) - exact) * 1e3 : std::nan("");
-      std::printf("%6.3f %11.6f | %-9s %-12s | %10.3f %7d %6d %6d | %.3f\n", r, h2.fci, ansatz, opt.c_str(), err,
-                  v.duration, layers, v.evaluations, open_err);
+      std::printf("%6.3f %11.6f | %-9s %-12s | %10.3f %7d %6d %6d | %.3f%s\n", r, h2.fci, ansatz, opt.c_str(), err,
+                  v.duration, layers, v.evaluations, open_err, stop_note(v));
       std::fflush(stdout);
       csv << r << "," << h2.fci << "," << ansatz << "," << opt << "," << err << "," << v.duration << "," << layers
           << "," << v.evaluations << "," << open_err << std::endl;
@@ -203,8 +208,8 @@ int run_maxcut(const settings& cfg, p::method slow, p::method fast, clock_point 
       double pmax = 0;
       for (const auto b : best_strings) pmax += probs[b];
       const double cut = -v.energy;
-      std::printf("%-9s | %-7s %-12s %6d | %9.4f %7.4f %8.4f %8.1e %7d %6d\n", g.name, ansatz, opt.c_str(), layers, cut,
-                  cut / best_cut, pmax, sim.leakage(psi), v.duration, v.evaluations);
+      std::printf("%-9s | %-7s %-12s %6d | %9.4f %7.4f %8.4f %8.1e %7d %6d%s\n", g.name, ansatz, opt.c_str(), layers,
+                  cut, cut / best_cut, pmax, sim.leakage(psi), v.duration, v.evaluations, stop_note(v));
       std::fflush(stdout);
       csv << g.name << "," << ansatz << "," << opt << "," << layers << "," << cut << "," << best_cut << ","
           << cut / best_cut << "," << pmax << "," << sim.leakage(psi) << "," << v.duration << "," << v.evaluations
@@ -382,7 +387,8 @@ int main(int argc, char** argv) {
         const auto g_res = p::run_vqe(sim, h2.parity, gate, vs);
         run g = finish(g_res, 1);
         progress("gate ansatz, gradient");
-        run gg = finish(p::run_vqe(sim, h2.parity, gate, vf), 1);
+        const auto gg_res = p::run_vqe(sim, h2.parity, gate, vf);
+        run gg = finish(gg_res, 1);
         progress("native ansatz, derivative-free (growing)");
         int layers = 0;
         const auto n_res = p::grow_native_vqe(sim, h2.parity, table, cfg.max_layers, vs, nopt, 1e-4, -1e9, &layers);
@@ -403,6 +409,11 @@ int main(int argc, char** argv) {
             "%8.3f / %8.3f\n",
             r, h2.fci, g.error_mha, g.duration, g.evaluations, n.error_mha, n.duration, n.layers, n.evaluations,
             gg.error_mha, gg.duration, ng.error_mha, ng.duration, ng.layers, g.open_error_mha, n.open_error_mha);
+        for (const auto& [name, v] : {std::pair<const char*, const p::vqe_result*>{"gate derivative-free", &g_res},
+                                      {"native derivative-free", &n_res},
+                                      {"gate gradient", &gg_res},
+                                      {"native gradient", &ng_res}})
+          if (v->stop == p::stop_reason::solver_failure) std::printf("       %s:%s\n", name, stop_note(*v));
         std::fflush(stdout);
         curve << r << "," << h2.fci << "," << h2.hartree_fock << "," << g.error_mha << "," << n.error_mha << ","
               << gg.error_mha << "," << ng.error_mha << "," << g.duration << "," << n.duration << "," << ng.duration

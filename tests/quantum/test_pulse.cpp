@@ -353,6 +353,45 @@ TEST_CASE("every optimiser minimises a bounded quadratic, records its trace and 
   }
   CHECK_THROWS_AS((void)p::parse_method("newton"), frugal::invalid_argument);
   CHECK_THROWS_AS(p::minimize(f, {0, 0}, lo, hi), frugal::invalid_argument);
+  if (p::available(p::method::lbfgs)) {
+    // A gradient pointing uphill defeats L-BFGS's line search: NLopt reports a failure, and the
+    // best point evaluated comes back with the reason instead of an exception that loses the run.
+    const p::objective uphill = [&](const std::vector<double>& x, std::vector<double>* g) {
+      const double v = f(x, g);
+      if (g != nullptr)
+        for (auto& gi : *g) gi = -gi;
+      return v;
+    };
+    const auto r = p::minimize(uphill, {0, 0, 0}, lo, hi, {.algorithm = p::method::lbfgs, .max_evaluations = 200});
+    CHECK(r.stop == p::stop_reason::solver_failure);
+    CHECK(r.solver_code < 0);
+    REQUIRE(r.evaluations > 0);
+    CHECK(r.value == *std::min_element(r.trace.begin(), r.trace.end()));
+    CHECK(f(r.x, nullptr) == r.value);
+    CHECK(std::string(p::to_string(r.stop)).find("failure") != std::string::npos);
+    // The well-posed problem ends on a tolerance or the budget, never on a failure.
+    const auto ok = p::minimize(f, {0, 0, 0}, lo, hi, {.algorithm = p::method::lbfgs, .max_evaluations = 200});
+    CHECK(ok.stop != p::stop_reason::solver_failure);
+    // An exception of the objective reaches the caller through NLopt's C frames intact, for the
+    // derivative-free and the gradient methods alike.
+    int calls = 0;
+    const p::objective throws_late = [&](const std::vector<double>& x, std::vector<double>* g) {
+      if (++calls == 2) throw frugal::error("objective failed at call 2");
+      return f(x, g);
+    };
+    for (p::method m : {p::method::nelder_mead, p::method::lbfgs}) {
+      calls = 0;
+      CHECK_THROWS_WITH_AS(p::minimize(throws_late, {0, 0, 0}, lo, hi, {.algorithm = m}), doctest::Contains("call 2"),
+                           frugal::error);
+    }
+    const p::objective short_gradient = [&](const std::vector<double>& x, std::vector<double>* g) {
+      const double v = f(x, g);
+      if (g != nullptr) g->pop_back();
+      return v;
+    };
+    CHECK_THROWS_WITH_AS(p::minimize(short_gradient, {0, 0, 0}, lo, hi, {.algorithm = p::method::lbfgs}),
+                         doctest::Contains("gradient of 2 entries"), frugal::invalid_argument);
+  }
   CHECK_THROWS_AS(p::minimize(f, {0, 0, 0}, hi, lo), frugal::invalid_argument);
 }
 

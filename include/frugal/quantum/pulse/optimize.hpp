@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <string>
@@ -80,11 +81,35 @@ struct optimize_options {
   std::function<void(int, double)> progress = {};  ///< called with (evaluation, best value) after each evaluation
 };
 
+/// Why a minimisation ended.
+enum class stop_reason {
+  max_evaluations,   ///< the evaluation budget ran out (SPSA and Adam always end so)
+  converged,         ///< a tolerance was met (NLopt's ftol, xtol or stopval)
+  roundoff_limited,  ///< NLopt stopped on rounding errors: the best point is as good as it can tell
+  solver_failure     ///< NLopt reported a failure (L-BFGS's line search can): the best point seen is kept
+};
+
+[[nodiscard]] inline const char* to_string(stop_reason s) {
+  switch (s) {
+    case stop_reason::max_evaluations:
+      return "evaluation budget spent";
+    case stop_reason::converged:
+      return "converged";
+    case stop_reason::roundoff_limited:
+      return "limited by rounding";
+    case stop_reason::solver_failure:
+      return "solver failure, best point kept";
+  }
+  return "?";
+}
+
 struct optimize_result {
   std::vector<double> x;
   double value = std::numeric_limits<double>::infinity();
   int evaluations = 0;
   std::vector<double> trace;  ///< best value after each evaluation
+  stop_reason stop = stop_reason::max_evaluations;
+  int solver_code = 0;  ///< NLopt's result code of the last run (0 for SPSA and Adam)
 };
 
 /// The objective: value at x; when `grad` is non-null (gradient methods) also fill it.
@@ -111,13 +136,30 @@ struct tracker {
 };
 
 #if defined(FRUGAL_HAVE_NLOPT)
+struct nlopt_context {
+  tracker* t;
+  nlopt_opt opt;
+  std::exception_ptr error;  ///< an exception of the objective, rethrown once NLopt has returned
+};
+
+// An exception must not unwind through NLopt's C frames: it is stored, NLopt is told to stop,
+// and `minimize` rethrows it.
 inline double nlopt_callback(unsigned n, const double* x, double* grad, void* data) {
-  auto* t = static_cast<tracker*>(data);
-  std::vector<double> xv(x, x + n), g;
-  const double v = t->call(xv, grad != nullptr ? &g : nullptr);
-  if (grad != nullptr)
-    for (unsigned i = 0; i < n; ++i) grad[i] = g[i];
-  return v;
+  auto* c = static_cast<nlopt_context*>(data);
+  try {
+    std::vector<double> xv(x, x + n), g;
+    const double v = c->t->call(xv, grad != nullptr ? &g : nullptr);
+    if (grad != nullptr) {
+      check(g.size() == n, "frugal::quantum::pulse::minimize: the objective returned a gradient of ", g.size(),
+            " entries for ", n);
+      for (unsigned i = 0; i < n; ++i) grad[i] = g[i];
+    }
+    return v;
+  } catch (...) {
+    c->error = std::current_exception();
+    nlopt_force_stop(c->opt);
+    return std::numeric_limits<double>::quiet_NaN();
+  }
 }
 #endif
 
@@ -196,7 +238,8 @@ inline double nlopt_callback(unsigned n, const double* x, double* grad, void* da
     check(opt != nullptr, where, ": NLopt could not create ", to_string(options.algorithm));
     nlopt_set_lower_bounds(opt, lower.data());
     nlopt_set_upper_bounds(opt, upper.data());
-    nlopt_set_min_objective(opt, detail::nlopt_callback, &t);
+    detail::nlopt_context context{&t, opt, nullptr};
+    nlopt_set_min_objective(opt, detail::nlopt_callback, &context);
     nlopt_set_maxeval(opt, options.max_evaluations - r.evaluations);
     nlopt_set_ftol_abs(opt, options.value_tolerance);
     if (!grad) nlopt_set_initial_step(opt, step.data());
@@ -204,9 +247,21 @@ inline double nlopt_callback(unsigned n, const double* x, double* grad, void* da
     double value = 0;
     const nlopt_result res = nlopt_optimize(opt, x.data(), &value);
     nlopt_destroy(opt);
-    // Running out of evaluations or stalling in rounding is a normal end; only failures throw.
-    check(res > 0 || res == NLOPT_ROUNDOFF_LIMITED, where, ": NLopt's ", to_string(options.algorithm), " failed (code ",
-          static_cast<int>(res), ")");
+    if (context.error) std::rethrow_exception(context.error);
+    r.solver_code = static_cast<int>(res);
+    // Running out of evaluations or stalling in rounding is a normal end. NLopt's generic failure
+    // (L-BFGS ends so when its line search finds no descent, typically at an optimum the gradient's
+    // rounding blurs) keeps the best point seen, which is still a valid result; bad arguments and
+    // lack of memory throw.
+    if (res == NLOPT_MAXEVAL_REACHED)
+      r.stop = stop_reason::max_evaluations;
+    else if (res == NLOPT_ROUNDOFF_LIMITED)
+      r.stop = stop_reason::roundoff_limited;
+    else if (res == NLOPT_FAILURE && r.evaluations > 0)
+      r.stop = stop_reason::solver_failure;
+    else
+      check(res > 0, where, ": NLopt's ", to_string(options.algorithm), " failed (code ", static_cast<int>(res), ")");
+    if (res > 0 && res != NLOPT_MAXEVAL_REACHED) r.stop = stop_reason::converged;
     if (options.algorithm != method::nelder_mead || !(before - r.value > options.value_tolerance)) break;
     for (auto& st : step) st *= 0.5;
   }

@@ -427,8 +427,9 @@ struct vqe_result {
   double energy = 0;
   std::vector<double> x;
   int evaluations = 0;
-  int duration = 0;           ///< samples of the trained schedule
-  std::vector<double> trace;  ///< best energy after each evaluation
+  int duration = 0;                                 ///< samples of the trained schedule
+  std::vector<double> trace;                        ///< best energy after each evaluation
+  stop_reason stop = stop_reason::max_evaluations;  ///< why the (last kept) training ended
 };
 
 /// Minimises ⟨H⟩ over the ansatz's parameters from `x0` (its initial values when empty).
@@ -447,6 +448,7 @@ struct vqe_result {
   v.x = r.x;
   v.evaluations = r.evaluations;
   v.trace = r.trace;
+  v.stop = r.stop;
   v.duration = ansatz.bind(r.x).duration();
   return v;
 }
