@@ -276,6 +276,42 @@ TEST_CASE("LeNet-5 end to end: parameter gradients match finite differences on s
   }
 }
 
+TEST_CASE("Caffe LeNet-5: Caffe's shapes, and gradients match finite differences on sampled entries") {
+  auto model = nn::make_lenet5_caffe<double>(3);
+  auto registry = model.parameters();
+  CHECK(registry.element_count() == 431080);
+  const std::vector<std::pair<std::string, std::pair<Eigen::Index, Eigen::Index>>> shapes = {
+      {"0.weight", {20, 25}}, {"2.weight", {50, 500}}, {"5.weight", {500, 800}}, {"7.weight", {10, 500}}};
+  for (const auto& [name, rc] : shapes) {
+    INFO(name);
+    CHECK(registry.at(name).value.rows() == rc.first);
+    CHECK(registry.at(name).value.cols() == rc.second);
+  }
+  frugal::rng gen(4);
+  tensor<double> x({2, 28, 28, 1});
+  frugal::test::fill_normal(x, gen);
+  const std::vector<std::int32_t> labels = {1, 6};
+  nn::softmax_cross_entropy<double> loss;
+  const tensor<double> y = model.forward(x);
+  CHECK(y.extent(0) == 2);
+  CHECK(y.extent(1) == 10);
+  CHECK(frugal::test::relative_error(model.predict(x).flat(), y.flat()) < 1e-13);
+  registry.zero_grad();
+  loss.forward(model.forward(x), labels);
+  (void)model.backward(loss.backward(), false);
+  auto objective = [&] { return loss.forward(model.forward(x), labels); };
+  for (const auto& [name, p] : registry) {
+    Eigen::VectorXd analytic(20), numeric(20);
+    for (int s = 0; s < 20; ++s) {
+      const auto i = static_cast<Eigen::Index>(gen.uniform_int(static_cast<std::uint64_t>(p->value.size())));
+      analytic[s] = p->grad.data()[i];
+      numeric[s] = frugal::test::numeric_gradient(p->value.data() + i, 1, objective)[0];
+    }
+    INFO(name);
+    CHECK(frugal::test::relative_error(analytic, numeric) <= tolerance);
+  }
+}
+
 TEST_CASE("weight policy concept rejects a type without the products") {
   struct not_a_policy {
     using scalar_type = double;
