@@ -76,6 +76,8 @@ struct settings {
   int first_seed = 1;  // seeds first_seed .. first_seed + seeds - 1
   bool one_job_at_a_time = false;
   int dense_epochs = 10;
+  std::string dense_cache;  // directory of trained dense baselines, reused when present
+  bool magnitude = true;    // the iterative magnitude pruning baselines
   int admm_epochs = 8;
   int retrain_epochs = 4;
   int quant_epochs = 3;
@@ -496,12 +498,29 @@ void run_seeds(const context& ctx, std::vector<double>& dense_acc, std::vector<s
   const auto& cfg = ctx.cfg;
   for (int seed = cfg.first_seed; seed < cfg.first_seed + cfg.seeds; ++seed) {
     Model dense = make_model<Model>(static_cast<std::uint64_t>(seed));
-    nn::adam<float> opt({.learning_rate = 1e-3f});
-    frugal::rng gen(static_cast<std::uint64_t>(seed) + 500);
-    train_epochs(dense, opt, ctx, cfg.dense_epochs, gen, "dense seed " + std::to_string(seed));
+    // The baseline depends only on the model, the seed, its epochs and the training images, and
+    // every pruning run draws from its own generator: a cached baseline gives identical results.
+    const std::filesystem::path cached = cfg.dense_cache.empty() ? std::filesystem::path()
+                                                                 : std::filesystem::path(cfg.dense_cache) /
+                                                                       (ctx.net->name + "_seed" + std::to_string(seed) +
+                                                                        "_" + std::to_string(cfg.dense_epochs) + "ep_" +
+                                                                        std::to_string(ctx.train.size()) + "img.ck");
+    const bool reuse = !cached.empty() && std::filesystem::exists(cached);
+    if (reuse) {
+      nn::load_parameters(cached, dense.parameters());
+    } else {
+      nn::adam<float> opt({.learning_rate = 1e-3f});
+      frugal::rng gen(static_cast<std::uint64_t>(seed) + 500);
+      train_epochs(dense, opt, ctx, cfg.dense_epochs, gen, "dense seed " + std::to_string(seed));
+      if (!cached.empty()) {
+        std::filesystem::create_directories(cfg.dense_cache);
+        nn::save_parameters(cached, dense.parameters());
+      }
+    }
     dense_acc.push_back(nn::evaluate_classifier(dense, ctx.test).accuracy);
     ctx.bar->clear();
-    std::printf("seed %d: dense baseline %.4f after %d epochs\n", seed, dense_acc.back(), cfg.dense_epochs);
+    std::printf("seed %d: dense baseline %.4f after %d epochs%s\n", seed, dense_acc.back(), cfg.dense_epochs,
+                reuse ? (" (loaded from " + cached.string() + ")").c_str() : "");
     std::fflush(stdout);
     std::vector<std::function<run_result()>> jobs;
     for (std::size_t i = 0; i < cfg.ratios.size(); ++i) {
@@ -510,7 +529,8 @@ void run_seeds(const context& ctx, std::vector<double>& dense_acc, std::vector<s
       jobs.push_back([&, ratio, quantize, seed] {
         return admm_job(ctx, dense, scheme::irregular, ratio, quantize, static_cast<std::uint64_t>(seed));
       });
-      jobs.push_back([&, ratio, seed] { return magnitude_job(ctx, dense, ratio, static_cast<std::uint64_t>(seed)); });
+      if (cfg.magnitude)
+        jobs.push_back([&, ratio, seed] { return magnitude_job(ctx, dense, ratio, static_cast<std::uint64_t>(seed)); });
     }
     if (cfg.quantize_ratio > 0 &&
         std::find(cfg.ratios.begin(), cfg.ratios.end(), cfg.quantize_ratio) == cfg.ratios.end())
@@ -569,6 +589,9 @@ int main(int argc, char** argv) {
                "Run the independent jobs one after another, each on every thread (default: the jobs are spread over "
                "the threads, one thread each)");
   app.add_option("--dense-epochs", cfg.dense_epochs, "Epochs of the dense baseline")->capture_default_str();
+  app.add_option("--dense-cache", cfg.dense_cache,
+                 "Directory where each seed's trained dense baseline is saved, and loaded from when a run with the "
+                 "same model, seed, --dense-epochs and training images comes again (results are identical)");
   app.add_option("--admm-epochs", cfg.admm_epochs, "Training epochs of the ADMM pruning phase")->capture_default_str();
   app.add_option("--retrain-epochs", cfg.retrain_epochs, "Masked retraining epochs after hard pruning")
       ->capture_default_str();
@@ -641,11 +664,15 @@ int main(int argc, char** argv) {
   app.add_option("--allocation-exponent", cfg.allocation_exponent,
                  "Per-layer budget: kept weights of a layer proportional to its size to this power")
       ->capture_default_str();
+  bool no_magnitude = false;
+  app.add_flag("--no-magnitude", no_magnitude,
+               "Skip the iterative magnitude pruning baselines (half the work when tuning ADMM alone)");
   app.add_flag("--verbose", cfg.verbose, "Print every ADMM iteration's residuals and test accuracy");
   bool no_progress = false;
   app.add_flag("--no-progress", no_progress, "Do not draw progress bars");
   CLI11_PARSE(app, argc, argv);
   cfg.progress = !no_progress;
+  cfg.magnitude = !no_magnitude;
   if (cfg.model == "caffe") {
     // Caffe's LeNet-5 leaves 7x as many weights at a given ratio: the paper's ratios, irregular
     // pruning then quantization at the higher one, and BCR + quantization with a ratio for ≥ 300x
@@ -705,6 +732,7 @@ int main(int argc, char** argv) {
     };
     const double dense = median(dense_acc);
     const auto& net = *ctx.net;
+    const std::size_t stride = cfg.magnitude ? 2 : 1;  // job positions: ADMM (and magnitude) per ratio first
     std::printf("\nDense %s LeNet-5: %.2f%% test accuracy (median of %d), %lld weights, %.0f KiB at 32 bits\n\n",
                 net.name.c_str(), 100 * dense, cfg.seeds, static_cast<long long>(first[0].size()),
                 first[0].dense_bits() / 8 / 1024);
@@ -716,7 +744,7 @@ int main(int argc, char** argv) {
     for (std::size_t l = 0; l < net.weights.size(); ++l) {
       std::printf("%-8s %8lld", net.labels[l].c_str(), static_cast<long long>(first[0].layers[l].size));
       for (std::size_t i = 0; i < cfg.ratios.size(); ++i) {
-        const auto& lr = first[2 * i].layers[l];
+        const auto& lr = first[stride * i].layers[l];
         std::printf("  %8lld (%6.2f%%)    ", static_cast<long long>(lr.nonzeros),
                     100.0 * (1 - double(lr.nonzeros) / lr.size));
       }
@@ -728,9 +756,14 @@ int main(int argc, char** argv) {
     std::printf("%-10s %10s %12s %12s %10s %10s %10s\n", "target", "ratio", "ADMM acc", "magnitude", "ADMM-dense",
                 "mag-dense", "ADMM-mag");
     for (std::size_t i = 0; i < cfg.ratios.size(); ++i) {
-      const double a = med(2 * i, [](const run_result& r) { return r.accuracy; });
-      const double m = med(2 * i + 1, [](const run_result& r) { return r.accuracy; });
-      std::printf("%-10.0f %9.1fx %11.2f%% %11.2f%% %+9.2f %+9.2f %+9.2f\n", cfg.ratios[i], first[2 * i].ratio(),
+      const double a = med(stride * i, [](const run_result& r) { return r.accuracy; });
+      if (!cfg.magnitude) {
+        std::printf("%-10.0f %9.1fx %11.2f%% %12s %+9.2f\n", cfg.ratios[i], first[stride * i].ratio(), 100 * a, "-",
+                    100 * (a - dense));
+        continue;
+      }
+      const double m = med(stride * i + 1, [](const run_result& r) { return r.accuracy; });
+      std::printf("%-10.0f %9.1fx %11.2f%% %11.2f%% %+9.2f %+9.2f %+9.2f\n", cfg.ratios[i], first[stride * i].ratio(),
                   100 * a, 100 * m, 100 * (a - dense), 100 * (m - dense), 100 * (a - m));
     }
 
@@ -790,8 +823,8 @@ int main(int argc, char** argv) {
     std::printf("%-22s %7.1fx %8.2f%% %+9.2f %12.1f %12.1f %12.3f %9.2fx\n", "dense", 1.0, 100 * dense, 0.0,
                 first[0].dense_bits() / 8 / 1024, first[0].dense_bits() / 8 / 1024 * cfg.bits / 32,
                 med(0, [](const run_result& x) { return x.dense_forward_ms; }), 1.0);
-    for (std::size_t i = 0; i < cfg.ratios.size(); ++i) row(2 * i);
-    for (std::size_t j = 2 * cfg.ratios.size(); j < first.size(); ++j) row(j);
+    for (std::size_t i = 0; i < cfg.ratios.size(); ++i) row(stride * i);
+    for (std::size_t j = stride * cfg.ratios.size(); j < first.size(); ++j) row(j);
 
     // CSV (examples/admm_lenet5/plot.py draws the figure from it).
     std::ofstream csv(cfg.out_dir + "/admm_lenet5.csv");
