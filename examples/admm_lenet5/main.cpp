@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <numbers>
 #include <numeric>
 #include <sstream>
 #include <variant>
@@ -76,8 +77,10 @@ struct settings {
   int first_seed = 1;  // seeds first_seed .. first_seed + seeds - 1
   bool one_job_at_a_time = false;
   int dense_epochs = 10;
-  std::string dense_cache;  // directory of trained dense baselines, reused when present
-  bool magnitude = true;    // the iterative magnitude pruning baselines
+  std::string dense_cache;      // directory of trained dense baselines, reused when present
+  bool magnitude = true;        // the iterative magnitude pruning baselines
+  double retrain_lr = 5e-4;     // Adam, masked retraining (and magnitude pruning's training)
+  bool retrain_cosine = false;  // half-cosine decay of that rate over each retraining phase
   int admm_epochs = 8;
   int retrain_epochs = 4;
   int quant_epochs = 3;
@@ -305,6 +308,26 @@ void train_epochs(Model& model, nn::Optimizer auto& opt, const context& ctx, int
     nn::train_classifier_epoch(model, opt, ctx.train, ctx.cfg.batch, gen, ctx.bar->callback(label));
 }
 
+/// Epochs [from, to) of a masked-retraining phase of `phase` epochs: Adam at --retrain-lr,
+/// constant or (--retrain-schedule cosine) decayed step by step on a half cosine that reaches
+/// zero at the phase's end.
+template <class Model>
+void masked_retraining(Model& model, nn::adam<float>& opt, const context& ctx, int from, int to, int phase,
+                       frugal::rng& gen, const std::string& label) {
+  const auto bar = ctx.bar->callback(label);
+  const double lr = ctx.cfg.retrain_lr;
+  auto rate_at = [&](double done) {
+    return ctx.cfg.retrain_cosine ? lr * 0.5 * (1 + std::cos(std::numbers::pi * done)) : lr;
+  };
+  opt.set_learning_rate(static_cast<float>(rate_at(static_cast<double>(from) / phase)));
+  for (int e = from; e < to; ++e)
+    nn::train_classifier_epoch(model, opt, ctx.train, ctx.cfg.batch, gen, [&](const frugal::progress_event& ev) {
+      if (bar) bar(ev);
+      const double done = (e + static_cast<double>(ev.done) / static_cast<double>(ev.total)) / phase;
+      opt.set_learning_rate(static_cast<float>(rate_at(done)));
+    });
+}
+
 void fill_layers(const network_spec& net, run_result& r, const nn::parameter_registry<float>& reg,
                  const std::map<std::string, admm::bcr_pattern>& patterns, int quant_bits,
                  const std::map<std::string, admm::quantized_matrix<float>, std::less<>>* quantized) {
@@ -412,8 +435,8 @@ run_result admm_job(const context& ctx, const Model& dense, scheme s, double rat
   r.kind = s;
   r.target_ratio = ratio;
   r.accuracy_before_retrain = nn::evaluate_classifier(model, ctx.test).accuracy;
-  nn::adam<float> retrain({.learning_rate = 5e-4f});
-  train_epochs(model, retrain, ctx, retrain_epochs, gen, label + " retrain");
+  nn::adam<float> retrain({.learning_rate = static_cast<float>(cfg.retrain_lr)});
+  masked_retraining(model, retrain, ctx, 0, retrain_epochs, retrain_epochs, gen, label + " retrain");
   r.accuracy = nn::evaluate_classifier(model, ctx.test).accuracy;
   r.epochs = cfg.admm_epochs + retrain_epochs;
   fill_layers(*ctx.net, r, reg, patterns, cfg.bits, nullptr);
@@ -469,11 +492,14 @@ run_result magnitude_job(const context& ctx, const Model& dense, double ratio, s
   const int budget = cfg.admm_epochs + cfg.retrain_epochs;
   const int rounds = std::max(1, budget / 2), per_round = budget / rounds;
   frugal::rng gen(seed * 2000 + static_cast<std::uint64_t>(ratio));
-  nn::adam<float> opt({.learning_rate = 5e-4f});
+  nn::adam<float> opt({.learning_rate = static_cast<float>(cfg.retrain_lr)});
   const std::string label = "magnitude " + std::to_string(static_cast<int>(ratio)) + "x";
   std::map<std::string, double> targets(keep.begin(), keep.end());
-  admm::iterative_magnitude_prune(reg, targets, rounds, per_round,
-                                  [&] { train_epochs(model, opt, ctx, 1, gen, label); });
+  int epoch = 0;  // each round's training is a retraining phase of per_round epochs
+  admm::iterative_magnitude_prune(reg, targets, rounds, per_round, [&] {
+    const int within = epoch++ % per_round;
+    masked_retraining(model, opt, ctx, within, within + 1, per_round, gen, label);
+  });
   run_result r;
   r.method = "magnitude irregular";
   r.kind = scheme::irregular;
@@ -667,12 +693,22 @@ int main(int argc, char** argv) {
   bool no_magnitude = false;
   app.add_flag("--no-magnitude", no_magnitude,
                "Skip the iterative magnitude pruning baselines (half the work when tuning ADMM alone)");
+  app.add_option("--retrain-lr", cfg.retrain_lr,
+                 "Adam learning rate of masked retraining (ADMM) and of magnitude pruning's training rounds")
+      ->capture_default_str();
+  std::string schedule = "constant";
+  app.add_option("--retrain-schedule", schedule,
+                 "constant, or cosine: the rate decays to zero on a half cosine over each retraining phase (ADMM's "
+                 "masked retraining, each round of magnitude pruning)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"constant", "cosine"}));
   app.add_flag("--verbose", cfg.verbose, "Print every ADMM iteration's residuals and test accuracy");
   bool no_progress = false;
   app.add_flag("--no-progress", no_progress, "Do not draw progress bars");
   CLI11_PARSE(app, argc, argv);
   cfg.progress = !no_progress;
   cfg.magnitude = !no_magnitude;
+  cfg.retrain_cosine = schedule == "cosine";
   if (cfg.model == "caffe") {
     // Caffe's LeNet-5 leaves 7x as many weights at a given ratio: the paper's ratios, irregular
     // pruning then quantization at the higher one, and BCR + quantization with a ratio for ≥ 300x
