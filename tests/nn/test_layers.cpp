@@ -16,6 +16,23 @@ namespace {
 
 constexpr double tolerance = 1e-6;
 
+/// Compares the accumulated gradient of `samples` random entries of every parameter with central
+/// differences of `objective` (the registry's gradients must be those of `objective`).
+template <class Objective>
+void check_sampled_gradients(const nn::parameter_registry<double>& registry, const Objective& objective, int samples,
+                             frugal::rng& gen) {
+  for (const auto& [name, p] : registry) {
+    Eigen::VectorXd analytic(samples), numeric(samples);
+    for (int s = 0; s < samples; ++s) {
+      const auto i = static_cast<Eigen::Index>(gen.uniform_int(static_cast<std::uint64_t>(p->value.size())));
+      analytic[s] = p->grad.data()[i];
+      numeric[s] = frugal::test::numeric_gradient(p->value.data() + i, 1, objective)[0];
+    }
+    INFO(name);
+    CHECK(frugal::test::relative_error(analytic, numeric) <= tolerance);
+  }
+}
+
 /// Direct convolution on NHWC input with an out x (k·k·c) weight in (ky, kx, c) order.
 tensor<double> reference_conv(const tensor<double>& x, const nn::matrix<double>& w, const nn::matrix<double>& b,
                               index_t k, index_t stride, index_t pad) {
@@ -262,18 +279,9 @@ TEST_CASE("LeNet-5 end to end: parameter gradients match finite differences on s
   loss.forward(model.forward(x), labels);
   const auto& dx = model.backward(loss.backward(), true);
   CHECK(dx.size() == x.size());
-  auto objective = [&] { return loss.forward(model.forward(x), labels); };
-  for (const auto& [name, p] : registry) {
-    // 40 sampled entries per parameter keep the test fast; together they cover every layer.
-    Eigen::VectorXd analytic(40), numeric(40);
-    for (int s = 0; s < 40; ++s) {
-      const auto i = static_cast<Eigen::Index>(gen.uniform_int(static_cast<std::uint64_t>(p->value.size())));
-      analytic[s] = p->grad.data()[i];
-      numeric[s] = frugal::test::numeric_gradient(p->value.data() + i, 1, objective)[0];
-    }
-    INFO(name);
-    CHECK(frugal::test::relative_error(analytic, numeric) <= tolerance);
-  }
+  // 40 sampled entries per parameter keep the test fast; together they cover every layer.
+  check_sampled_gradients(
+      registry, [&] { return loss.forward(model.forward(x), labels); }, 40, gen);
 }
 
 TEST_CASE("Caffe LeNet-5: Caffe's shapes, and gradients match finite differences on sampled entries") {
@@ -299,17 +307,8 @@ TEST_CASE("Caffe LeNet-5: Caffe's shapes, and gradients match finite differences
   registry.zero_grad();
   loss.forward(model.forward(x), labels);
   (void)model.backward(loss.backward(), false);
-  auto objective = [&] { return loss.forward(model.forward(x), labels); };
-  for (const auto& [name, p] : registry) {
-    Eigen::VectorXd analytic(20), numeric(20);
-    for (int s = 0; s < 20; ++s) {
-      const auto i = static_cast<Eigen::Index>(gen.uniform_int(static_cast<std::uint64_t>(p->value.size())));
-      analytic[s] = p->grad.data()[i];
-      numeric[s] = frugal::test::numeric_gradient(p->value.data() + i, 1, objective)[0];
-    }
-    INFO(name);
-    CHECK(frugal::test::relative_error(analytic, numeric) <= tolerance);
-  }
+  check_sampled_gradients(
+      registry, [&] { return loss.forward(model.forward(x), labels); }, 20, gen);
 }
 
 TEST_CASE("weight policy concept rejects a type without the products") {
