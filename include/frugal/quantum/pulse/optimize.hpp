@@ -255,13 +255,15 @@ inline double nlopt_callback(unsigned n, const double* x, double* grad, void* da
     // lack of memory throw.
     if (res == NLOPT_MAXEVAL_REACHED)
       r.stop = stop_reason::max_evaluations;
+    else if (res > 0)
+      r.stop = stop_reason::converged;
     else if (res == NLOPT_ROUNDOFF_LIMITED)
       r.stop = stop_reason::roundoff_limited;
     else if (res == NLOPT_FAILURE && r.evaluations > 0)
       r.stop = stop_reason::solver_failure;
     else
-      check(res > 0, where, ": NLopt's ", to_string(options.algorithm), " failed (code ", static_cast<int>(res), ")");
-    if (res > 0 && res != NLOPT_MAXEVAL_REACHED) r.stop = stop_reason::converged;
+      throw invalid_argument(frugal::detail::concat(where, ": NLopt's ", to_string(options.algorithm), " failed (code ",
+                                                    static_cast<int>(res), ")"));
     if (options.algorithm != method::nelder_mead || !(before - r.value > options.value_tolerance)) break;
     for (auto& st : step) st *= 0.5;
   }
